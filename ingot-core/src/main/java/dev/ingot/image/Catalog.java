@@ -1,0 +1,70 @@
+package dev.ingot.image;
+
+import dev.ingot.error.IngotException;
+import dev.ingot.sign.Keyring;
+import dev.ingot.sign.VerifiedSignature;
+import dev.ingot.store.ArtifactStore;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The published releases in a store, newest first, each with its signature status (when a keyring
+ * is given) and its known-good flag. Lists manifests, never payloads: cheap on any store.
+ */
+public final class Catalog {
+    private static final String MANIFEST_SUFFIX = ".manifest.json";
+
+    public enum SignatureStatus { VERIFIED, INVALID, NOT_CHECKED }
+
+    public record Entry(Manifest manifest, SignatureStatus signature, Optional<String> problem, boolean knownGood) {}
+
+    private Catalog() {}
+
+    public static List<Entry> list(ArtifactStore store, Optional<Keyring> keyring, Optional<ImageName> onlyName) {
+        Map<ImageName, KnownGood.Document> knownGood = new HashMap<>();
+        List<Entry> entries = new ArrayList<>();
+        for (String key : store.list(ReleaseFiles.STORE_FOLDER)) {
+            if (!key.endsWith(MANIFEST_SUFFIX) || key.indexOf('/', ReleaseFiles.STORE_FOLDER.length()) >= 0) {
+                continue;
+            }
+            Optional<byte[]> content = store.read(key).map(ArtifactStore.VersionedBytes::content);
+            if (content.isEmpty()) {
+                continue; // removed while listing
+            }
+            Manifest manifest;
+            try {
+                manifest = ManifestJson.parse(content.get(), key);
+            } catch (IngotException e) {
+                continue; // unreadable manifests are for `verify` to report
+            }
+            if (onlyName.isPresent() && !onlyName.get().equals(manifest.name())) {
+                continue;
+            }
+            SignatureStatus status = SignatureStatus.NOT_CHECKED;
+            Optional<String> problem = Optional.empty();
+            if (keyring.isPresent()) {
+                Optional<byte[]> signature = store.read(key + ".asc").map(ArtifactStore.VersionedBytes::content);
+                try {
+                    if (signature.isEmpty()) {
+                        throw IngotException.tried(dev.ingot.error.ErrorCode.CHECK_FAILED, "verify " + key, "its signature is missing");
+                    }
+                    VerifiedSignature verified = keyring.get().verify(content.get(), signature.get(), key);
+                    status = verified.signer().equals(manifest.signer().fingerprint()) ? SignatureStatus.VERIFIED : SignatureStatus.INVALID;
+                } catch (IngotException e) {
+                    status = SignatureStatus.INVALID;
+                    problem = Optional.of(ReleaseVerifier.reasonOf(e));
+                }
+            }
+            KnownGood.Document document = knownGood.computeIfAbsent(manifest.name(),
+                    name -> KnownGood.load(store, name, keyring).document());
+            entries.add(new Entry(manifest, status, problem, document.contains(manifest.version())));
+        }
+        entries.sort(Comparator.comparing((Entry entry) -> entry.manifest().name().value())
+                .thenComparing(entry -> entry.manifest().version(), Comparator.reverseOrder()));
+        return entries;
+    }
+}

@@ -1,0 +1,363 @@
+package dev.ingot.image;
+
+import com.github.luben.zstd.ZstdOutputStream;
+import dev.ingot.digest.DigestingOutputStream;
+import dev.ingot.digest.Sha256;
+import dev.ingot.progress.Progress;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Reads a raw image once and, in the same pass, computes everything a release needs: the SHA-256
+ * of the whole image, a block map with a SHA-256 per mapped range, the zstd-compressed payload
+ * (multi-threaded), and optionally a sparse copy of the raw image.
+ *
+ * <p>Only mapped extents are read from disk (found with SEEK_DATA/SEEK_HOLE); holes are fed to the
+ * hash and the compressor as zeros from memory. One reader thread hands each chunk to one thread
+ * per consumer (whole-image hash, range hashes, compressor, raw copy); chunk buffers come from a
+ * small pool and return to it when every consumer is done with them.
+ */
+public final class ImageScanner {
+    public static final int DEFAULT_BLOCK_SIZE = 4096;
+    private static final int CHUNK_SIZE = 4 << 20;
+    private static final int POOL_SIZE = 12;
+    private static final byte[] ZEROS = new byte[CHUNK_SIZE];
+
+    /** What one pass produced. */
+    public record Result(long imageSize, Sha256 imageSha256, BlockMap blockMap, long payloadSize, Sha256 payloadSha256) {}
+
+    /** How to compress: zstd level and worker threads (0 = single-threaded, as zstd without -T). */
+    public record Compression(int level, int workers) {}
+
+    private record Chunk(long offset, byte[] data, int length, boolean zero, int range, boolean endsRange,
+            AtomicInteger references) {
+        static final Chunk END = new Chunk(-1, null, 0, true, -1, false, null);
+    }
+
+    private ImageScanner() {}
+
+    public static Result scan(Path image, int blockSize, Path payload, Optional<Path> rawCopy, Compression compression,
+            Progress progress) throws IOException {
+        long size = Files.size(image);
+        List<SparseFile.Extent> mapped = SparseFile.alignToBlocks(SparseFile.dataExtents(image), blockSize, size);
+
+        BlockingQueue<byte[]> pool = new ArrayBlockingQueue<>(POOL_SIZE);
+        for (int i = 0; i < POOL_SIZE; i++) {
+            pool.add(new byte[CHUNK_SIZE]);
+        }
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        List<Consumer> consumers = new ArrayList<>();
+        WholeHash whole = new WholeHash();
+        RangeHashes ranges = new RangeHashes(mapped.size());
+        Compressor compressor = new Compressor(payload, compression);
+        consumers.add(whole);
+        consumers.add(ranges);
+        consumers.add(compressor);
+        RawCopy raw = null;
+        if (rawCopy.isPresent()) {
+            raw = new RawCopy(rawCopy.get(), size);
+            consumers.add(raw);
+        }
+
+        ExecutorService threads = Executors.newFixedThreadPool(consumers.size(), runnable -> {
+            Thread thread = new Thread(runnable, "ingot-scan");
+            thread.setDaemon(true);
+            return thread;
+        });
+        List<Future<?>> running = new ArrayList<>();
+        for (Consumer consumer : consumers) {
+            running.add(threads.submit(() -> consumer.run(pool, failure)));
+        }
+        progress.start("publish " + image.getFileName(), size);
+        try (FileChannel channel = FileChannel.open(image, StandardOpenOption.READ)) {
+            long position = 0;
+            for (int rangeIndex = 0; rangeIndex < mapped.size() && failure.get() == null; rangeIndex++) {
+                SparseFile.Extent extent = mapped.get(rangeIndex);
+                position = feedZeros(consumers, position, extent.offset(), progress, failure);
+                while (position < extent.end() && failure.get() == null) {
+                    int length = (int) Math.min(CHUNK_SIZE, extent.end() - position);
+                    byte[] buffer = pool.take();
+                    readFully(channel, buffer, length, position);
+                    boolean last = position + length == extent.end();
+                    publish(consumers, new Chunk(position, buffer, length, false, rangeIndex, last,
+                            new AtomicInteger(consumers.size())));
+                    position += length;
+                    progress.advance(length);
+                }
+            }
+            feedZeros(consumers, position, size, progress, failure);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            failure.compareAndSet(null, e);
+        } catch (IOException | RuntimeException e) {
+            failure.compareAndSet(null, e);
+        } finally {
+            for (Consumer consumer : consumers) {
+                putUninterruptibly(consumer.queue, Chunk.END); // consumers always drain, so this returns
+            }
+            for (Future<?> future : running) {
+                try {
+                    future.get();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } catch (ExecutionException e) {
+                    failure.compareAndSet(null, e.getCause());
+                }
+            }
+            threads.shutdown();
+            compressor.closeQuietly();
+            if (raw != null) {
+                raw.closeQuietly();
+            }
+            progress.done();
+        }
+        Throwable problem = failure.get();
+        if (problem != null) {
+            switch (problem) {
+                case IOException io -> throw io;
+                case UncheckedIOException unchecked -> throw unchecked.getCause();
+                case RuntimeException runtime -> throw runtime;
+                case Error error -> throw error;
+                default -> throw new IOException(problem);
+            }
+        }
+        List<BlockMap.Range> blockRanges = new ArrayList<>(mapped.size());
+        for (int i = 0; i < mapped.size(); i++) {
+            SparseFile.Extent extent = mapped.get(i);
+            long first = extent.offset() / blockSize;
+            long last = (extent.end() - 1) / blockSize;
+            blockRanges.add(new BlockMap.Range(first, last, ranges.digests[i]));
+        }
+        return new Result(size, whole.result, new BlockMap(size, blockSize, blockRanges), compressor.size,
+                compressor.sha256);
+    }
+
+    private static long feedZeros(List<Consumer> consumers, long from, long to, Progress progress,
+            AtomicReference<Throwable> failure) throws InterruptedException {
+        long position = from;
+        while (position < to && failure.get() == null) {
+            int length = (int) Math.min(CHUNK_SIZE, to - position);
+            publish(consumers, new Chunk(position, ZEROS, length, true, -1, false, null));
+            position += length;
+            progress.advance(length);
+        }
+        return position;
+    }
+
+    private static void publish(List<Consumer> consumers, Chunk chunk) throws InterruptedException {
+        for (Consumer consumer : consumers) {
+            consumer.queue.put(chunk);
+        }
+    }
+
+    private static void putUninterruptibly(BlockingQueue<Chunk> queue, Chunk chunk) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                queue.put(chunk);
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void readFully(FileChannel channel, byte[] buffer, int length, long position) throws IOException {
+        ByteBuffer target = ByteBuffer.wrap(buffer, 0, length);
+        while (target.hasRemaining()) {
+            int read = channel.read(target, position + target.position());
+            if (read < 0) {
+                throw new IOException("the image ended at " + (position + target.position())
+                        + " bytes while being read (was it changed during publishing?)");
+            }
+        }
+    }
+
+    /** One worker: takes chunks from its queue until END. After a failure it keeps draining, so the reader never blocks. */
+    private abstract static class Consumer {
+        final BlockingQueue<Chunk> queue = new ArrayBlockingQueue<>(POOL_SIZE + 4);
+
+        final void run(BlockingQueue<byte[]> pool, AtomicReference<Throwable> failure) {
+            boolean failed = false;
+            while (true) {
+                Chunk chunk;
+                try {
+                    chunk = queue.take();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    failure.compareAndSet(null, e);
+                    return;
+                }
+                if (chunk == Chunk.END) {
+                    if (!failed) {
+                        try {
+                            finish();
+                        } catch (IOException | RuntimeException e) {
+                            failure.compareAndSet(null, e);
+                        }
+                    }
+                    return;
+                }
+                if (!failed && failure.get() == null) {
+                    try {
+                        accept(chunk);
+                    } catch (IOException | RuntimeException e) {
+                        failure.compareAndSet(null, e);
+                        failed = true;
+                    }
+                }
+                if (!chunk.zero() && chunk.references().decrementAndGet() == 0) {
+                    pool.add(chunk.data());
+                }
+            }
+        }
+
+        abstract void accept(Chunk chunk) throws IOException;
+
+        void finish() throws IOException {}
+    }
+
+    private static final class WholeHash extends Consumer {
+        private final MessageDigest digest = Sha256.newDigest();
+        Sha256 result;
+
+        @Override
+        void accept(Chunk chunk) {
+            digest.update(chunk.data(), 0, chunk.length());
+        }
+
+        @Override
+        void finish() {
+            result = Sha256.fromBytes(digest.digest());
+        }
+    }
+
+    private static final class RangeHashes extends Consumer {
+        private final MessageDigest digest = Sha256.newDigest();
+        final Sha256[] digests;
+
+        RangeHashes(int count) {
+            digests = new Sha256[count];
+        }
+
+        @Override
+        void accept(Chunk chunk) {
+            if (chunk.zero()) {
+                return;
+            }
+            digest.update(chunk.data(), 0, chunk.length());
+            if (chunk.endsRange()) {
+                digests[chunk.range()] = Sha256.fromBytes(digest.digest());
+            }
+        }
+    }
+
+    private static final class Compressor extends Consumer {
+        private final DigestingOutputStream counted;
+        private final ZstdOutputStream zstd;
+        private boolean closed;
+        long size;
+        Sha256 sha256;
+
+        Compressor(Path payload, Compression compression) throws IOException {
+            OutputStream file = Files.newOutputStream(payload, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                    StandardOpenOption.WRITE);
+            counted = new DigestingOutputStream(new BufferedOutputStream(file, 1 << 20));
+            zstd = new ZstdOutputStream(counted, compression.level());
+            // A content checksum lets a stock `zstd -d` detect corruption on its own.
+            zstd.setChecksum(true);
+            if (compression.workers() > 0) {
+                zstd.setWorkers(compression.workers());
+            }
+        }
+
+        @Override
+        void accept(Chunk chunk) throws IOException {
+            zstd.write(chunk.data(), 0, chunk.length());
+        }
+
+        @Override
+        void finish() throws IOException {
+            zstd.close();
+            closed = true;
+            size = counted.count();
+            sha256 = counted.sha256();
+        }
+
+        void closeQuietly() {
+            if (!closed) {
+                try {
+                    zstd.close();
+                } catch (IOException | RuntimeException ignored) {
+                    // the pass already failed; the partial payload is discarded by the caller
+                }
+            }
+        }
+    }
+
+    private static final class RawCopy extends Consumer {
+        private final Path target;
+        private final FileChannel channel;
+        private final long size;
+
+        RawCopy(Path target, long size) throws IOException {
+            this.target = target;
+            this.channel = FileChannel.open(target, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                    StandardOpenOption.WRITE);
+            this.size = size;
+        }
+
+        @Override
+        void accept(Chunk chunk) throws IOException {
+            if (chunk.zero()) {
+                return; // stays a hole
+            }
+            ByteBuffer source = ByteBuffer.wrap(chunk.data(), 0, chunk.length());
+            while (source.hasRemaining()) {
+                channel.write(source, chunk.offset() + source.position());
+            }
+        }
+
+        @Override
+        void finish() throws IOException {
+            if (channel.size() < size) {
+                // Extend with a hole: writing one byte would allocate a block, setting the length does not.
+                try (var file = new java.io.RandomAccessFile(target.toFile(), "rw")) {
+                    file.setLength(size);
+                }
+            }
+            channel.force(true);
+            channel.close();
+        }
+
+        void closeQuietly() {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // nothing more to do
+            }
+        }
+    }
+}

@@ -1,0 +1,104 @@
+package dev.ingot.image;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.ingot.error.ErrorCode;
+import dev.ingot.error.IngotException;
+import dev.ingot.progress.Progress;
+import dev.ingot.sign.Keyring;
+import dev.ingot.store.ArtifactStore;
+import dev.ingot.store.FolderStore;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Downloads a release into a flat folder and verifies the downloaded copy (the copy is what will
+ * be flashed). Files are fetched into a hidden work folder beside the destination and renamed into
+ * place only after every check passed, so a failed or interrupted pull leaves no half release.
+ */
+public final class Pull {
+    private final ArtifactStore store;
+    private final Keyring keyring;
+    private final Progress progress;
+
+    public Pull(ArtifactStore store, Keyring keyring, Progress progress) {
+        this.store = requireNonNull(store, "store");
+        this.keyring = requireNonNull(keyring, "keyring");
+        this.progress = requireNonNull(progress, "progress");
+    }
+
+    public record Result(ReleaseVerifier.Report report, List<Path> files) {}
+
+    public Result pull(ImageName name, ImageVersion version, Path destination) {
+        ReleaseFiles files = new ReleaseFiles(name, version);
+        String what = "pull " + files.base() + " into " + destination;
+        String prefix = ReleaseFiles.STORE_FOLDER;
+        Path work;
+        try {
+            Files.createDirectories(destination);
+            work = Files.createTempDirectory(destination, ".ingot-pull-");
+        } catch (IOException e) {
+            throw IngotException.tried(ErrorCode.BAD_INPUT, what, "the folder cannot be written (" + e.getMessage() + ")");
+        }
+        try {
+            download(prefix + files.manifest(), work.resolve(files.manifest()), what);
+            download(prefix + files.signature(), work.resolve(files.signature()), what);
+            FolderStore local = new FolderStore(work, destination.toString());
+            // Trust nothing in the manifest (not even its file list) before its signature checks out.
+            byte[] manifestBytes = Files.readAllBytes(work.resolve(files.manifest()));
+            keyring.verify(manifestBytes, Files.readAllBytes(work.resolve(files.signature())), files.manifest());
+            Manifest manifest = ManifestJson.parse(manifestBytes, files.manifest());
+            for (Manifest.FileEntry entry : manifest.files()) {
+                if (entry.name().contains("/") || entry.name().startsWith(".")) {
+                    throw IngotException.tried(ErrorCode.CHECK_FAILED, what, "the manifest names the unsafe file '" + entry.name() + "'");
+                }
+                download(prefix + entry.name(), work.resolve(entry.name()), what);
+            }
+            ReleaseVerifier.Report report = new ReleaseVerifier(keyring, progress).verify(local, "", name, version);
+            if (!report.ok()) {
+                ReleaseVerifier.Finding first = report.failures().getFirst();
+                throw IngotException.tried(ErrorCode.CHECK_FAILED, what, first.file() + ": " + first.detail())
+                        .withHint("nothing was kept; `ingot image verify " + version + "` checks the store itself");
+            }
+            List<Path> placed = new ArrayList<>();
+            List<String> names = new ArrayList<>();
+            manifest.files().forEach(entry -> names.add(entry.name()));
+            names.add(files.signature());
+            names.add(files.manifest()); // last, as in the store: a manifest means the rest is there
+            for (String fileName : names) {
+                Path target = destination.resolve(fileName);
+                Files.move(work.resolve(fileName), target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                placed.add(target);
+            }
+            return new Result(report, placed);
+        } catch (IOException e) {
+            throw IngotException.tried(ErrorCode.UNAVAILABLE, what, String.valueOf(e.getMessage())).withCause(e);
+        } finally {
+            Publisher.deleteRecursively(work);
+        }
+    }
+
+    private void download(String key, Path target, String what) {
+        long size = store.stat(key).map(ArtifactStore.ObjectInfo::size)
+                .orElseThrow(() -> IngotException.tried(ErrorCode.NOT_FOUND, what, key + " is not in " + store.describe()));
+        progress.start("download " + target.getFileName(), size);
+        try (InputStream in = store.open(key); OutputStream out = Files.newOutputStream(target)) {
+            byte[] buffer = new byte[1 << 20];
+            int n;
+            while ((n = in.read(buffer)) >= 0) {
+                out.write(buffer, 0, n);
+                progress.advance(n);
+            }
+        } catch (IOException e) {
+            throw IngotException.tried(ErrorCode.UNAVAILABLE, what, "downloading " + key + " failed: " + e.getMessage()).withCause(e);
+        } finally {
+            progress.done();
+        }
+    }
+}

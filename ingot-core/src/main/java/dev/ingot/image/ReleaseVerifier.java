@@ -1,0 +1,372 @@
+package dev.ingot.image;
+
+import static java.util.Objects.requireNonNull;
+
+import com.github.luben.zstd.ZstdInputStream;
+import dev.ingot.digest.DigestingInputStream;
+import dev.ingot.digest.Sha256;
+import dev.ingot.error.ErrorCode;
+import dev.ingot.error.IngotException;
+import dev.ingot.progress.Progress;
+import dev.ingot.sign.Keyring;
+import dev.ingot.sign.VerifiedSignature;
+import dev.ingot.store.ArtifactStore;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Checks a release end to end: the manifest's signature against the trusted keyring, the manifest
+ * against the version asked for, every file's size and SHA-256, the bmap's own checksum and its fit
+ * to the image, the sha256sum file, and the payload decompressed: the whole image's SHA-256 and
+ * every mapped range's. Nothing is trusted before the signature checks out.
+ *
+ * <p>Works on a store ({@code golden-images/} prefix) and on a flat folder of release files (a pulled
+ * copy, a USB cache): the prefix says which.
+ */
+public final class ReleaseVerifier {
+    private final Keyring keyring;
+    private final Progress progress;
+
+    public ReleaseVerifier(Keyring keyring, Progress progress) {
+        this.keyring = requireNonNull(keyring, "keyring");
+        this.progress = requireNonNull(progress, "progress");
+    }
+
+    /** The outcome of one check on one file. */
+    public record Finding(String file, boolean ok, String detail) {}
+
+    public record Report(ImageName name, ImageVersion version, Optional<Manifest> manifest,
+            Optional<VerifiedSignature> signature, List<Finding> findings) {
+        public boolean ok() {
+            return findings.stream().allMatch(Finding::ok);
+        }
+
+        public List<Finding> failures() {
+            return findings.stream().filter(finding -> !finding.ok()).toList();
+        }
+    }
+
+    public Report verify(ArtifactStore store, String prefix, ImageName name, ImageVersion version) {
+        ReleaseFiles files = new ReleaseFiles(name, version);
+        List<Finding> findings = new ArrayList<>();
+        byte[] manifestBytes = store.read(prefix + files.manifest()).map(ArtifactStore.VersionedBytes::content)
+                .orElseThrow(() -> IngotException.tried(ErrorCode.NOT_FOUND, "verify " + files.base(),
+                                files.manifest() + " is not in " + store.describe() + " (" + version + " is not published there)")
+                        .withHint("`ingot image list --store " + store.describe() + "` shows the published versions"));
+
+        Optional<byte[]> signatureBytes = store.read(prefix + files.signature()).map(ArtifactStore.VersionedBytes::content);
+        if (signatureBytes.isEmpty()) {
+            findings.add(new Finding(files.signature(), false, "the signature file is missing"));
+            return new Report(name, version, Optional.empty(), Optional.empty(), findings);
+        }
+        VerifiedSignature signature;
+        try {
+            signature = keyring.verify(manifestBytes, signatureBytes.get(), files.manifest());
+            findings.add(new Finding(files.signature(), true, "good signature by " + signature.signer()
+                    + (signature.userId().isEmpty() ? "" : " (" + signature.userId() + ")")));
+        } catch (IngotException e) {
+            findings.add(new Finding(files.signature(), false, reasonOf(e)));
+            return new Report(name, version, Optional.empty(), Optional.empty(), findings);
+        }
+
+        Manifest manifest;
+        try {
+            manifest = ManifestJson.parse(manifestBytes, files.manifest());
+        } catch (IngotException e) {
+            findings.add(new Finding(files.manifest(), false, reasonOf(e)));
+            return new Report(name, version, Optional.empty(), Optional.of(signature), findings);
+        }
+        if (!manifest.name().equals(name) || !manifest.version().equals(version)) {
+            findings.add(new Finding(files.manifest(), false, "it describes " + manifest.name() + " " + manifest.version()
+                    + ", not " + name + " " + version + " (a file swapped in from another release)"));
+            return new Report(name, version, Optional.of(manifest), Optional.of(signature), findings);
+        }
+        if (!manifest.signer().fingerprint().equals(signature.signer())) {
+            findings.add(new Finding(files.manifest(), false, "it names signer " + manifest.signer().fingerprint()
+                    + " but was signed by " + signature.signer()));
+        } else {
+            findings.add(new Finding(files.manifest(), true, "describes " + name + " " + version + ", built " + manifest.buildDate()));
+        }
+
+        Map<Manifest.Role, byte[]> small = new HashMap<>();
+        for (Manifest.FileEntry entry : manifest.files()) {
+            checkFile(store, prefix, manifest, entry, small, findings);
+        }
+        return new Report(name, version, Optional.of(manifest), Optional.of(signature), findings);
+    }
+
+    private void checkFile(ArtifactStore store, String prefix, Manifest manifest, Manifest.FileEntry entry,
+            Map<Manifest.Role, byte[]> small, List<Finding> findings) {
+        String key = prefix + entry.name();
+        Optional<ArtifactStore.ObjectInfo> info = store.stat(key);
+        if (info.isEmpty()) {
+            findings.add(new Finding(entry.name(), false, "the file is missing"));
+            return;
+        }
+        if (info.get().size() != entry.size()) {
+            findings.add(new Finding(entry.name(), false, "it is " + info.get().size() + " bytes but the manifest says "
+                    + entry.size() + (info.get().size() < entry.size() ? " (truncated or an incomplete upload)" : "")));
+            return;
+        }
+        switch (entry.role()) {
+            case BMAP -> checkBmap(store, key, manifest, entry, findings);
+            case CHECKSUMS -> checkChecksums(store, key, manifest, entry, findings);
+            case PAYLOAD -> checkPayload(store, key, manifest, entry, findings);
+            case RAW -> checkRaw(store, key, manifest, entry, findings);
+        }
+    }
+
+    private void checkBmap(ArtifactStore store, String key, Manifest manifest, Manifest.FileEntry entry, List<Finding> findings) {
+        byte[] content = readSmall(store, key);
+        Sha256 actual = Sha256.of(content);
+        if (!actual.equals(entry.sha256())) {
+            findings.add(digestMismatch(entry, actual));
+            return;
+        }
+        try {
+            BlockMap map = BmapXml.parse(content, entry.name());
+            Manifest.Image image = manifest.image();
+            if (map.imageSize() != image.size() || map.blockSize() != image.blockSize()
+                    || map.mappedBlocksCount() != image.mappedBlocksCount()) {
+                findings.add(new Finding(entry.name(), false, "it maps a " + map.imageSize() + "-byte image in "
+                        + map.blockSize() + "-byte blocks, but the manifest's image is " + image.size() + " bytes in "
+                        + image.blockSize() + "-byte blocks"));
+                return;
+            }
+            findings.add(new Finding(entry.name(), true, "SHA-256 and BmapFileChecksum match; " + map.ranges().size()
+                    + " ranges, " + map.mappedBlocksCount() + " of " + map.blocksCount() + " blocks mapped"));
+        } catch (IngotException e) {
+            findings.add(new Finding(entry.name(), false, reasonOf(e)));
+        }
+    }
+
+    private void checkChecksums(ArtifactStore store, String key, Manifest manifest, Manifest.FileEntry entry,
+            List<Finding> findings) {
+        byte[] content = readSmall(store, key);
+        Sha256 actual = Sha256.of(content);
+        if (!actual.equals(entry.sha256())) {
+            findings.add(digestMismatch(entry, actual));
+            return;
+        }
+        Map<String, Sha256> expected = new HashMap<>();
+        expected.put(manifest.image().file(), manifest.image().sha256());
+        for (Manifest.FileEntry file : manifest.files()) {
+            if (file.role() == Manifest.Role.PAYLOAD || file.role() == Manifest.Role.BMAP) {
+                expected.put(file.name(), file.sha256());
+            }
+        }
+        for (String line : new String(content, StandardCharsets.UTF_8).split("\n")) {
+            if (line.isBlank()) {
+                continue;
+            }
+            String[] parts = line.split(" [ *]", 2);
+            Sha256 listed = parts.length == 2 ? parseOrNull(parts[0]) : null;
+            Sha256 wanted = parts.length == 2 ? expected.remove(parts[1]) : null;
+            if (listed == null || wanted == null || !listed.equals(wanted)) {
+                findings.add(new Finding(entry.name(), false, "its line '" + line + "' does not agree with the manifest"));
+                return;
+            }
+        }
+        if (!expected.isEmpty()) {
+            findings.add(new Finding(entry.name(), false, "it does not list " + String.join(", ", expected.keySet())));
+            return;
+        }
+        findings.add(new Finding(entry.name(), true, "SHA-256 matches and its lines agree with the manifest"));
+    }
+
+    private void checkPayload(ArtifactStore store, String key, Manifest manifest, Manifest.FileEntry entry,
+            List<Finding> findings) {
+        Manifest.Image image = manifest.image();
+        Optional<BlockMap> map = Optional.empty();
+        String bmapName = manifest.file(Manifest.Role.BMAP).map(Manifest.FileEntry::name).orElse(null);
+        if (bmapName != null) {
+            try {
+                String bmapKey = key.substring(0, key.length() - entry.name().length()) + bmapName;
+                map = Optional.of(BmapXml.parse(readSmall(store, bmapKey), bmapName));
+            } catch (IngotException e) {
+                map = Optional.empty(); // reported by the bmap's own check
+            }
+        }
+        RangeChecker ranges = new RangeChecker(map);
+        MessageDigest imageDigest = Sha256.newDigest();
+        long imageBytes = 0;
+        String decompressError = null;
+        Sha256 compressedDigest;
+        progress.start("verify " + entry.name(), image.size());
+        try (InputStream raw = store.open(key)) {
+            // The digest sits below the decompressor's buffer, so it sees every byte of the file once.
+            DigestingInputStream compressed = new DigestingInputStream(raw);
+            ZstdInputStream zstd = new ZstdInputStream(new java.io.BufferedInputStream(compressed, 1 << 20));
+            try {
+                byte[] buffer = new byte[1 << 20];
+                int n;
+                while ((n = zstd.read(buffer)) >= 0) {
+                    imageDigest.update(buffer, 0, n);
+                    ranges.accept(imageBytes, buffer, n);
+                    imageBytes += n;
+                    progress.advance(n);
+                }
+            } catch (IOException | RuntimeException e) {
+                decompressError = String.valueOf(e.getMessage());
+            }
+            // Read what the decompressor left (trailing garbage, or all of it after an error) so the digest covers the file.
+            compressedDigest = compressed.drainAndDigest();
+            zstd.close();
+        } catch (IOException e) {
+            throw IngotException.tried(ErrorCode.UNAVAILABLE, "read " + key + " from " + store.describe(),
+                    String.valueOf(e.getMessage())).withCause(e);
+        } catch (UncheckedIOException e) {
+            throw IngotException.tried(ErrorCode.UNAVAILABLE, "read " + key + " from " + store.describe(),
+                    String.valueOf(e.getCause().getMessage())).withCause(e);
+        } finally {
+            progress.done();
+        }
+        if (!compressedDigest.equals(entry.sha256())) {
+            findings.add(digestMismatch(entry, compressedDigest));
+            return;
+        }
+        if (decompressError != null) {
+            findings.add(new Finding(entry.name(), false, "it is not a valid zstd stream (" + decompressError + ")"));
+            return;
+        }
+        if (imageBytes != image.size()) {
+            findings.add(new Finding(entry.name(), false, "it decompresses to " + imageBytes + " bytes, but the image is "
+                    + image.size()));
+            return;
+        }
+        Sha256 imageSha256 = Sha256.fromBytes(imageDigest.digest());
+        if (!imageSha256.equals(image.sha256())) {
+            findings.add(new Finding(entry.name(), false, "it decompresses to an image with SHA-256 " + imageSha256
+                    + ", but the manifest says " + image.sha256()));
+            return;
+        }
+        Optional<String> rangeProblem = ranges.problem();
+        if (rangeProblem.isPresent()) {
+            findings.add(new Finding(entry.name(), false, rangeProblem.get()));
+            return;
+        }
+        findings.add(new Finding(entry.name(), true, "SHA-256 matches; decompresses to the image (" + image.size()
+                + " bytes, SHA-256 " + image.sha256().hex().substring(0, 12) + "…)"
+                + (map.isPresent() ? " and all " + map.get().ranges().size() + " bmap ranges match" : "")));
+    }
+
+    private void checkRaw(ArtifactStore store, String key, Manifest manifest, Manifest.FileEntry entry, List<Finding> findings) {
+        progress.start("verify " + entry.name(), entry.size());
+        try (InputStream in = store.open(key)) {
+            DigestingInputStream digesting = new DigestingInputStream(new ProgressInputStream(in, progress));
+            Sha256 actual = digesting.drainAndDigest();
+            if (!actual.equals(entry.sha256()) || !actual.equals(manifest.image().sha256())) {
+                findings.add(digestMismatch(entry, actual));
+            } else {
+                findings.add(new Finding(entry.name(), true, "SHA-256 matches"));
+            }
+        } catch (IOException e) {
+            throw IngotException.tried(ErrorCode.UNAVAILABLE, "read " + key + " from " + store.describe(),
+                    String.valueOf(e.getMessage())).withCause(e);
+        } finally {
+            progress.done();
+        }
+    }
+
+    private static byte[] readSmall(ArtifactStore store, String key) {
+        return store.read(key).map(ArtifactStore.VersionedBytes::content)
+                .orElseThrow(() -> IngotException.tried(ErrorCode.NOT_FOUND, "read " + key, "it is missing"));
+    }
+
+    private static Finding digestMismatch(Manifest.FileEntry entry, Sha256 actual) {
+        return new Finding(entry.name(), false, "its SHA-256 is " + actual + " but the manifest says " + entry.sha256()
+                + " (the file was changed, damaged or swapped)");
+    }
+
+    private static Sha256 parseOrNull(String hex) {
+        try {
+            return Sha256.fromHex(hex);
+        } catch (IngotException e) {
+            return null;
+        }
+    }
+
+    /** The reason part of a "Tried to X but failed because Y" message. */
+    static String reasonOf(IngotException e) {
+        String message = e.getMessage();
+        int because = message.indexOf(" but failed because ");
+        return because < 0 ? message : message.substring(because + " but failed because ".length());
+    }
+
+    /** Checks each bmap range's SHA-256 as the decompressed image streams past. */
+    private static final class RangeChecker {
+        private final Optional<BlockMap> map;
+        private final MessageDigest digest = Sha256.newDigest();
+        private int index;
+        private String problem;
+
+        RangeChecker(Optional<BlockMap> map) {
+            this.map = map;
+        }
+
+        void accept(long offset, byte[] buffer, int length) {
+            if (map.isEmpty() || problem != null) {
+                return;
+            }
+            BlockMap blockMap = map.get();
+            long end = offset + length;
+            while (index < blockMap.ranges().size()) {
+                BlockMap.Range range = blockMap.ranges().get(index);
+                long start = blockMap.startOffset(range);
+                long stop = blockMap.endOffset(range);
+                if (start >= end) {
+                    return;
+                }
+                long from = Math.max(start, offset);
+                long to = Math.min(stop, end);
+                if (to > from) {
+                    digest.update(buffer, (int) (from - offset), (int) (to - from));
+                }
+                if (stop > end) {
+                    return;
+                }
+                Sha256 actual = Sha256.fromBytes(digest.digest());
+                if (!actual.equals(range.sha256())) {
+                    problem = "bmap range " + range.first() + "-" + range.last() + " of the decompressed image has SHA-256 "
+                            + actual + ", the bmap says " + range.sha256();
+                    return;
+                }
+                index++;
+            }
+        }
+
+        Optional<String> problem() {
+            if (problem == null && map.isPresent() && index < map.get().ranges().size()) {
+                return Optional.of("the image ended before bmap range " + map.get().ranges().get(index).first());
+            }
+            return Optional.ofNullable(problem);
+        }
+    }
+
+    /** Reports bytes read to a progress listener. */
+    private static final class ProgressInputStream extends java.io.FilterInputStream {
+        private final Progress progress;
+
+        ProgressInputStream(InputStream in, Progress progress) {
+            super(in);
+            this.progress = progress;
+        }
+
+        @Override
+        public int read(byte[] bytes, int offset, int length) throws IOException {
+            int n = in.read(bytes, offset, length);
+            if (n > 0) {
+                progress.advance(n);
+            }
+            return n;
+        }
+    }
+}

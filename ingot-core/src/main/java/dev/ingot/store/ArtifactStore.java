@@ -1,0 +1,73 @@
+package dev.ingot.store;
+
+import dev.ingot.progress.Progress;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Where published artifacts live: a folder, or an S3 bucket. Keys are '/'-separated relative
+ * paths ({@code golden-images/edge-golden-v1.4.img.zst}). Implementations throw
+ * {@link dev.ingot.error.IngotException} with {@code UNAVAILABLE} when the store cannot be reached
+ * and {@code NOT_FOUND} when a key that must exist does not.
+ */
+public interface ArtifactStore extends AutoCloseable {
+
+    /** The store as a user wrote it, for messages: {@code ./store}, {@code s3://bucket/prefix}. */
+    String describe();
+
+    /** Size and entity tag of a key, or empty when the key does not exist. */
+    Optional<ObjectInfo> stat(String key);
+
+    /** Opens a key for streaming. Throws NOT_FOUND when absent. */
+    InputStream open(String key);
+
+    /** The whole (small) object with its entity tag, or empty when absent. */
+    Optional<VersionedBytes> read(String key);
+
+    /**
+     * Stores a file under a key, replacing what is there. For payload files written before a
+     * release's commit point (its manifest), so an abandoned upload can be redone.
+     */
+    void put(String key, Path file, Progress progress);
+
+    /**
+     * Stores a file the caller no longer needs under a key, replacing what is there. A folder store
+     * on the same file system renames it into place instead of copying it.
+     */
+    default void putMoving(String key, Path file, Progress progress) {
+        put(key, file, progress);
+    }
+
+    /** A folder where work files may be staged so that {@link #putMoving} can rename them; empty when any temp folder will do. */
+    default Optional<Path> stagingDirectory() {
+        return Optional.empty();
+    }
+
+    /**
+     * Writes {@code content} under {@code key} only if the key's current entity tag equals
+     * {@code expectedEtag}, or, when {@code expectedEtag} is empty, only if the key is absent
+     * (S3: {@code If-Match} / {@code If-None-Match: *}). Returns false when the condition failed,
+     * i.e. somebody else wrote first; nothing is changed then.
+     */
+    boolean compareAndSet(String key, Optional<String> expectedEtag, byte[] content);
+
+    /** Creates a key that must not exist yet; false when it already exists. */
+    default boolean createIfAbsent(String key, byte[] content) {
+        return compareAndSet(key, Optional.empty(), content);
+    }
+
+    /** All keys under a prefix (which may be empty), sorted. */
+    List<String> list(String prefix);
+
+    /** Removes a key; no error when it is absent. */
+    void delete(String key);
+
+    @Override
+    default void close() {}
+
+    record ObjectInfo(String key, long size, String etag) {}
+
+    record VersionedBytes(byte[] content, String etag) {}
+}
