@@ -103,7 +103,7 @@ public final class S3Store implements ArtifactStore {
      * chains (environment, profiles, SSO, container and instance roles). An S3-compatible server
      * often has no region: with an endpoint override, a missing region means us-east-1.
      */
-    public static S3Store open(String location, Optional<URI> endpoint) {
+    public static S3Store at(String location, Optional<URI> endpoint) {
         S3Location parsed = S3Location.parse(location);
         Region region = defaultRegion(parsed, endpoint);
         // Leaving the credentials provider unset lets the client build the default chain and close it.
@@ -111,6 +111,7 @@ public final class S3Store implements ArtifactStore {
     }
 
     private static Region defaultRegion(S3Location location, Optional<URI> endpoint) {
+        requireNonNull(endpoint, "endpoint");
         try {
             return new DefaultAwsRegionProviderChain().getRegion();
         } catch (SdkClientException e) {
@@ -124,6 +125,7 @@ public final class S3Store implements ArtifactStore {
     }
 
     private static S3ClientBuilder builder(Optional<URI> endpoint, Region region) {
+        requireNonNull(endpoint, "endpoint");
         S3ClientBuilder builder = S3Client.builder()
                 .region(requireNonNull(region, "region"))
                 .httpClientBuilder(ApacheHttpClient.builder()
@@ -243,7 +245,7 @@ public final class S3Store implements ArtifactStore {
                 default -> IngotException.tried(ErrorCode.INTERNAL, "store " + key + " in store " + describe(),
                         String.valueOf(e)).withCause(e);
             };
-            // abortQuietly(uploadId, objectKey, failure);
+            abortQuietly(uploadId, objectKey, failure);
             throw failure;
         }
     }
@@ -438,9 +440,10 @@ public final class S3Store implements ArtifactStore {
 
     private Explanation explain(SdkException failure) {
         if (failure instanceof S3Exception e) {
-            String code = errorCode(e);
+            // A HEAD error has no body, so no code: Set.of refuses to look up null.
+            String code = Optional.ofNullable(errorCode(e)).orElse("");
             String message = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorMessage();
-            String answer = "HTTP " + e.statusCode() + (code == null ? "" : " " + code)
+            String answer = "HTTP " + e.statusCode() + (code.isEmpty() ? "" : " " + code)
                     + (message == null || message.isBlank() ? "" : ": " + message);
             if ("NoSuchBucket".equals(code)) {
                 return new Explanation("the bucket " + location.bucket() + " does not exist" + atEndpoint(), bucketHint());
@@ -502,7 +505,12 @@ public final class S3Store implements ArtifactStore {
         public InputStream newStream() {
             try {
                 FileChannel channel = FileChannel.open(file);
-                channel.position(offset);
+                try {
+                    channel.position(offset);
+                } catch (IOException e) {
+                    channel.close();
+                    throw e;
+                }
                 return new BoundedInputStream(Channels.newInputStream(channel), length);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);

@@ -24,7 +24,7 @@ final class StoreOptions {
     /** Opens the store; {@code mustExist} refuses a folder that is not there (reading commands). */
     ArtifactStore open(CliContext context, boolean mustExist) {
         if (store.startsWith("s3://")) {
-            return S3Store.open(store, Optional.ofNullable(endpoint));
+            return S3Store.at(store, Optional.ofNullable(endpoint));
         }
         if (endpoint != null) {
             throw IngotException.tried(ErrorCode.BAD_INPUT, "open the store " + store, "--endpoint-url applies to s3:// stores only");

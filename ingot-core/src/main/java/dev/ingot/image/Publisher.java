@@ -105,8 +105,8 @@ public final class Publisher {
                     entries, new Manifest.Compression("zstd", request.compression().level()), request.source(),
                     new Manifest.Signer(key.fingerprint(), key.userId()));
             byte[] manifestBytes = ManifestJson.write(manifest);
-            // Signed at the build date, so a publish with a fixed build date is reproducible to the byte.
-            byte[] signature = key.sign(manifestBytes, request.buildDate().orElse(clock.instant())).getBytes(StandardCharsets.US_ASCII);
+            // Signed now, not at the build date: gpg rejects a signature older than its key ("Time conflict").
+            byte[] signature = key.sign(manifestBytes, clock.instant()).getBytes(StandardCharsets.US_ASCII);
             key.asKeyring().verify(manifestBytes, signature, files.manifest()); // as JReleaser does: never ship an unchecked signature
 
             List<String> keys = new ArrayList<>();

@@ -196,6 +196,10 @@ public final class Keyring {
                 continue;
             }
             Instant created = signature.getCreationTime().toInstant();
+            if (created.isBefore(owner.key().getCreationTime().toInstant())) {
+                lastReason = "it claims to be older than the key that made it (as gpg: 'Time conflict')";
+                continue;
+            }
             long validSeconds = owner.key().getValidSeconds();
             if (validSeconds > 0 && created.isAfter(owner.key().getCreationTime().toInstant().plusSeconds(validSeconds))) {
                 lastReason = "the signing key had expired when the signature was made";

@@ -34,6 +34,8 @@ import java.util.stream.Stream;
 public final class FolderStore implements ArtifactStore {
     private static final String LOCK_FILE = ".ingot.lock";
     private static final String TEMP_PREFIX = ".ingot-tmp-";
+    private static final java.util.concurrent.ConcurrentMap<Path, java.util.concurrent.locks.ReentrantLock> LOCKS =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     private final Path root;
     private final String description;
@@ -179,6 +181,9 @@ public final class FolderStore implements ArtifactStore {
                     fsync(target.getParent());
                     return true;
                 }
+                // The file lock keeps other processes out; it does not exclude threads of this JVM, so take a per-root lock first.
+                java.util.concurrent.locks.ReentrantLock inProcess = LOCKS.computeIfAbsent(root, path -> new java.util.concurrent.locks.ReentrantLock());
+                inProcess.lock();
                 try (FileChannel lockChannel = FileChannel.open(root.resolve(LOCK_FILE),
                                 StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                         FileLock lock = lockChannel.lock()) {
@@ -189,6 +194,8 @@ public final class FolderStore implements ArtifactStore {
                     moveReplacing(temp, target);
                     fsync(target.getParent());
                     return true;
+                } finally {
+                    inProcess.unlock();
                 }
             } finally {
                 Files.deleteIfExists(temp);
