@@ -222,18 +222,21 @@ final class ImageCommand {
                 List<Catalog.Entry> entries = Catalog.list(artifactStore, ring, Optional.ofNullable(name).map(ImageName::new));
                 ArrayNode releases = Ingot.JSON.createArrayNode();
                 StringBuilder human = new StringBuilder();
+                int nameWidth = Math.max(4, entries.stream().mapToInt(entry -> entry.manifest().name().value().length()).max().orElse(0));
+                int versionWidth = Math.max(7, entries.stream().mapToInt(entry -> entry.manifest().version().toString().length()).max().orElse(0));
+                String row = "%-" + nameWidth + "s  %-" + versionWidth + "s  %-20s %10s %10s %7s  %-10s %-16s %s%n";
                 if (entries.isEmpty()) {
                     human.append("No releases in ").append(artifactStore.describe()).append(".\n");
                 } else {
-                    human.append(String.format("%-14s %-10s %-20s %10s %10s %7s  %-10s %-16s %s%n", "NAME", "VERSION", "BUILT",
-                            "IMAGE", "PAYLOAD", "MAPPED", "KNOWN-GOOD", "SIGNER", "SIGNATURE"));
+                    human.append(String.format(row, "NAME", "VERSION", "BUILT", "IMAGE", "PAYLOAD", "MAPPED", "KNOWN-GOOD", "SIGNER",
+                            "SIGNATURE"));
                 }
                 for (Catalog.Entry entry : entries) {
                     Manifest manifest = entry.manifest();
                     long payloadSize = manifest.file(Manifest.Role.PAYLOAD).map(Manifest.FileEntry::size).orElse(0L);
-                    human.append(String.format("%-14s %-10s %-20s %10s %10s %6.1f%%  %-10s %-16s %s%n", manifest.name(),
+                    human.append(String.format(row, manifest.name(),
                             manifest.version(), manifest.buildDate(), Sizes.bytes(manifest.image().size()), Sizes.bytes(payloadSize),
-                            manifest.image().mappedPercent(), entry.knownGood() ? "yes" : "-",
+                            String.format(java.util.Locale.ROOT, "%.1f%%", manifest.image().mappedPercent()), entry.knownGood() ? "yes" : "-",
                             manifest.signer().fingerprint().keyId(), signatureText(entry)));
                     ObjectNode node = releases.addObject();
                     node.put("name", manifest.name().value());
