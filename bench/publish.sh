@@ -98,17 +98,19 @@ seg=4
 pattern_mib=160
 kinds=(random log hex log conf)
 
+# The generators below run until `head` has enough and closes the pipe; with pipefail their
+# SIGPIPE exit would fail the script, hence the `|| true` inside each producer.
 prand() { # prand NAME BYTES: deterministic pseudo-random bytes
-  openssl enc -aes-128-ctr -nosalt -pbkdf2 -pass "pass:ingot-bench-$seed-$1" -in /dev/zero 2>/dev/null | head -c "$2"
+  { openssl enc -aes-128-ctr -nosalt -pbkdf2 -pass "pass:ingot-bench-$seed-$1" -in /dev/zero 2>/dev/null || true; } | head -c "$2"
 }
 
 make_part() { # make_part KIND MIB -> file with that many MiB of the kind
   local kind=$1 n=$(($2 * mib)) out=$work/pattern-$1.part
   case $kind in
     random) prand random "$n" >"$out" ;;
-    hex) prand hex $((n / 3 + mib)) | od -An -tx1 -v | head -c "$n" >"$out" ;;
+    hex) { prand hex $((n / 3 + mib)) | od -An -tx1 -v || true; } | head -c "$n" >"$out" ;;
     log)
-      awk -v seed="$seed" 'BEGIN {
+      { awk -v seed="$seed" 'BEGIN {
         srand(seed)
         split("kernel systemd sshd containerd kubelet dockerd nvidia-persistenced cron rsyslogd NetworkManager", p, " ")
         split("INFO WARN ERROR DEBUG", lv, " ")
@@ -118,9 +120,9 @@ make_part() { # make_part KIND MIB -> file with that many MiB of the kind
           int(rand() * 1e6), p[1 + int(rand() * 10)], int(rand() * 65536), lv[1 + int(rand() * 4)],
           m[1 + int(rand() * 10)], int(rand() * 256), int(rand() * 256), int(rand() * 256), int(rand() * 256),
           int(rand() * 65536), int(rand() * 4294967296)
-      }' | head -c "$n" >"$out" ;;
+      }' || true; } | head -c "$n" >"$out" ;;
     conf)
-      awk 'BEGIN { for (i = 0; ; i++) printf "[unit-%d]\nExecStart=/usr/bin/agent --config /etc/agent/agent.yaml --log-level=info\nRestart=always\nRestartSec=5\n\n", i % 64 }' |
+      { awk 'BEGIN { for (i = 0; ; i++) printf "[unit-%d]\nExecStart=/usr/bin/agent --config /etc/agent/agent.yaml --log-level=info\nRestart=always\nRestartSec=5\n\n", i % 64 }' || true; } |
         head -c "$n" >"$out" ;;
   esac
 }
