@@ -39,6 +39,12 @@ import java.util.concurrent.atomic.AtomicReference;
 public final class ImageScanner {
     public static final int DEFAULT_BLOCK_SIZE = 4096;
     private static final int CHUNK_SIZE = 4 << 20;
+    /**
+     * Block map ranges are cut at 16 MiB (a multiple of the chunk size), so a flasher can hold a
+     * whole range in memory and check its SHA-256 before writing a byte of it. bmaptool reads
+     * adjacent ranges like any others.
+     */
+    public static final int MAX_RANGE_BYTES = 16 << 20;
     private static final int POOL_SIZE = 12;
     private static final byte[] ZEROS = new byte[CHUNK_SIZE];
 
@@ -58,7 +64,8 @@ public final class ImageScanner {
     public static Result scan(Path image, int blockSize, Path payload, Optional<Path> rawCopy, Compression compression,
             Progress progress) throws IOException {
         long size = Files.size(image);
-        List<SparseFile.Extent> mapped = SparseFile.alignToBlocks(SparseFile.dataExtents(image), blockSize, size);
+        List<SparseFile.Extent> mapped = SparseFile.split(
+                SparseFile.alignToBlocks(SparseFile.dataExtents(image), blockSize, size), MAX_RANGE_BYTES);
 
         BlockingQueue<byte[]> pool = new ArrayBlockingQueue<>(POOL_SIZE);
         for (int i = 0; i < POOL_SIZE; i++) {

@@ -82,6 +82,17 @@ public final class SparseFile {
         return aligned;
     }
 
+    /** Cuts extents longer than {@code maxLength} (a multiple of the block size) into pieces of at most that length. */
+    public static List<Extent> split(List<Extent> extents, long maxLength) {
+        List<Extent> pieces = new ArrayList<>();
+        for (Extent extent : extents) {
+            for (long offset = extent.offset(); offset < extent.end(); offset += maxLength) {
+                pieces.add(new Extent(offset, Math.min(maxLength, extent.end() - offset)));
+            }
+        }
+        return pieces;
+    }
+
     private static long ceilToBlock(long offset, int blockSize) {
         return Math.floorDiv(offset + blockSize - 1, blockSize) * (long) blockSize;
     }

@@ -165,9 +165,13 @@ class PublisherTest {
     }
 
     @Test
-    void bmaptoolFlashesTheImageWithOurBlockMap() throws IOException {
+    void bmaptoolFlashesTheImageWithOurBlockMapWhoseRangesAreCutAt16MiB() throws IOException {
         assumeTrue(Tools.available("bmaptool"), "bmaptool is not installed (apt-get install bmap-tools)");
+        image = SparseImages.create(folder.resolve("long-extent.img"), 64L << 20, 9,
+                new SparseImages.Region(0, 4096), new SparseImages.Region(8L << 20, 40 << 20));
         Releases.publish(store, key, image, "v1.4", false);
+        BlockMap map = BmapXml.parse(Files.readAllBytes(published("edge-golden-v1.4.img.bmap")), "bmap");
+        assertThat(map.ranges()).hasSize(4).allMatch(range -> range.blocks() * 4096 <= ImageScanner.MAX_RANGE_BYTES);
         Path releaseFolder = store.root().resolve("golden-images");
         Path target = folder.resolve("target.img");
 

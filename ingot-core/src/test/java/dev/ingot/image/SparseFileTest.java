@@ -36,4 +36,14 @@ class SparseFileTest {
         assertThat(SparseFile.alignToBlocks(extents, 4096, 13500))
                 .containsExactly(new SparseFile.Extent(0, 8192), new SparseFile.Extent(12288, 1212));
     }
+
+    @Test
+    void longExtentsAreCutIntoPiecesOfAtMostTheLimit() {
+        assertThat(SparseFile.split(List.of(new SparseFile.Extent(4096, 40L << 20), new SparseFile.Extent(100L << 20, 4096)), 16L << 20))
+                .containsExactly(
+                        new SparseFile.Extent(4096, 16L << 20),
+                        new SparseFile.Extent(4096 + (16L << 20), 16L << 20),
+                        new SparseFile.Extent(4096 + (32L << 20), 8L << 20),
+                        new SparseFile.Extent(100L << 20, 4096));
+    }
 }
