@@ -128,6 +128,10 @@ final class ImageCommand {
             Optional<Manifest.Source> source = sourceCommit == null && packages.isEmpty() && notes == null ? Optional.empty()
                     : Optional.of(new Manifest.Source(Optional.ofNullable(sourceCommit), packages, Optional.ofNullable(notes)));
             SigningKey signingKey = key.load(context);
+            if (threads != null && (threads < 1 || threads > 256)) {
+                throw IngotException.tried(ErrorCode.BAD_INPUT, "publish " + imageName + "-" + version, "--threads " + threads + " is not in 1-256");
+            }
+            // Any worker count of 1 or more gives the same payload bytes (zstd's multi-threaded format); 0 would not.
             int workers = threads != null ? threads : Runtime.getRuntime().availableProcessors();
             try (ArtifactStore artifactStore = store.open(context, false)) {
                 Publisher publisher = new Publisher(artifactStore, signingKey, context.clock(), progress());

@@ -101,7 +101,11 @@ public final class BmapXml {
         long mappedBlocksCount = number(root, "MappedBlocksCount", source);
 
         List<BlockMap.Range> ranges = new ArrayList<>();
-        NodeList rangeNodes = root.getElementsByTagName("Range");
+        NodeList blockMaps = root.getElementsByTagName("BlockMap");
+        if (blockMaps.getLength() != 1) {
+            throw invalid(source, "it has " + blockMaps.getLength() + " <BlockMap> elements, not one");
+        }
+        NodeList rangeNodes = ((Element) blockMaps.item(0)).getElementsByTagName("Range");
         for (int i = 0; i < rangeNodes.getLength(); i++) {
             Element element = (Element) rangeNodes.item(i);
             Matcher matcher = RANGE.matcher(element.getTextContent());

@@ -13,8 +13,11 @@ import java.util.regex.Pattern;
  * number, not text (v1.10 after v1.9), and a pre-release before its release (as SemVer 2.0 §11).
  */
 public final class ImageVersion implements Comparable<ImageVersion> {
+    /** A pre-release identifier: a number without leading zeros, or letters and digits (SemVer 2.0 §9). */
+    private static final String IDENTIFIER = "(?:0|[1-9][0-9]{0,17}|[0-9]*[a-z][0-9a-z]*)";
     private static final Pattern FORMAT =
-            Pattern.compile("v(0|[1-9]\\d{0,8})\\.(0|[1-9]\\d{0,8})(?:\\.(0|[1-9]\\d{0,8}))?(?:-([0-9a-z]+(?:\\.[0-9a-z]+)*))?");
+            Pattern.compile("v(0|[1-9]\\d{0,8})\\.(0|[1-9]\\d{0,8})(?:\\.(0|[1-9]\\d{0,8}))?"
+                    + "(?:-(" + IDENTIFIER + "(?:\\." + IDENTIFIER + ")*))?");
     private static final Comparator<ImageVersion> ORDER = Comparator.comparingInt((ImageVersion v) -> v.major)
             .thenComparingInt(v -> v.minor)
             .thenComparingInt(v -> v.patch)
@@ -46,6 +49,11 @@ public final class ImageVersion implements Comparable<ImageVersion> {
                 matcher.group(3) == null ? 0 : Integer.parseInt(matcher.group(3)), matcher.group(4));
     }
 
+    /** Whether two spellings name the same release number ({@code v1.4} and {@code v1.4.0}). */
+    public boolean sameReleaseAs(ImageVersion other) {
+        return ORDER.compare(this, other) == 0;
+    }
+
     public boolean isPreRelease() {
         return preRelease != null;
     }
@@ -67,7 +75,7 @@ public final class ImageVersion implements Comparable<ImageVersion> {
             boolean rightNumeric = right[i].chars().allMatch(Character::isDigit);
             int order;
             if (leftNumeric && rightNumeric) {
-                order = Long.compare(Long.parseLong(left[i]), Long.parseLong(right[i]));
+                order = Long.compare(Long.parseLong(left[i]), Long.parseLong(right[i])); // at most 18 digits: fits a long
             } else if (leftNumeric != rightNumeric) {
                 order = leftNumeric ? -1 : 1;
             } else {

@@ -68,6 +68,10 @@ public final class KnownGood {
         } catch (java.io.IOException e) {
             throw IngotException.tried(ErrorCode.CHECK_FAILED, "read " + key, "it is not JSON");
         }
+        if (!"ingot-known-good/1".equals(envelope.path("format").asText())) {
+            throw IngotException.tried(ErrorCode.CHECK_FAILED, "read " + key,
+                    "its format is '" + envelope.path("format").asText() + "', not ingot-known-good/1").withHint("upgrade Ingot if it is newer");
+        }
         String payload = envelope.path("document").asText("");
         String signature = envelope.path("signature").asText("");
         Optional<VerifiedSignature> verified = keyring.map(trusted ->
@@ -129,6 +133,9 @@ public final class KnownGood {
     private static Document parse(String payload, String source) {
         try {
             JsonNode root = ManifestJson.MAPPER.readTree(payload);
+            if (root.path("schema_version").asInt(-1) != 1 || !root.path("schema_version").isIntegralNumber()) {
+                throw new IllegalArgumentException("schema_version is not 1");
+            }
             List<Entry> entries = new ArrayList<>();
             for (JsonNode node : root.path("known_good")) {
                 entries.add(new Entry(ImageVersion.parse(node.path("version").asText()),

@@ -26,7 +26,11 @@ import java.util.TreeMap;
 public final class ManifestJson {
     static final ObjectMapper MAPPER = new ObjectMapper()
             .enable(SerializationFeature.INDENT_OUTPUT)
-            .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
+            .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
+            // "\n" everywhere, not the platform's line separator: the same release gives the same bytes on any OS.
+            .setDefaultPrettyPrinter(new com.fasterxml.jackson.core.util.DefaultPrettyPrinter()
+                    .withObjectIndenter(new com.fasterxml.jackson.core.util.DefaultIndenter("  ", "\n"))
+                    .withArrayIndenter(new com.fasterxml.jackson.core.util.DefaultIndenter("  ", "\n")));
 
     private ManifestJson() {}
 
@@ -93,8 +97,8 @@ public final class ManifestJson {
         if (root == null || !root.isObject()) {
             throw invalid(source, "it is not a JSON object");
         }
-        int schema = root.path("schema_version").asInt(-1);
-        if (schema != Manifest.SCHEMA_VERSION) {
+        JsonNode schemaNode = root.path("schema_version");
+        if (!schemaNode.isIntegralNumber() || schemaNode.asInt() != Manifest.SCHEMA_VERSION) {
             throw invalid(source, "its schema_version is " + root.path("schema_version") + "; this Ingot reads "
                     + Manifest.SCHEMA_VERSION).withHint("upgrade Ingot if the release is newer");
         }

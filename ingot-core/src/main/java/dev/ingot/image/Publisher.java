@@ -68,6 +68,8 @@ public final class Publisher {
                     .withHint("publish the new image under a new version; `ingot image list` shows the versions taken");
         }
 
+        refuseAnotherSpellingOf(request, what);
+
         Path staging = createStaging(what);
         try {
             Instant started = clock.instant();
@@ -130,10 +132,34 @@ public final class Publisher {
             }
             keys.add(manifestKey);
             checkReadBack(files, manifestBytes, signature, what);
+            checkSizes(entries, what);
             return new Result(manifest, Sha256.of(manifestBytes), keys, Duration.between(started, scanned),
                     Duration.between(scanned, clock.instant()));
         } finally {
             deleteRecursively(staging);
+        }
+    }
+
+    /** v1.4 and v1.4.0 would sort as one release and confuse every "newest known-good" decision: refuse the second. */
+    private void refuseAnotherSpellingOf(Request request, String what) {
+        String prefix = ReleaseFiles.STORE_FOLDER + request.name() + "-";
+        for (String key : store.list(ReleaseFiles.STORE_FOLDER)) {
+            if (!key.startsWith(prefix) || !key.endsWith(".manifest.json")) {
+                continue;
+            }
+            String versionText = key.substring(prefix.length(), key.length() - ".manifest.json".length());
+            try {
+                ImageVersion existing = ImageVersion.parse(versionText);
+                if (existing.sameReleaseAs(request.version()) && !existing.equals(request.version())) {
+                    throw IngotException.tried(ErrorCode.CONFLICT, what, request.version() + " is the same release number as the published "
+                            + existing).withHint("publish a new version number");
+                }
+            } catch (IngotException e) {
+                if (e.code() == ErrorCode.CONFLICT) {
+                    throw e;
+                }
+                // not a version of ours (another name that shares the prefix): ignore
+            }
         }
     }
 
@@ -147,6 +173,22 @@ public final class Publisher {
                     "the manifest or signature read back from " + store.describe() + " differs from what was written "
                             + "(a concurrent publish of the same version?)")
                     .withHint("run `ingot image verify " + files.version() + "`");
+        }
+    }
+
+    /**
+     * A cheap guard against a concurrent publish of the same version that lost the manifest race but
+     * overwrote payload files: every file must still have the size the manifest records.
+     * (`ingot image verify` checks digests; re-reading the payload here would double the upload cost.)
+     */
+    private void checkSizes(List<Manifest.FileEntry> entries, String what) {
+        for (Manifest.FileEntry entry : entries) {
+            long stored = store.stat(ReleaseFiles.STORE_FOLDER + entry.name()).map(ArtifactStore.ObjectInfo::size).orElse(-1L);
+            if (stored != entry.size()) {
+                throw IngotException.tried(ErrorCode.CONFLICT, what, entry.name() + " in " + store.describe() + " is " + stored
+                        + " bytes after publishing, not " + entry.size() + " (was another publish of this version running?)")
+                        .withHint("run `ingot image verify` on this version");
+            }
         }
     }
 

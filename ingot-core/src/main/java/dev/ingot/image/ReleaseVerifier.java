@@ -92,6 +92,9 @@ public final class ReleaseVerifier {
         if (!manifest.signer().fingerprint().equals(signature.signer())) {
             findings.add(new Finding(files.manifest(), false, "it names signer " + manifest.signer().fingerprint()
                     + " but was signed by " + signature.signer()));
+        } else if (!manifest.imageVersionFile().equals(Manifest.imageVersionFile(name, version, manifest.buildDate()))) {
+            findings.add(new Finding(files.manifest(), false, "its image_version_file does not state " + name + " " + version
+                    + " built " + manifest.buildDate()));
         } else {
             findings.add(new Finding(files.manifest(), true, "describes " + name + " " + version + ", built " + manifest.buildDate()));
         }

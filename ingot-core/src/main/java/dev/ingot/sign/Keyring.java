@@ -17,6 +17,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.bouncycastle.bcpg.ArmoredInputStream;
@@ -40,7 +41,7 @@ import org.bouncycastle.openpgp.operator.bc.BcPGPContentVerifierBuilderProvider;
 public final class Keyring {
     /** Digests too weak to trust for a release signature (RFC 9580 §9.5 deprecates MD5, SHA-1, RIPEMD-160). */
     private static final Set<Integer> WEAK_HASHES =
-            Set.of(HashAlgorithmTags.MD5, HashAlgorithmTags.SHA1, HashAlgorithmTags.RIPEMD160, HashAlgorithmTags.SHA224);
+            Set.of(HashAlgorithmTags.MD5, HashAlgorithmTags.SHA1, HashAlgorithmTags.RIPEMD160);
 
     private final List<PGPPublicKeyRing> rings;
     private final Map<Long, Owner> keysById;
@@ -191,11 +192,13 @@ public final class Keyring {
                 lastReason = "it uses a weak digest (" + hashName(signature.getHashAlgorithm()) + "); SHA-256 or stronger is required";
                 continue;
             }
-            if (owner.key().hasRevocation() || owner.ring().getPublicKey().hasRevocation()) {
-                lastReason = "the signing key " + Fingerprint.of(owner.ring().getPublicKey().getFingerprint()) + " is revoked";
+            Instant created = signature.getCreationTime().toInstant();
+            Optional<String> revoked = revocation(owner.key(), created).or(() -> revocation(owner.ring().getPublicKey(), created));
+            if (revoked.isPresent()) {
+                lastReason = "the signing key " + Fingerprint.of(owner.ring().getPublicKey().getFingerprint()) + " is revoked ("
+                        + revoked.get() + ")";
                 continue;
             }
-            Instant created = signature.getCreationTime().toInstant();
             if (created.isBefore(owner.key().getCreationTime().toInstant())) {
                 lastReason = "it claims to be older than the key that made it (as gpg: 'Time conflict')";
                 continue;
@@ -223,6 +226,28 @@ public final class Keyring {
             }
         }
         throw IngotException.tried(ErrorCode.CHECK_FAILED, "verify the signature of " + what, lastReason);
+    }
+
+    /**
+     * Whether a revocation voids a signature made at {@code signed}. A key revoked as superseded or
+     * retired (RFC 4880 §5.2.3.23, reasons 1 and 3) keeps the signatures it made before the
+     * revocation: retiring a key must not void every release it signed. Any other reason — key
+     * compromised, or none given — voids them all.
+     */
+    private static Optional<String> revocation(PGPPublicKey key, Instant signed) {
+        int type = key.isMasterKey() ? PGPSignature.KEY_REVOCATION : PGPSignature.SUBKEY_REVOCATION;
+        for (Iterator<PGPSignature> revocations = key.getSignaturesOfType(type); revocations.hasNext(); ) {
+            PGPSignature revocation = revocations.next();
+            var hashed = revocation.getHashedSubPackets();
+            var reason = hashed == null ? null : hashed.getRevocationReason();
+            int code = reason == null ? -1 : reason.getRevocationReason();
+            boolean retired = code == org.bouncycastle.bcpg.sig.RevocationReasonTags.KEY_SUPERSEDED
+                    || code == org.bouncycastle.bcpg.sig.RevocationReasonTags.KEY_RETIRED;
+            if (!retired || !signed.isBefore(revocation.getCreationTime().toInstant())) {
+                return Optional.of(retired ? "retired before this signature was made" : "compromised or no reason given");
+            }
+        }
+        return Optional.empty();
     }
 
     private static List<PGPSignature> readSignatures(byte[] signatureFile, String what) {

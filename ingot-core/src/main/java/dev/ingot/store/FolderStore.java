@@ -106,7 +106,8 @@ public final class FolderStore implements ArtifactStore {
         Path path = pathOf(key);
         try {
             byte[] content = Files.readAllBytes(path);
-            return Optional.of(new VersionedBytes(content, Sha256.of(content).hex()));
+            return Optional.of(new VersionedBytes(content, content.length <= SMALL_DOCUMENT ? Sha256.of(content).hex()
+                    : content.length + "-" + Files.getLastModifiedTime(path).toMillis()));
         } catch (NoSuchFileException e) {
             return Optional.empty();
         } catch (IOException e) {
@@ -210,11 +211,7 @@ public final class FolderStore implements ArtifactStore {
         Path start = prefix.isEmpty() ? root : pathOf(prefix.endsWith("/") ? prefix.substring(0, prefix.length() - 1) : prefix);
         Path walkFrom = Files.isDirectory(start) ? start : start.getParent();
         if (walkFrom == null || !Files.isDirectory(walkFrom)) {
-            if (!Files.isDirectory(root)) {
-                throw IngotException.tried(ErrorCode.UNAVAILABLE, "list store " + description,
-                        "the folder " + root + " does not exist").withHint("check the --store path, or publish to it first");
-            }
-            return List.of();
+            return List.of(); // a store folder is created by its first write; until then it is empty
         }
         try (Stream<Path> files = Files.walk(walkFrom)) {
             return files.filter(Files::isRegularFile)

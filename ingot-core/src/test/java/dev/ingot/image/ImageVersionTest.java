@@ -29,8 +29,15 @@ class ImageVersionTest {
         assertThat(ImageVersion.parse("v1.4").compareTo(ImageVersion.parse("v1.4.0"))).isNotZero();
     }
 
+    @Test
+    void twoSpellingsOfOneReleaseNumberAreRecognised() {
+        assertThat(ImageVersion.parse("v1.4").sameReleaseAs(ImageVersion.parse("v1.4.0"))).isTrue();
+        assertThat(ImageVersion.parse("v1.4").sameReleaseAs(ImageVersion.parse("v1.4.1"))).isFalse();
+    }
+
     @ParameterizedTest
-    @ValueSource(strings = {"", "1.4", "v1", "V1.4", "v1.4.", "v01.4", "v1.4-", "v1.4-RC1", "v1.4/../x", "v1.4 ", "latest"})
+    @ValueSource(strings = {"", "1.4", "v1", "V1.4", "v1.4.", "v01.4", "v1.4-", "v1.4-RC1", "v1.4/../x", "v1.4 ", "latest",
+        "v1.4-rc.01", "v1.4-rc.1234567890123456789"})
     void malformedVersionsAreBadInputWithAHint(String text) {
         assertThatThrownBy(() -> ImageVersion.parse(text))
                 .isInstanceOfSatisfying(IngotException.class, e -> {

@@ -67,7 +67,7 @@ class PublisherTest {
     static final String PINNED_IMAGE_SHA256 = "5d7bbb1f950e778269e196198058d8a0e6c9fd9c11f105ff7f923098f3be1997";
     static final String PINNED_PAYLOAD_SHA256 = "e56c53f77de9fb6adba14973f8b798f891010bf88ed58a51b9bf6632372ad41a";
     static final String PINNED_BMAP_SHA256 = "335817bbef09dc30219bed83374667f1886ffdc7bff07c81959d600c9a33b6f2";
-    static final String PINNED_MANIFEST_SHA256 = "50291f13e42b6fb8bd96e9c8a7eb27cbc9461af15a494c6b2fac13a5c9afa8c0";
+    static final String PINNED_MANIFEST_SHA256 = "80ca1716dfcf2d38afc820bd406b6b3827c7a096a1ec7551995df96472db7cfd";
 
     @Test
     void compressedOutputIsTheSameForAnyNumberOfWorkers() throws IOException {
@@ -115,6 +115,15 @@ class PublisherTest {
                     assertThat(e.getMessage()).contains("already published");
                 });
         assertThat(Files.readAllBytes(published("edge-golden-v1.4.manifest.json"))).isEqualTo(manifestBefore);
+    }
+
+    @Test
+    void anotherSpellingOfAPublishedReleaseNumberIsRefused() {
+        Releases.publish(store, key, image, "v1.4", false);
+
+        assertThatThrownBy(() -> Releases.publish(store, key, image, "v1.4.0", false))
+                .isInstanceOfSatisfying(IngotException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.CONFLICT))
+                .hasMessageContaining("same release number as the published v1.4");
     }
 
     @Test
