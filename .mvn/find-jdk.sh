@@ -2,6 +2,11 @@
 # default to an older one. Keep a JAVA_HOME that is already 25+, else take a
 # `java` on PATH that is 25+, else the newest 25+ JDK under /usr/lib/jvm.
 ingot_java_major() { # prints the feature version of the java binary $1, or 0
+  # The JDK's `release` file says it without starting a JVM (a third of a second saved on every run).
+  home=$(dirname "$(dirname "$(readlink -f "$(command -v "$1")")")")
+  if [ -f "$home/release" ]; then
+    sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$home/release" | head -n 1 | grep . && return 0
+  fi
   "$1" -XshowSettings:properties -version 2>&1 |
     sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p' | head -n 1 | grep . || echo 0
 }
