@@ -1,0 +1,504 @@
+package dev.ingot.flash;
+
+import static java.util.Objects.requireNonNull;
+
+import com.github.luben.zstd.ZstdInputStream;
+import dev.ingot.digest.Sha256;
+import dev.ingot.error.ErrorCode;
+import dev.ingot.error.IngotException;
+import dev.ingot.image.BlockMap;
+import dev.ingot.progress.Progress;
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Writes an image onto a disk, block-map-aware and verified: only mapped ranges are written, each
+ * range's SHA-256 is checked before the range reaches the disk, unmapped ranges are made to read
+ * as zeros where that is cheap (hole punching on a file, BLKZEROOUT on a device that offloads it),
+ * then everything is fsynced and read back from the disk, not the cache, and checked again.
+ *
+ * <p>Three threads overlap the work: one decompresses the payload into range buffers, one hashes
+ * each range and compares it with the block map, one writes. A flash that is interrupted leaves a
+ * partly written disk; running it again rewrites every mapped range, so it always finishes correct.
+ */
+public final class Flasher {
+    private static final int PIECE_SIZE = 16 << 20;
+    private static final int BUFFERS = 4;
+
+    private final Clock clock;
+    private final Progress progress;
+
+    public Flasher(Clock clock, Progress progress) {
+        this.clock = requireNonNull(clock, "clock");
+        this.progress = requireNonNull(progress, "progress");
+    }
+
+    /**
+     * What to flash. {@code payloadSha256}, when present, is checked over the whole payload file before
+     * anything is written. {@code mapIsSigned} says the block map is the one the signed manifest pins;
+     * otherwise every range is checked in a dry pass first, so a map that does not belong to the image
+     * is refused before the first write.
+     */
+    public record Source(Path payload, boolean compressed, BlockMap map, Optional<Sha256> payloadSha256, boolean mapIsSigned,
+            String description) {
+        public Source {
+            requireNonNull(payload, "payload");
+            requireNonNull(map, "map");
+            requireNonNull(payloadSha256, "payloadSha256");
+            requireNonNull(description, "description");
+        }
+    }
+
+    public record Options(boolean zeroUnmapped, boolean readBack) {}
+
+    /** Time and bytes of one phase. */
+    public record Phase(String name, Duration duration, long bytes) {}
+
+    public record Report(Path target, long imageSize, long mappedBytes, long writtenBytes, long zeroedBytes, String zeroing,
+            boolean readBack, List<Phase> phases) {
+        public Duration total() {
+            return phases.stream().map(Phase::duration).reduce(Duration.ZERO, Duration::plus);
+        }
+    }
+
+    public Report flash(Source source, FlashTarget target, Options options) {
+        String what = "flash " + source.description() + " onto " + target.path();
+        BlockMap map = source.map();
+        List<Phase> phases = new ArrayList<>();
+        if (!source.compressed()) {
+            long size = fileSize(source.payload(), what);
+            if (size != map.imageSize()) {
+                throw IngotException.tried(ErrorCode.BAD_INPUT, what, "the block map is for a " + map.imageSize() + "-byte image but "
+                        + source.payload().getFileName() + " is " + size + " bytes (the bmap belongs to another image)");
+            }
+        }
+        if (target.kind() == FlashTarget.Kind.BLOCK_DEVICE && target.size() < map.imageSize()) {
+            throw IngotException.tried(ErrorCode.BAD_INPUT, what, "the target holds " + target.size() + " bytes, the image " + map.imageSize());
+        }
+
+        if (source.payloadSha256().isPresent()) {
+            Instant started = clock.instant();
+            Sha256 actual = hashFile(source.payload(), what);
+            if (!actual.equals(source.payloadSha256().get())) {
+                throw IngotException.tried(ErrorCode.CHECK_FAILED, what, source.payload().getFileName() + " has SHA-256 " + actual
+                                + " but the signed manifest says " + source.payloadSha256().get() + "; nothing was written")
+                        .withHint("fetch the image again (ingot cache sync, or ingot image pull)");
+            }
+            phases.add(new Phase("verify payload", Duration.between(started, clock.instant()), fileSize(source.payload(), what)));
+        }
+        if (!source.mapIsSigned()) {
+            Instant started = clock.instant();
+            stream(source, what, "check ranges", piece -> { }, true);
+            phases.add(new Phase("check ranges", Duration.between(started, clock.instant()), map.mappedBytes()));
+        }
+
+        try (RandomAccessFile file = new RandomAccessFile(target.path().toFile(), "rw")) {
+            FileChannel channel = file.getChannel();
+            if (target.kind() == FlashTarget.Kind.FILE && file.length() != map.imageSize()) {
+                file.setLength(map.imageSize()); // grows with a hole, or cuts a longer file to the image's size
+            }
+            Instant started = clock.instant();
+            Zeroing zeroing = options.zeroUnmapped() ? zeroUnmapped(target, map) : new Zeroing(0, "skipped (--no-zero: unmapped blocks keep old data)");
+            phases.add(new Phase("zero unmapped", Duration.between(started, clock.instant()), zeroing.bytes()));
+
+            started = clock.instant();
+            stream(source, what, "write", piece -> {
+                ByteBuffer buffer = ByteBuffer.wrap(piece.data(), 0, piece.length());
+                while (buffer.hasRemaining()) {
+                    channel.write(buffer, piece.offset() + buffer.position());
+                }
+            }, false);
+            phases.add(new Phase("write", Duration.between(started, clock.instant()), map.mappedBytes()));
+
+            started = clock.instant();
+            channel.force(true);
+            phases.add(new Phase("sync", Duration.between(started, clock.instant()), 0));
+
+            if (options.readBack()) {
+                started = clock.instant();
+                readBack(target, channel, map, what);
+                phases.add(new Phase("read back", Duration.between(started, clock.instant()), map.mappedBytes()));
+            }
+            return new Report(target.path(), map.imageSize(), map.mappedBytes(), map.mappedBytes(), zeroing.bytes(), zeroing.method(),
+                    options.readBack(), phases);
+        } catch (IOException e) {
+            throw IngotException.tried(ErrorCode.UNAVAILABLE, what, "writing the target failed: " + e.getMessage()
+                    + " (the target is partly written; run the flash again)").withCause(e);
+        }
+    }
+
+    private record Zeroing(long bytes, String method) {}
+
+    private static Zeroing zeroUnmapped(FlashTarget target, BlockMap map) throws IOException {
+        List<long[]> gaps = new ArrayList<>();
+        long position = 0;
+        for (BlockMap.Range range : map.ranges()) {
+            long start = map.startOffset(range);
+            if (start > position) {
+                gaps.add(new long[] {position, start - position});
+            }
+            position = map.endOffset(range);
+        }
+        if (position < map.imageSize()) {
+            gaps.add(new long[] {position, map.imageSize() - position});
+        }
+        long total = gaps.stream().mapToLong(gap -> gap[1]).sum();
+        if (total == 0) {
+            return new Zeroing(0, "nothing unmapped");
+        }
+        if (!LinuxIo.available()) {
+            return new Zeroing(0, "skipped: this system offers no cheap way to zero (unmapped blocks keep old data)");
+        }
+        try (LinuxIo io = LinuxIo.open(target.path(), true)) {
+            if (target.kind() == FlashTarget.Kind.FILE) {
+                for (long[] gap : gaps) {
+                    io.punchHole(gap[0], gap[1]);
+                }
+                return new Zeroing(total, "holes punched (fallocate)");
+            }
+            if (!offloadsWriteZeroes(target)) {
+                return new Zeroing(0, "skipped: the device cannot zero without writing every block (unmapped blocks keep old data)");
+            }
+            for (long[] gap : gaps) {
+                io.zeroOut(gap[0], gap[1]);
+            }
+            return new Zeroing(total, "BLKZEROOUT");
+        }
+    }
+
+    /** Whether the device zeroes ranges without data transfer (sysfs queue/write_zeroes_max_bytes > 0). */
+    private static boolean offloadsWriteZeroes(FlashTarget target) {
+        if (target.device().isEmpty()) {
+            return false;
+        }
+        Path sysfs = Path.of("/sys/dev/block", target.device().get().toString());
+        for (Path candidate : new Path[] {sysfs.resolve("queue/write_zeroes_max_bytes"), sysfs.resolve("../queue/write_zeroes_max_bytes")}) {
+            try {
+                if (Files.isReadable(candidate)) {
+                    return Long.parseLong(Files.readString(candidate).strip()) > 0;
+                }
+            } catch (IOException | NumberFormatException ignored) {
+                // unknown: treat as not offloaded
+            }
+        }
+        return false;
+    }
+
+    /** A piece of a mapped range: at most {@link #PIECE_SIZE} bytes. */
+    private record Piece(long offset, byte[] data, int length, int range, boolean lastOfRange) {
+        static final Piece END = new Piece(-1, null, 0, -1, true);
+    }
+
+    @FunctionalInterface
+    private interface PieceWriter {
+        void write(Piece piece) throws IOException;
+    }
+
+    /**
+     * Reads the mapped ranges out of the payload and hands them, hashed and checked, to {@code writer}.
+     * A range that fits one piece is checked before it is handed over; a longer one (only from a
+     * foreign bmap, which the dry pass has checked already) is checked as its last piece passes.
+     */
+    private void stream(Source source, String what, String phase, PieceWriter writer, boolean dryRun) {
+        BlockMap map = source.map();
+        BlockingQueue<byte[]> pool = new ArrayBlockingQueue<>(BUFFERS);
+        for (int i = 0; i < BUFFERS; i++) {
+            pool.add(new byte[PIECE_SIZE]);
+        }
+        BlockingQueue<Piece> toHash = new ArrayBlockingQueue<>(BUFFERS + 1);
+        BlockingQueue<Piece> toWrite = new ArrayBlockingQueue<>(BUFFERS + 1);
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicBoolean writerStopped = new AtomicBoolean();
+        ExecutorService threads = Executors.newFixedThreadPool(2, runnable -> {
+            Thread thread = new Thread(runnable, "ingot-flash");
+            thread.setDaemon(true);
+            return thread;
+        });
+        progress.start(phase + " " + source.payload().getFileName(), map.mappedBytes());
+        Future<?> hasher = threads.submit(() -> {
+            MessageDigest digest = Sha256.newDigest();
+            try {
+                while (true) {
+                    Piece piece = toHash.take();
+                    if (piece == Piece.END) {
+                        return null;
+                    }
+                    digest.update(piece.data(), 0, piece.length());
+                    if (!piece.lastOfRange()) {
+                        offer(toWrite, piece, writerStopped); // a range longer than a piece: only from a foreign bmap, which the dry pass checked
+                        continue;
+                    }
+                    {
+                        BlockMap.Range range = map.ranges().get(piece.range());
+                        Sha256 actual = Sha256.fromBytes(digest.digest());
+                        if (!actual.equals(range.sha256())) {
+                            throw IngotException.tried(ErrorCode.CHECK_FAILED, what, "blocks " + range.first() + "-" + range.last()
+                                    + " of the image have SHA-256 " + actual + " but the block map says " + range.sha256()
+                                    + (dryRun ? "; nothing was written (the bmap does not belong to this image)"
+                                            : "; the range was not written, the target is incomplete"));
+                        }
+                        offer(toWrite, piece, writerStopped);
+                    }
+                }
+            } finally {
+                if (!writerStopped.get()) {
+                    offer(toWrite, Piece.END, writerStopped);
+                }
+            }
+        });
+        Future<?> writing = threads.submit(() -> {
+            try {
+                while (true) {
+                    Piece piece = toWrite.take();
+                    if (piece == Piece.END) {
+                        return null;
+                    }
+                    if (!stop.get()) {
+                        writer.write(piece);
+                    }
+                    progress.advance(piece.length());
+                    pool.put(piece.data());
+                }
+            } finally {
+                writerStopped.set(true);
+            }
+        });
+        Throwable failure = null;
+        try {
+            readRanges(source, pool, toHash, stop, hasher, writing);
+        } catch (Throwable e) {
+            failure = e;
+            stop.set(true);
+        } finally {
+            endQuietly(toHash, hasher);
+        }
+        for (Future<?> future : List.of(hasher, writing)) {
+            try {
+                future.get();
+            } catch (ExecutionException e) {
+                stop.set(true);
+                if (failure == null || failure instanceof InterruptedException) {
+                    failure = e.getCause();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                failure = e;
+            }
+        }
+        threads.shutdownNow();
+        progress.done();
+        if (failure != null) {
+            throw switch (failure) {
+                case IngotException ingot -> ingot;
+                case IOException io -> IngotException.tried(ErrorCode.UNAVAILABLE, what, io.getMessage()).withCause(io);
+                default -> IngotException.tried(ErrorCode.INTERNAL, what, failure.toString()).withCause(failure);
+            };
+        }
+    }
+
+    private static void readRanges(Source source, BlockingQueue<byte[]> pool, BlockingQueue<Piece> toHash, AtomicBoolean stop,
+            Future<?> hasher, Future<?> writer) throws IOException, InterruptedException {
+        BlockMap map = source.map();
+        if (source.compressed()) {
+            try (InputStream in = new ZstdInputStream(new BufferedInputStream(Files.newInputStream(source.payload()), 1 << 20))) {
+                byte[] skip = new byte[1 << 20];
+                long position = 0;
+                for (int index = 0; index < map.ranges().size() && !stop.get(); index++) {
+                    BlockMap.Range range = map.ranges().get(index);
+                    long start = map.startOffset(range);
+                    while (position < start) {
+                        int n = in.read(skip, 0, (int) Math.min(skip.length, start - position));
+                        if (n < 0) {
+                            throw imageEnded(source, position);
+                        }
+                        position += n;
+                    }
+                    long end = map.endOffset(range);
+                    while (position < end && !stop.get()) {
+                        byte[] buffer = takeBuffer(pool, hasher, writer);
+                        int length = (int) Math.min(PIECE_SIZE, end - position);
+                        int filled = 0;
+                        while (filled < length) {
+                            int n = in.read(buffer, filled, length - filled);
+                            if (n < 0) {
+                                throw imageEnded(source, position + filled);
+                            }
+                            filled += n;
+                        }
+                        handOver(toHash, new Piece(position, buffer, length, index, position + length == end), hasher);
+                        position += length;
+                    }
+                }
+                if (!stop.get()) {
+                    // The rest must be there too: a payload shorter than the bmap's image is not this image.
+                    while (position < map.imageSize()) {
+                        int n = in.read(skip, 0, (int) Math.min(skip.length, map.imageSize() - position));
+                        if (n < 0) {
+                            throw imageEnded(source, position);
+                        }
+                        position += n;
+                    }
+                }
+            }
+            return;
+        }
+        try (FileChannel channel = FileChannel.open(source.payload(), StandardOpenOption.READ)) {
+            for (int index = 0; index < map.ranges().size() && !stop.get(); index++) {
+                BlockMap.Range range = map.ranges().get(index);
+                long end = map.endOffset(range);
+                for (long position = map.startOffset(range); position < end && !stop.get(); ) {
+                    byte[] buffer = takeBuffer(pool, hasher, writer);
+                    int length = (int) Math.min(PIECE_SIZE, end - position);
+                    ByteBuffer target = ByteBuffer.wrap(buffer, 0, length);
+                    while (target.hasRemaining()) {
+                        if (channel.read(target, position + target.position()) < 0) {
+                            throw imageEnded(source, position + target.position());
+                        }
+                    }
+                    handOver(toHash, new Piece(position, buffer, length, index, position + length == end), hasher);
+                    position += length;
+                }
+            }
+        }
+    }
+
+    /** Queues a piece for the writer, but gives up when the writer has stopped (it would never take it). */
+    private static void offer(BlockingQueue<Piece> toWrite, Piece piece, AtomicBoolean writerStopped) throws InterruptedException {
+        while (!toWrite.offer(piece, 100, TimeUnit.MILLISECONDS)) {
+            if (writerStopped.get()) {
+                throw new InterruptedException("the writer stopped");
+            }
+        }
+    }
+
+    /** Queues a piece for the hasher, but gives up when the hasher has stopped (it would never take it). */
+    private static void handOver(BlockingQueue<Piece> toHash, Piece piece, Future<?> hasher) throws InterruptedException {
+        while (!toHash.offer(piece, 100, TimeUnit.MILLISECONDS)) {
+            if (hasher.isDone()) {
+                throw new InterruptedException("the hasher stopped");
+            }
+        }
+    }
+
+    /** Waits for a free buffer, but gives up when a worker has failed (it would never return one). */
+    private static byte[] takeBuffer(BlockingQueue<byte[]> pool, Future<?> hasher, Future<?> writer) throws InterruptedException {
+        while (true) {
+            byte[] buffer = pool.poll(100, TimeUnit.MILLISECONDS);
+            if (buffer != null) {
+                return buffer;
+            }
+            if (hasher.isDone() || writer.isDone()) {
+                throw new InterruptedException("a flash worker stopped");
+            }
+        }
+    }
+
+    private static IngotException imageEnded(Source source, long position) {
+        return IngotException.tried(ErrorCode.CHECK_FAILED, "flash " + source.description(),
+                "the image ended at byte " + position + ", before the end the block map describes (" + source.map().imageSize()
+                        + " bytes): the payload is truncated or the bmap belongs to another image");
+    }
+
+    private void readBack(FlashTarget target, FileChannel channel, BlockMap map, String what) throws IOException {
+        if (LinuxIo.available()) {
+            try (LinuxIo io = LinuxIo.open(target.path(), false)) {
+                if (target.kind() == FlashTarget.Kind.BLOCK_DEVICE) {
+                    io.flushBuffers();
+                } else {
+                    io.dropCache();
+                }
+            }
+        }
+        progress.start("read back " + target.path().getFileName(), map.mappedBytes());
+        try {
+            ByteBuffer buffer = ByteBuffer.allocate(PIECE_SIZE);
+            for (BlockMap.Range range : map.ranges()) {
+                MessageDigest digest = Sha256.newDigest();
+                long end = map.endOffset(range);
+                for (long position = map.startOffset(range); position < end; ) {
+                    buffer.clear().limit((int) Math.min(PIECE_SIZE, end - position));
+                    while (buffer.hasRemaining()) {
+                        if (channel.read(buffer, position + buffer.position()) < 0) {
+                            throw IngotException.tried(ErrorCode.CHECK_FAILED, what, "the target ended at " + (position + buffer.position())
+                                    + " bytes while reading back");
+                        }
+                    }
+                    digest.update(buffer.array(), 0, buffer.limit());
+                    position += buffer.limit();
+                    progress.advance(buffer.limit());
+                }
+                Sha256 actual = Sha256.fromBytes(digest.digest());
+                if (!actual.equals(range.sha256())) {
+                    throw IngotException.tried(ErrorCode.CHECK_FAILED, what, "reading back blocks " + range.first() + "-" + range.last()
+                            + " gave SHA-256 " + actual + " instead of " + range.sha256() + ": the disk did not keep what was written")
+                            .withHint("the disk may be failing; try again, then replace it");
+                }
+            }
+        } finally {
+            progress.done();
+        }
+    }
+
+    private Sha256 hashFile(Path file, String what) {
+        progress.start("verify " + file.getFileName(), fileSize(file, what));
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            MessageDigest digest = Sha256.newDigest();
+            ByteBuffer buffer = ByteBuffer.allocate(4 << 20);
+            while (channel.read(buffer.clear()) >= 0) {
+                digest.update(buffer.array(), 0, buffer.position());
+                progress.advance(buffer.position());
+            }
+            return Sha256.fromBytes(digest.digest());
+        } catch (IOException e) {
+            throw IngotException.tried(ErrorCode.UNAVAILABLE, what, "reading " + file + " failed: " + e.getMessage());
+        } finally {
+            progress.done();
+        }
+    }
+
+    private static long fileSize(Path file, String what) {
+        try {
+            return Files.size(file);
+        } catch (IOException e) {
+            throw IngotException.tried(ErrorCode.BAD_INPUT, what, file + " cannot be read (" + e.getMessage() + ")");
+        }
+    }
+
+    private static void endQuietly(BlockingQueue<Piece> queue, Future<?> hasher) {
+        boolean interrupted = false;
+        while (!hasher.isDone()) {
+            try {
+                if (queue.offer(Piece.END, 100, TimeUnit.MILLISECONDS)) {
+                    break;
+                }
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

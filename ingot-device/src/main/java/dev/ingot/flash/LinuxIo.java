@@ -1,0 +1,182 @@
+package dev.ingot.flash;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * The few Linux calls the JDK has no API for, through the FFM API: ioctl BLKGETSIZE64,
+ * BLKZEROOUT and BLKFLSBUF (linux/fs.h), fallocate FALLOC_FL_PUNCH_HOLE (fallocate(2)) and
+ * posix_fadvise POSIX_FADV_DONTNEED (posix_fadvise(2)). Each works on a file descriptor this class
+ * opens itself; writes go through the JDK's FileChannel. Hand-written: no maintained Java library
+ * wraps these calls.
+ */
+final class LinuxIo implements AutoCloseable {
+    private static final int O_RDONLY = 0;
+    private static final int O_WRONLY = 1;
+    private static final int O_CLOEXEC = 0x80000;
+    private static final long BLKGETSIZE64 = 0x80081272L;
+    private static final long BLKZEROOUT = 0x127fL;
+    private static final long BLKFLSBUF = 0x1261L;
+    private static final int FALLOC_FL_KEEP_SIZE = 0x01;
+    private static final int FALLOC_FL_PUNCH_HOLE = 0x02;
+    private static final int POSIX_FADV_DONTNEED = 4;
+
+    private static final Optional<Calls> CALLS = Calls.load();
+
+    private final int fd;
+    private final Path path;
+
+    private LinuxIo(int fd, Path path) {
+        this.fd = fd;
+        this.path = path;
+    }
+
+    static boolean available() {
+        return CALLS.isPresent();
+    }
+
+    /** Opens {@code path} for the calls below; {@code write} for zeroing and hole punching. */
+    static LinuxIo open(Path path, boolean write) throws IOException {
+        Calls calls = CALLS.orElseThrow(() -> new IOException("Linux system calls are not available here"));
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(calls.callState());
+            int fd = (int) calls.open().invokeExact(state, arena.allocateFrom(path.toString()), (write ? O_WRONLY : O_RDONLY) | O_CLOEXEC, 0);
+            if (fd < 0) {
+                throw new IOException("open(" + path + ") failed: errno " + calls.errno(state));
+            }
+            return new LinuxIo(fd, path);
+        } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IOException(e);
+        }
+    }
+
+    /** The size of a block device in bytes (ioctl BLKGETSIZE64). */
+    long blockDeviceSize() throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment size = arena.allocate(ValueLayout.JAVA_LONG);
+            ioctl(BLKGETSIZE64, size, "BLKGETSIZE64");
+            return size.get(ValueLayout.JAVA_LONG, 0);
+        }
+    }
+
+    /** Makes [offset, offset + length) of a block device read as zeros (ioctl BLKZEROOUT; offloaded where the device supports WRITE ZEROES). */
+    void zeroOut(long offset, long length) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment range = arena.allocate(ValueLayout.JAVA_LONG, 2);
+            range.setAtIndex(ValueLayout.JAVA_LONG, 0, offset);
+            range.setAtIndex(ValueLayout.JAVA_LONG, 1, length);
+            ioctl(BLKZEROOUT, range, "BLKZEROOUT");
+        }
+    }
+
+    /** Drops a block device's buffer cache (ioctl BLKFLSBUF), so a read-back reads the device. */
+    void flushBuffers() throws IOException {
+        ioctl(BLKFLSBUF, MemorySegment.NULL, "BLKFLSBUF");
+    }
+
+    /** Turns [offset, offset + length) of a regular file into a hole that reads as zeros, keeping the size. */
+    void punchHole(long offset, long length) throws IOException {
+        Calls calls = CALLS.orElseThrow();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(calls.callState());
+            int result = (int) calls.fallocate().invokeExact(state, fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length);
+            if (result != 0) {
+                throw new IOException("fallocate(PUNCH_HOLE) on " + path + " failed: errno " + calls.errno(state));
+            }
+        } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IOException(e);
+        }
+    }
+
+    /** Asks the kernel to drop cached pages of a file (after fsync), so a read-back reads the disk. */
+    void dropCache() throws IOException {
+        Calls calls = CALLS.orElseThrow();
+        try {
+            int result = (int) calls.fadvise().invokeExact(fd, 0L, 0L, POSIX_FADV_DONTNEED);
+            if (result != 0) {
+                throw new IOException("posix_fadvise(DONTNEED) on " + path + " failed: " + result);
+            }
+        } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IOException(e);
+        }
+    }
+
+    private void ioctl(long request, MemorySegment argument, String name) throws IOException {
+        Calls calls = CALLS.orElseThrow();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(calls.callState());
+            int result = (int) calls.ioctl().invokeExact(state, fd, request, argument);
+            if (result != 0) {
+                throw new IOException("ioctl(" + name + ") on " + path + " failed: errno " + calls.errno(state));
+            }
+        } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IOException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            int ignored = (int) CALLS.orElseThrow().close().invokeExact(fd);
+        } catch (Throwable e) {
+            // closing a descriptor we opened cannot usefully fail
+        }
+    }
+
+    private record Calls(MethodHandle open, MethodHandle ioctl, MethodHandle fallocate, MethodHandle fadvise, MethodHandle close,
+            StructLayout callState, VarHandle errnoHandle) {
+
+        static Optional<Calls> load() {
+            if (!System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).contains("linux")) {
+                return Optional.empty();
+            }
+            try {
+                Linker linker = Linker.nativeLinker();
+                var libc = linker.defaultLookup();
+                StructLayout callState = Linker.Option.captureStateLayout();
+                VarHandle errno = callState.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+                Linker.Option capture = Linker.Option.captureCallState("errno");
+                MethodHandle open = linker.downcallHandle(libc.find("open").orElseThrow(),
+                        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT),
+                        capture, Linker.Option.firstVariadicArg(2));
+                MethodHandle ioctl = linker.downcallHandle(libc.find("ioctl").orElseThrow(),
+                        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS),
+                        capture, Linker.Option.firstVariadicArg(2));
+                MethodHandle fallocate = linker.downcallHandle(libc.find("fallocate").orElseThrow(),
+                        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG,
+                                ValueLayout.JAVA_LONG),
+                        capture);
+                MethodHandle fadvise = linker.downcallHandle(libc.find("posix_fadvise").orElseThrow(),
+                        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
+                                ValueLayout.JAVA_INT));
+                MethodHandle close = linker.downcallHandle(libc.find("close").orElseThrow(),
+                        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+                return Optional.of(new Calls(open, ioctl, fallocate, fadvise, close, callState, errno));
+            } catch (RuntimeException | LinkageError e) {
+                return Optional.empty();
+            }
+        }
+
+        int errno(MemorySegment state) {
+            return (int) errnoHandle.get(state, 0L);
+        }
+    }
+}
