@@ -116,7 +116,7 @@ final class FlashCommand extends BaseCommand {
         return FlashSources.fromReleaseFolder(work, imageName, version, trusted);
     }
 
-    private void confirmOverwrite(FlashTarget flashTarget) {
+    void confirmOverwrite(FlashTarget flashTarget) {
         if (!flashTarget.hasPartitionTable() || yes) {
             return;
         }

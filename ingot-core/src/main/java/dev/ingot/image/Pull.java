@@ -36,6 +36,11 @@ public final class Pull {
     public record Result(ReleaseVerifier.Report report, List<Path> files) {}
 
     public Result pull(ImageName name, ImageVersion version, Path destination) {
+        return pull(name, version, destination, true);
+    }
+
+    /** As {@link #pull(ImageName, ImageVersion, Path)}; {@code includeRaw} false leaves a stored raw image in the store (a USB cache needs only the payload). */
+    public Result pull(ImageName name, ImageVersion version, Path destination, boolean includeRaw) {
         ReleaseFiles files = new ReleaseFiles(name, version);
         String what = "pull " + files.base() + " into " + destination;
         String prefix = ReleaseFiles.STORE_FOLDER;
@@ -54,13 +59,15 @@ public final class Pull {
             byte[] manifestBytes = Files.readAllBytes(work.resolve(files.manifest()));
             keyring.verify(manifestBytes, Files.readAllBytes(work.resolve(files.signature())), files.manifest());
             Manifest manifest = ManifestJson.parse(manifestBytes, files.manifest());
-            for (Manifest.FileEntry entry : manifest.files()) {
+            List<Manifest.FileEntry> wanted = manifest.files().stream()
+                    .filter(entry -> includeRaw || entry.role() != Manifest.Role.RAW).toList();
+            for (Manifest.FileEntry entry : wanted) {
                 if (entry.name().contains("/") || entry.name().startsWith(".")) {
                     throw IngotException.tried(ErrorCode.CHECK_FAILED, what, "the manifest names the unsafe file '" + entry.name() + "'");
                 }
                 download(prefix + entry.name(), work.resolve(entry.name()), what);
             }
-            ReleaseVerifier.Report report = new ReleaseVerifier(keyring, progress).verify(local, "", name, version);
+            ReleaseVerifier.Report report = new ReleaseVerifier(keyring, progress, true, includeRaw).verify(local, "", name, version);
             if (!report.ok()) {
                 ReleaseVerifier.Finding first = report.failures().getFirst();
                 throw IngotException.tried(ErrorCode.CHECK_FAILED, what, first.file() + ": " + first.detail())
@@ -68,7 +75,7 @@ public final class Pull {
             }
             List<Path> placed = new ArrayList<>();
             List<String> names = new ArrayList<>();
-            manifest.files().forEach(entry -> names.add(entry.name()));
+            wanted.forEach(entry -> names.add(entry.name()));
             names.add(files.signature());
             names.add(files.manifest()); // last, as in the store: a manifest means the rest is there
             for (String fileName : names) {

@@ -34,10 +34,23 @@ import java.util.Optional;
 public final class ReleaseVerifier {
     private final Keyring keyring;
     private final Progress progress;
+    private final boolean decompress;
+    private final boolean includeRaw;
 
     public ReleaseVerifier(Keyring keyring, Progress progress) {
+        this(keyring, progress, true, true);
+    }
+
+    /**
+     * With {@code decompress} false the payload is checked by its digest only, not decompressed (a
+     * quick check); with {@code includeRaw} false a raw image the manifest lists is not expected (a
+     * pulled copy or a USB cache keeps only the payload).
+     */
+    public ReleaseVerifier(Keyring keyring, Progress progress, boolean decompress, boolean includeRaw) {
         this.keyring = requireNonNull(keyring, "keyring");
         this.progress = requireNonNull(progress, "progress");
+        this.decompress = decompress;
+        this.includeRaw = includeRaw;
     }
 
     /** The outcome of one check on one file. */
@@ -99,15 +112,15 @@ public final class ReleaseVerifier {
             findings.add(new Finding(files.manifest(), true, "describes " + name + " " + version + ", built " + manifest.buildDate()));
         }
 
-        Map<Manifest.Role, byte[]> small = new HashMap<>();
         for (Manifest.FileEntry entry : manifest.files()) {
-            checkFile(store, prefix, manifest, entry, small, findings);
+            if (entry.role() != Manifest.Role.RAW || includeRaw) {
+                checkFile(store, prefix, manifest, entry, findings);
+            }
         }
         return new Report(name, version, Optional.of(manifest), Optional.of(signature), findings);
     }
 
-    private void checkFile(ArtifactStore store, String prefix, Manifest manifest, Manifest.FileEntry entry,
-            Map<Manifest.Role, byte[]> small, List<Finding> findings) {
+    private void checkFile(ArtifactStore store, String prefix, Manifest manifest, Manifest.FileEntry entry, List<Finding> findings) {
         String key = prefix + entry.name();
         Optional<ArtifactStore.ObjectInfo> info = store.stat(key);
         if (info.isEmpty()) {
@@ -122,7 +135,13 @@ public final class ReleaseVerifier {
         switch (entry.role()) {
             case BMAP -> checkBmap(store, key, manifest, entry, findings);
             case CHECKSUMS -> checkChecksums(store, key, manifest, entry, findings);
-            case PAYLOAD -> checkPayload(store, key, manifest, entry, findings);
+            case PAYLOAD -> {
+                if (decompress) {
+                    checkPayload(store, key, manifest, entry, findings);
+                } else {
+                    checkDigest(store, key, entry, findings);
+                }
+            }
             case RAW -> checkRaw(store, key, manifest, entry, findings);
         }
     }
@@ -259,6 +278,20 @@ public final class ReleaseVerifier {
         findings.add(new Finding(entry.name(), true, "SHA-256 matches; decompresses to the image (" + image.size()
                 + " bytes, SHA-256 " + image.sha256().hex().substring(0, 12) + "…)"
                 + (map.isPresent() ? " and all " + map.get().ranges().size() + " bmap ranges match" : "")));
+    }
+
+    private void checkDigest(ArtifactStore store, String key, Manifest.FileEntry entry, List<Finding> findings) {
+        progress.start("verify " + entry.name(), entry.size());
+        try (InputStream in = store.open(key)) {
+            Sha256 actual = new DigestingInputStream(new ProgressInputStream(in, progress)).drainAndDigest();
+            findings.add(actual.equals(entry.sha256()) ? new Finding(entry.name(), true, "SHA-256 matches (not decompressed)")
+                    : digestMismatch(entry, actual));
+        } catch (IOException e) {
+            throw IngotException.tried(ErrorCode.UNAVAILABLE, "read " + key + " from " + store.describe(),
+                    String.valueOf(e.getMessage())).withCause(e);
+        } finally {
+            progress.done();
+        }
     }
 
     private void checkRaw(ArtifactStore store, String key, Manifest manifest, Manifest.FileEntry entry, List<Finding> findings) {

@@ -1,0 +1,195 @@
+package dev.ingot.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ingot.testing.SparseImages;
+import dev.ingot.testing.TestKeys;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FlashCommandsTest {
+    @TempDir
+    Path folder;
+
+    private CommandRunner ingot;
+
+    @BeforeEach
+    void publishTwoKnownGoodVersions() throws IOException {
+        ingot = new CommandRunner(folder);
+        TestKeys.RELEASE.secretKey(folder.resolve("keys"));
+        TestKeys.RELEASE.publicKey(folder.resolve("keys"));
+        for (String version : new String[] {"v1.3", "v1.4"}) {
+            SparseImages.create(folder.resolve(version + ".img"), 16L << 20, version.hashCode(), new SparseImages.Region(0, 64 * 1024),
+                    new SparseImages.Region(4L << 20, 3 << 20));
+            run("image", "publish", version + ".img", "--version", version, "--key", "keys/release.asc");
+            run("image", "promote", version, "--known-good", "--key", "keys/release.asc", "--keyring", "keys/release.pub.asc");
+        }
+    }
+
+    private CommandRunner.Run run(String... args) {
+        CommandRunner.Run run = ingot.run(args);
+        assertThat(run.exitCode()).as(run.toString()).isZero();
+        return run;
+    }
+
+    @Test
+    void aVersionFlashesFromTheStoreOntoAFile() throws IOException {
+        CommandRunner.Run flashed = run("flash", "v1.4", "--target", "disk.img", "--keyring", "keys/release.pub.asc",
+                "--work-dir", "work", "--json");
+
+        assertThat(Files.mismatch(folder.resolve("disk.img"), folder.resolve("v1.4.img"))).isEqualTo(-1);
+        assertThat(flashed.json().get("written_bytes").asLong()).isEqualTo(64 * 1024 + (3 << 20));
+        assertThat(flashed.json().get("read_back").asBoolean()).isTrue();
+    }
+
+    @Test
+    void aLocalPayloadWithItsSignedManifestBesideItFlashes() throws IOException {
+        run("flash", "store/golden-images/edge-golden-v1.3.img.zst", "--target", "disk.img", "--keyring", "keys/release.pub.asc");
+
+        assertThat(Files.mismatch(folder.resolve("disk.img"), folder.resolve("v1.3.img"))).isEqualTo(-1);
+    }
+
+    @Test
+    void aVersionWithoutAKeyringIsRefusedBeforeAnythingElse() {
+        CommandRunner.Run run = ingot.run("flash", "v1.4", "--target", "disk.img");
+
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).contains("no --keyring was given");
+        assertThat(folder.resolve("disk.img")).doesNotExist();
+    }
+
+    @Test
+    void aPartitionedDiskIsNotOverwrittenUnasked() throws IOException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.ingot.testing.Tools.available("losetup") && dev.ingot.testing.Tools.available("sfdisk"),
+                "losetup and sfdisk are needed (util-linux, fdisk)");
+        Path backing = folder.resolve("backing.img");
+        Files.write(backing, new byte[32 << 20]);
+        dev.ingot.testing.Tools.Outcome attach = dev.ingot.testing.Tools.run(folder, "losetup", "--find", "--show", backing.toString());
+        org.junit.jupiter.api.Assumptions.assumeTrue(attach.exitCode() == 0, "no loop device here: " + attach.output().strip());
+        String device = attach.output().strip();
+        try {
+            dev.ingot.testing.Tools.run(folder, java.util.Map.of(), List.of("sh", "-c", "echo 'label: gpt\n,,L' | sfdisk -q " + device))
+                    .assertSuccess(List.of("sfdisk"));
+            byte[] before = Files.readAllBytes(Path.of(device));
+
+            CommandRunner.Run refused = ingot.run("flash", "v1.4", "--target", device, "--keyring", "keys/release.pub.asc", "--work-dir", "work");
+            assertThat(refused.exitCode()).as(refused.toString()).isEqualTo(2);
+            assertThat(refused.err()).contains("holds a partition table").contains("--yes");
+            assertThat(Files.readAllBytes(Path.of(device))).isEqualTo(before);
+
+            run("flash", "v1.4", "--target", device, "--keyring", "keys/release.pub.asc", "--work-dir", "work", "--yes");
+            assertThat(java.util.Arrays.copyOf(Files.readAllBytes(Path.of(device)), 16 << 20)).isEqualTo(Files.readAllBytes(folder.resolve("v1.4.img")));
+        } finally {
+            dev.ingot.testing.Tools.run(folder, "losetup", "-d", device);
+        }
+    }
+
+    @Test
+    void aTamperedPayloadInTheStoreIsCaughtOnDownloadAndTheDiskIsUntouched() throws IOException {
+        Path payload = folder.resolve("store/golden-images/edge-golden-v1.4.img.zst");
+        byte[] bytes = Files.readAllBytes(payload);
+        bytes[bytes.length / 2] ^= 1;
+        Files.write(payload, bytes);
+        Files.writeString(folder.resolve("disk.img"), "old contents");
+
+        CommandRunner.Run run = ingot.run("flash", "v1.4", "--target", "disk.img", "--keyring", "keys/release.pub.asc", "--work-dir", "work");
+
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.err()).contains("arrived as").contains("the signed manifest says");
+        assertThat(Files.readString(folder.resolve("disk.img"))).isEqualTo("old contents");
+    }
+
+    @Test
+    void cacheSyncThenRollbackFromTheCacheWithoutAStore() throws IOException {
+        run("cache", "sync", "--dir", "usb", "--keyring", "keys/release.pub.asc");
+        assertThat(run("cache", "list", "--dir", "usb", "--keyring", "keys/release.pub.asc", "--json").json().get("images"))
+                .extracting(node -> node.get("version").asText()).containsExactly("v1.4", "v1.3");
+
+        CommandRunner.Run rolledBack = run("rollback", "--site", "SITE-2847", "--target", "disk.img", "--cache", "usb",
+                "--keyring", "keys/release.pub.asc", "--current", "v1.4", "--json");
+
+        assertThat(rolledBack.json().get("version").asText()).isEqualTo("v1.3");
+        assertThat(rolledBack.json().get("source").asText()).startsWith("USB cache");
+        assertThat(rolledBack.json().get("provision_command").asText()).isEqualTo("SITE_ID=SITE-2847 bash /opt/edge/provision_site.sh");
+        assertThat(rolledBack.json().get("phases")).extracting(node -> node.get("name").asText())
+                .contains("fetch", "write", "read back");
+        assertThat(Files.mismatch(folder.resolve("disk.img"), folder.resolve("v1.3.img"))).isEqualTo(-1);
+    }
+
+    @Test
+    void rollbackReadsTheRunningVersionFromTheRootAndFallsBackToTheStore() throws IOException {
+        Path root = Files.createDirectories(folder.resolve("root/etc/edge"));
+        Files.writeString(root.resolve("image-version"), "IMAGE_NAME=edge-golden\nIMAGE_VERSION=v1.4\nBUILD_DATE=2026-11-01T12:00:00Z\n");
+
+        CommandRunner.Run rolledBack = run("rollback", "--site", "SITE-2847", "--target", "disk.img", "--root", "root",
+                "--store", "store", "--keyring", "keys/release.pub.asc", "--work-dir", "work", "--json");
+
+        assertThat(rolledBack.json().get("version").asText()).isEqualTo("v1.3");
+        assertThat(rolledBack.json().get("source").asText()).startsWith("store");
+    }
+
+    @Test
+    void rollbackWithoutKnowingTheRunningVersionAsksForIt() {
+        CommandRunner.Run run = ingot.run("rollback", "--site", "SITE-2847", "--target", "disk.img", "--store", "store",
+                "--keyring", "keys/release.pub.asc");
+
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).contains("--to VERSION, or --current VERSION");
+        assertThat(folder.resolve("disk.img")).doesNotExist();
+    }
+
+    @Test
+    void aBadSiteIdIsBadInput() {
+        CommandRunner.Run run = ingot.run("rollback", "--site", "../etc", "--target", "disk.img", "--store", "store",
+                "--keyring", "keys/release.pub.asc", "--to", "v1.3");
+
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).contains("site id");
+    }
+
+    @Test
+    void aFlashKilledMidwayAndRunAgainGivesTheImage() throws Exception {
+        SparseImages.create(folder.resolve("big.img"), 320L << 20, 3, new SparseImages.Region(0, 1 << 20),
+                new SparseImages.Region(16L << 20, 120 << 20), new SparseImages.Region(200L << 20, 100 << 20));
+        run("image", "publish", "big.img", "--version", "v2.0", "--key", "keys/release.asc", "--threads", "2");
+        String[] flash = {"flash", "v2.0", "--target", "disk.img", "--keyring", "keys/release.pub.asc", "--work-dir", "work"};
+        long started = System.nanoTime();
+        run(flash);
+        long fullRunMillis = Math.max(200, (System.nanoTime() - started) / 1_000_000);
+
+        int killed = 0;
+        for (double fraction : new double[] {0.2, 0.5, 0.8}) {
+            Files.writeString(folder.resolve("disk.img"), "");
+            Process process = startIngot(flash);
+            Thread.sleep((long) (fullRunMillis * fraction) + 300); // + JVM start of the child
+            if (process.isAlive()) {
+                killed++;
+            }
+            process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+
+            run(flash);
+
+            assertThat(Files.mismatch(folder.resolve("disk.img"), folder.resolve("big.img"))).as("after a kill at %.0f%%", fraction * 100).isEqualTo(-1);
+        }
+        System.out.println("flash killed mid-way " + killed + " of 3 times (the others had finished)");
+    }
+
+    private Process startIngot(String... args) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(ProcessHandle.current().info().command().orElse("java"));
+        command.add("--enable-native-access=ALL-UNNAMED");
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add(Main.class.getName());
+        command.addAll(List.of(args));
+        return new ProcessBuilder(command).directory(folder.toFile()).redirectErrorStream(true)
+                .redirectOutput(folder.resolve("child.log").toFile()).start();
+    }
+}
