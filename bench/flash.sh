@@ -363,7 +363,7 @@ cmd="bench/flash.sh --size $size_spec --mapped $mapped_pct --reps $reps"
 bmap_zstd=$(zstd --version | sed 's/^\*\** *//; s/ *\*\**$//; s/, by .*//')
 phase_rows=""
 for p in verify_payload zero_unmapped write sync read_back; do
-  phase_rows+="| &nbsp;&nbsp;of which \`${p//_/ }\` (Ingot's \`--json\` phases) | $(phase_cell ingot "$p") | $(phase_cell ingot-noverify "$p") | $(commas "${phases[ingot.$p]:-}") ms |"$'\n'
+  phase_rows+="| &nbsp;&nbsp;of which \`${p//_/ }\` | $(phase_cell ingot "$p") | $(phase_cell ingot-noverify "$p") | $(commas "${phases[ingot.$p]:-}") ms |"$'\n'
 done
 phase_rows+="| &nbsp;&nbsp;Ingot's \`total_ms\` (all phases; no JVM start, no key/manifest checks) | $(ms_s "${totals[ingot]}") | $(ms_s "${totals[ingot-noverify]}") | $(commas "${totals[ingot]}") ms |"$'\n'
 phase_rows+="| &nbsp;&nbsp;launcher + JVM start alone (\`ingot --version\`, warm) | $m_start | | $(runs startup) |"
@@ -403,7 +403,7 @@ After every run the target is compared with the image (\`cmp\`, all $(human "$ap
 | (d) floor: \`dd if=MAPPED of=T bs=4M conv=fsync\`, the $(human "$mapped_bytes") of data, source cached | $m_floor | $s_floor | $(rate "$mapped_bytes" "$m_floor") | $(runs floor) | $(ok_all floor) |
 | (d2) the same, source read from disk (for information) | $m_floor_cold | $s_floor_cold | $(rate "$mapped_bytes" "$m_floor_cold") | $(runs floor-cold) | $(ok_all floor-cold) |
 
-| Ingot's phases, median s | (c) default | (c2) \`--no-verify\` | (c) all runs |
+| Ingot's \`--json\` phases, median s | (c) default | (c2) \`--no-verify\` | (c) all runs |
 | --- | ---: | ---: | --- |
 $phase_rows
 
@@ -442,7 +442,8 @@ if [ "$write_results" = 1 ]; then
       $0 == e { skip = 0 }
       !skip { print }' "$results" >"$tmp"
   else
-    { cat "$results"; printf '\n## Flash\n\n### bench/flash.sh, latest run\n\n%s\n' "$begin"; cat "$tmp.section"; echo "$end"; } >"$tmp"
+    heading="## Flash: \`ingot flash\` against \`dd bs=4M conv=fsync\` and \`bmaptool copy\`"
+    { cat "$results"; printf '\n%s\n\n### bench/flash.sh, latest run\n\n%s\n' "$heading" "$begin"; cat "$tmp.section"; echo "$end"; } >"$tmp"
   fi
   mv "$tmp" "$results"
   rm -f "$tmp.section"
