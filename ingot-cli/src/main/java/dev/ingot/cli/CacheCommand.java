@@ -33,8 +33,8 @@ final class CacheCommand {
         @Mixin
         ImageCommand.NameOption name = new ImageCommand.NameOption();
 
-        @Option(names = "--keyring", required = true, paramLabel = "FILE|DIR", description = "Trusted public key(s).")
-        Path keyring;
+        @Mixin
+        KeyringOption keyring = new KeyringOption();
 
         @Option(names = "--keep", paramLabel = "N", defaultValue = "2", description = "How many known-good versions to keep. Default: ${DEFAULT-VALUE}.")
         int keep;
@@ -45,7 +45,7 @@ final class CacheCommand {
 
         @Override
         public Integer call() {
-            Keyring ring = Keyring.load(context.resolve(keyring));
+            Keyring ring = keyring.load(context);
             try (ArtifactStore artifactStore = store.open(context, true)) {
                 UsbCache.SyncResult result = new UsbCache(context.resolve(dir), ring, progress()).sync(artifactStore, name.value(), keep);
                 ObjectNode json = Ingot.JSON.createObjectNode();
@@ -69,8 +69,8 @@ final class CacheCommand {
         @Option(names = "--dir", required = true, paramLabel = "DIR", description = "The cache folder.")
         Path dir;
 
-        @Option(names = "--keyring", required = true, paramLabel = "FILE|DIR", description = "Trusted public key(s).")
-        Path keyring;
+        @Mixin
+        KeyringOption keyring = new KeyringOption();
 
         @Option(names = "--name", paramLabel = "NAME", description = "Only this image line.")
         String name;
@@ -84,7 +84,7 @@ final class CacheCommand {
 
         @Override
         public Integer call() {
-            UsbCache cache = new UsbCache(context.resolve(dir), Keyring.load(context.resolve(keyring)), progress());
+            UsbCache cache = new UsbCache(context.resolve(dir), keyring.load(context), progress());
             List<UsbCache.Entry> entries = cache.list(Optional.ofNullable(name).map(ImageName::new), deep);
             ArrayNode list = Ingot.JSON.createArrayNode();
             StringBuilder human = new StringBuilder(entries.isEmpty() ? "The cache " + cache.folder() + " holds no image.\n" : "");

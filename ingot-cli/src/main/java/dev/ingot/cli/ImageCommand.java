@@ -181,8 +181,8 @@ final class ImageCommand {
         @Mixin
         NameOption name = new NameOption();
 
-        @Option(names = "--keyring", required = true, paramLabel = "FILE|DIR", description = "Trusted public key(s).")
-        Path keyring;
+        @Mixin
+        KeyringOption keyring = new KeyringOption();
 
         Verify(CliContext context) {
             super(context);
@@ -191,7 +191,7 @@ final class ImageCommand {
         @Override
         public Integer call() {
             ImageVersion imageVersion = ImageVersion.parse(version);
-            Keyring ring = Keyring.load(context.resolve(keyring));
+            Keyring ring = keyring.load(context);
             try (ArtifactStore artifactStore = store.open(context, true)) {
                 ReleaseVerifier.Report report = new ReleaseVerifier(ring, progress())
                         .verify(artifactStore, ReleaseFiles.STORE_FOLDER, name.value(), imageVersion);
@@ -296,8 +296,8 @@ final class ImageCommand {
         @Mixin
         KeyOptions key = new KeyOptions();
 
-        @Option(names = "--keyring", required = true, paramLabel = "FILE|DIR", description = "Trusted public key(s), to check the release and the current list.")
-        Path keyring;
+        @Mixin
+        KeyringOption keyring = new KeyringOption();
 
         Promote(CliContext context) {
             super(context);
@@ -306,7 +306,7 @@ final class ImageCommand {
         @Override
         public Integer call() {
             ImageVersion imageVersion = ImageVersion.parse(version);
-            Keyring ring = Keyring.load(context.resolve(keyring));
+            Keyring ring = keyring.load(context);
             SigningKey signingKey = key.load(context);
             try (ArtifactStore artifactStore = store.open(context, true)) {
                 if (!revoke) {
@@ -364,8 +364,8 @@ final class ImageCommand {
         @Mixin
         NameOption name = new NameOption();
 
-        @Option(names = "--keyring", required = true, paramLabel = "FILE|DIR", description = "Trusted public key(s).")
-        Path keyring;
+        @Mixin
+        KeyringOption keyring = new KeyringOption();
 
         PullRelease(CliContext context) {
             super(context);
@@ -374,7 +374,7 @@ final class ImageCommand {
         @Override
         public Integer call() throws IOException {
             ImageVersion imageVersion = ImageVersion.parse(version);
-            Keyring ring = Keyring.load(context.resolve(keyring));
+            Keyring ring = keyring.load(context);
             try (ArtifactStore artifactStore = store.open(context, true)) {
                 Pull.Result result = new Pull(artifactStore, ring, progress()).pull(name.value(), imageVersion, context.resolve(to));
                 ObjectNode json = reportJson(result.report(), artifactStore.describe());

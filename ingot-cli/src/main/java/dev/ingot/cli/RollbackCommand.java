@@ -55,8 +55,8 @@ final class RollbackCommand extends BaseCommand {
     @Mixin
     ImageCommand.NameOption name = new ImageCommand.NameOption();
 
-    @Option(names = "--keyring", required = true, paramLabel = "FILE|DIR", description = "Trusted public key(s).")
-    Path keyring;
+    @Mixin
+    KeyringOption keyring = new KeyringOption();
 
     @Option(names = "--work-dir", paramLabel = "DIR", description = "Where a version fetched from the store is kept.")
     Path workDir;
@@ -77,7 +77,7 @@ final class RollbackCommand extends BaseCommand {
     @Override
     public Integer call() {
         SiteId siteId = new SiteId(site);
-        Keyring trusted = Keyring.load(context.resolve(keyring));
+        Keyring trusted = keyring.load(context);
         Optional<ImageVersion> currentVersion = Optional.ofNullable(current).map(ImageVersion::parse)
                 .or(() -> Optional.ofNullable(root).flatMap(path -> Rollback.runningVersion(context.resolve(path))));
         Optional<UsbCache> usbCache = Optional.ofNullable(cache).map(path -> new UsbCache(context.resolve(path), trusted, progress()));
