@@ -133,8 +133,8 @@ final class FlashCommand extends BaseCommand {
     private static String human(Flasher.Source source, Flasher.Report report) {
         StringBuilder text = new StringBuilder();
         text.append("Flashed ").append(source.description()).append(" onto ").append(report.target()).append('\n');
-        text.append(String.format(Locale.ROOT, "  image %s, %s mapped and written; unmapped: %s%n", Sizes.bytes(report.imageSize()),
-                Sizes.bytes(report.writtenBytes()), report.zeroing()));
+        text.append(String.format(Locale.ROOT, "  image %s, %s mapped and written; unmapped: %s; decompression: %s%n",
+                Sizes.bytes(report.imageSize()), Sizes.bytes(report.writtenBytes()), report.zeroing(), report.decompression()));
         for (Flasher.Phase phase : report.phases()) {
             text.append(String.format(Locale.ROOT, "  %-15s %8s%s%n", phase.name(), Sizes.seconds(phase.duration()),
                     phase.bytes() > 0 ? "  " + Sizes.rate(phase.bytes(), phase.duration()) : ""));
@@ -152,6 +152,7 @@ final class FlashCommand extends BaseCommand {
         json.put("written_bytes", report.writtenBytes());
         json.put("zeroed_bytes", report.zeroedBytes());
         json.put("zeroing", report.zeroing());
+        json.put("decompression", report.decompression());
         json.put("read_back", report.readBack());
         json.put("total_ms", report.total().toMillis());
         ArrayNode phases = json.putArray("phases");

@@ -110,7 +110,7 @@ final class ImageCommand {
         @Option(names = "--level", paramLabel = "N", defaultValue = "3", description = "zstd level, 1-19. Default: ${DEFAULT-VALUE}.")
         int level;
 
-        @Option(names = "--threads", paramLabel = "N", description = "zstd worker threads. Default: the number of cores.")
+        @Option(names = "--threads", paramLabel = "N", description = "Compression threads (the payload's bytes do not depend on it). Default: the number of cores.")
         Integer threads;
 
         Publish(CliContext context) {
@@ -131,7 +131,7 @@ final class ImageCommand {
             if (threads != null && (threads < 1 || threads > 256)) {
                 throw IngotException.tried(ErrorCode.BAD_INPUT, "publish " + imageName + "-" + version, "--threads " + threads + " is not in 1-256");
             }
-            // Any worker count of 1 or more gives the same payload bytes (zstd's multi-threaded format); 0 would not.
+            // The payload is the same for any worker count: each frame is compressed on its own (ImageScanner).
             int workers = threads != null ? threads : Runtime.getRuntime().availableProcessors();
             try (ArtifactStore artifactStore = store.open(context, false)) {
                 Publisher publisher = new Publisher(artifactStore, signingKey, context.clock(), progress());

@@ -1,6 +1,5 @@
 package dev.ingot.image;
 
-import com.github.luben.zstd.ZstdOutputStream;
 import dev.ingot.digest.DigestingOutputStream;
 import dev.ingot.digest.Sha256;
 import dev.ingot.progress.Progress;
@@ -38,14 +37,16 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class ImageScanner {
     public static final int DEFAULT_BLOCK_SIZE = 4096;
-    private static final int CHUNK_SIZE = 4 << 20;
     /**
-     * Block map ranges are cut at 16 MiB (a multiple of the chunk size), so a flasher can hold a
-     * whole range in memory and check its SHA-256 before writing a byte of it. bmaptool reads
-     * adjacent ranges like any others.
+     * Block map ranges are cut at 16 MiB, so a flasher can hold a whole range in memory and check
+     * its SHA-256 before writing a byte of it (bmaptool reads adjacent ranges like any others). The
+     * payload is one zstd frame per range and per hole piece of at most that size (RFC 8878 allows
+     * concatenated frames; `zstd -d` restores them as one stream): frames compress in parallel, and
+     * a flasher can skip the frames of holes and decompress the others in parallel.
      */
     public static final int MAX_RANGE_BYTES = 16 << 20;
-    private static final int POOL_SIZE = 12;
+    private static final int CHUNK_SIZE = MAX_RANGE_BYTES;
+    private static final int POOL_SIZE = 6;
     private static final byte[] ZEROS = new byte[CHUNK_SIZE];
 
     /** What one pass produced. */
@@ -74,10 +75,8 @@ public final class ImageScanner {
         AtomicReference<Throwable> failure = new AtomicReference<>();
         List<Consumer> consumers = new ArrayList<>();
         WholeHash whole = new WholeHash();
-        RangeHashes ranges = new RangeHashes(mapped.size());
-        Compressor compressor = new Compressor(payload, compression);
+        Compressor compressor = new Compressor(payload, compression, mapped.size(), pool);
         consumers.add(whole);
-        consumers.add(ranges);
         consumers.add(compressor);
         RawCopy raw = null;
         if (rawCopy.isPresent()) {
@@ -152,7 +151,7 @@ public final class ImageScanner {
             SparseFile.Extent extent = mapped.get(i);
             long first = extent.offset() / blockSize;
             long last = (extent.end() - 1) / blockSize;
-            blockRanges.add(new BlockMap.Range(first, last, ranges.digests[i]));
+            blockRanges.add(new BlockMap.Range(first, last, compressor.rangeDigests[i]));
         }
         return new Result(size, whole.result, new BlockMap(size, blockSize, blockRanges), compressor.size,
                 compressor.sha256);
@@ -261,65 +260,144 @@ public final class ImageScanner {
         }
     }
 
-    private static final class RangeHashes extends Consumer {
-        private final MessageDigest digest = Sha256.newDigest();
-        final Sha256[] digests;
-
-        RangeHashes(int count) {
-            digests = new Sha256[count];
-        }
-
-        @Override
-        void accept(Chunk chunk) {
-            if (chunk.zero()) {
-                return;
-            }
-            digest.update(chunk.data(), 0, chunk.length());
-            if (chunk.endsRange()) {
-                digests[chunk.range()] = Sha256.fromBytes(digest.digest());
-            }
-        }
-    }
-
+    /**
+     * Compresses each chunk (a whole mapped range, or a hole piece) into its own zstd frame on a pool
+     * of worker threads, hashing mapped ranges there too; one thread writes the frames in image order.
+     * One-shot compression with a fixed level gives the same bytes whatever the number of workers.
+     */
     private static final class Compressor extends Consumer {
+        private static final Future<byte[]> END = java.util.concurrent.CompletableFuture.completedFuture(new byte[0]);
+
         private final DigestingOutputStream counted;
-        private final ZstdOutputStream zstd;
-        private boolean closed;
+        private final OutputStream file;
+        private final int level;
+        private final BlockingQueue<byte[]> pool;
+        private final ExecutorService workers;
+        private final BlockingQueue<Future<byte[]>> frames;
+        private final Thread writer;
+        private final java.util.concurrent.ConcurrentHashMap<Integer, byte[]> zeroFrames = new java.util.concurrent.ConcurrentHashMap<>();
+        private final AtomicReference<Throwable> writeFailure = new AtomicReference<>();
+        final Sha256[] rangeDigests;
         long size;
         Sha256 sha256;
 
-        Compressor(Path payload, Compression compression) throws IOException {
-            OutputStream file = Files.newOutputStream(payload, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-                    StandardOpenOption.WRITE);
+        Compressor(Path payload, Compression compression, int ranges, BlockingQueue<byte[]> pool) throws IOException {
+            file = Files.newOutputStream(payload, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
             counted = new DigestingOutputStream(new BufferedOutputStream(file, 1 << 20));
-            zstd = new ZstdOutputStream(counted, compression.level());
-            // A content checksum lets a stock `zstd -d` detect corruption on its own.
-            zstd.setChecksum(true);
-            if (compression.workers() > 0) {
-                zstd.setWorkers(compression.workers());
-            }
+            level = compression.level();
+            this.pool = pool;
+            rangeDigests = new Sha256[ranges];
+            int threads = Math.max(1, compression.workers());
+            workers = Executors.newFixedThreadPool(threads, runnable -> {
+                Thread thread = new Thread(runnable, "ingot-compress");
+                thread.setDaemon(true);
+                return thread;
+            });
+            frames = new ArrayBlockingQueue<>(threads + 2);
+            writer = new Thread(this::writeFrames, "ingot-frames");
+            writer.setDaemon(true);
+            writer.start();
         }
 
         @Override
         void accept(Chunk chunk) throws IOException {
-            zstd.write(chunk.data(), 0, chunk.length());
+            Future<byte[]> frame;
+            if (chunk.zero()) {
+                frame = java.util.concurrent.CompletableFuture.completedFuture(
+                        zeroFrames.computeIfAbsent(chunk.length(), length -> compress(ZEROS, length)));
+            } else {
+                chunk.references().incrementAndGet(); // held by the job until it is done with the buffer
+                frame = workers.submit(() -> {
+                    try {
+                        if (chunk.endsRange()) {
+                            rangeDigests[chunk.range()] = digestOf(chunk.data(), chunk.length());
+                        }
+                        return compress(chunk.data(), chunk.length());
+                    } finally {
+                        if (chunk.references().decrementAndGet() == 0) {
+                            pool.add(chunk.data());
+                        }
+                    }
+                });
+            }
+            try {
+                while (!frames.offer(frame, 100, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                    if (writeFailure.get() != null) {
+                        throw new IOException("writing the payload failed", writeFailure.get());
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
+            }
+        }
+
+        private byte[] compress(byte[] data, int length) {
+            byte[] target = new byte[(int) com.github.luben.zstd.Zstd.compressBound(length)];
+            // The frame carries its content size and a checksum, so `zstd -d` checks it on its own.
+            long written = com.github.luben.zstd.Zstd.compressByteArray(target, 0, target.length, data, 0, length, level, true);
+            if (com.github.luben.zstd.Zstd.isError(written)) {
+                throw new IllegalStateException("zstd: " + com.github.luben.zstd.Zstd.getErrorName(written));
+            }
+            return java.util.Arrays.copyOf(target, (int) written);
+        }
+
+        private static Sha256 digestOf(byte[] data, int length) {
+            MessageDigest digest = Sha256.newDigest();
+            digest.update(data, 0, length);
+            return Sha256.fromBytes(digest.digest());
+        }
+
+        private void writeFrames() {
+            try {
+                while (true) {
+                    Future<byte[]> frame = frames.take();
+                    if (frame == END) {
+                        counted.flush();
+                        return;
+                    }
+                    counted.write(frame.get());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                writeFailure.compareAndSet(null, e);
+            } catch (ExecutionException e) {
+                writeFailure.compareAndSet(null, e.getCause());
+            } catch (IOException | RuntimeException e) {
+                writeFailure.compareAndSet(null, e);
+            } finally {
+                if (writeFailure.get() != null) {
+                    frames.clear(); // let a blocked producer go
+                }
+            }
         }
 
         @Override
         void finish() throws IOException {
-            zstd.close();
-            closed = true;
+            try {
+                frames.put(END);
+                writer.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
+            }
+            workers.shutdown();
+            if (writeFailure.get() != null) {
+                Throwable failure = writeFailure.get();
+                throw failure instanceof IOException io ? io : new IOException(failure);
+            }
+            counted.close();
             size = counted.count();
             sha256 = counted.sha256();
         }
 
         void closeQuietly() {
-            if (!closed) {
-                try {
-                    zstd.close();
-                } catch (IOException | RuntimeException ignored) {
-                    // the pass already failed; the partial payload is discarded by the caller
-                }
+            workers.shutdownNow();
+            writer.interrupt();
+            try {
+                file.close();
+            } catch (IOException ignored) {
+                // the pass already failed; the partial payload is discarded by the caller
             }
         }
     }

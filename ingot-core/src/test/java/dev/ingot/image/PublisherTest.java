@@ -65,9 +65,9 @@ class PublisherTest {
     }
 
     static final String PINNED_IMAGE_SHA256 = "5d7bbb1f950e778269e196198058d8a0e6c9fd9c11f105ff7f923098f3be1997";
-    static final String PINNED_PAYLOAD_SHA256 = "e56c53f77de9fb6adba14973f8b798f891010bf88ed58a51b9bf6632372ad41a";
+    static final String PINNED_PAYLOAD_SHA256 = "e163e0ec0d9e66e1bf0f6185392a6133009705959885be4f8c236383cda25c6f";
     static final String PINNED_BMAP_SHA256 = "335817bbef09dc30219bed83374667f1886ffdc7bff07c81959d600c9a33b6f2";
-    static final String PINNED_MANIFEST_SHA256 = "80ca1716dfcf2d38afc820bd406b6b3827c7a096a1ec7551995df96472db7cfd";
+    static final String PINNED_MANIFEST_SHA256 = "1fa6bc76d2d5f3774f70ac0da323943074f71a5b5533c6e53cae8a7bbb7967f4";
 
     @Test
     void compressedOutputIsTheSameForAnyNumberOfWorkers() throws IOException {
@@ -75,8 +75,11 @@ class PublisherTest {
                 new ImageScanner.Compression(3, 2), Progress.NONE);
         ImageScanner.Result four = ImageScanner.scan(image, 4096, folder.resolve("four.zst"), Optional.empty(),
                 new ImageScanner.Compression(3, 4), Progress.NONE);
+        ImageScanner.Result one = ImageScanner.scan(image, 4096, folder.resolve("one.zst"), Optional.empty(),
+                new ImageScanner.Compression(3, 1), Progress.NONE);
 
         assertThat(four.payloadSha256()).isEqualTo(two.payloadSha256());
+        assertThat(one.payloadSha256()).isEqualTo(two.payloadSha256());
     }
 
     @Test

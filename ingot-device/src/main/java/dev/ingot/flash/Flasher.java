@@ -77,7 +77,7 @@ public final class Flasher {
     public record Phase(String name, Duration duration, long bytes) {}
 
     public record Report(Path target, long imageSize, long mappedBytes, long writtenBytes, long zeroedBytes, String zeroing,
-            boolean readBack, List<Phase> phases) {
+            String decompression, boolean readBack, List<Phase> phases) {
         public Duration total() {
             return phases.stream().map(Phase::duration).reduce(Duration.ZERO, Duration::plus);
         }
@@ -98,9 +98,12 @@ public final class Flasher {
             throw IngotException.tried(ErrorCode.BAD_INPUT, what, "the target holds " + target.size() + " bytes, the image " + map.imageSize());
         }
 
+        Optional<List<FrameIndex.Frame>> frames = Optional.empty();
         if (source.payloadSha256().isPresent()) {
             Instant started = clock.instant();
-            Sha256 actual = hashFile(source.payload(), what);
+            Scan scan = scanPayload(source, what);
+            Sha256 actual = scan.sha256();
+            frames = scan.frames().filter(table -> alignedWithRanges(table, map));
             if (!actual.equals(source.payloadSha256().get())) {
                 throw IngotException.tried(ErrorCode.CHECK_FAILED, what, source.payload().getFileName() + " has SHA-256 " + actual
                                 + " but the signed manifest says " + source.payloadSha256().get() + "; nothing was written")
@@ -124,12 +127,17 @@ public final class Flasher {
             phases.add(new Phase("zero unmapped", Duration.between(started, clock.instant()), zeroing.bytes()));
 
             started = clock.instant();
-            stream(source, what, "write", piece -> {
+            PieceWriter write = piece -> {
                 ByteBuffer buffer = ByteBuffer.wrap(piece.data(), 0, piece.length());
                 while (buffer.hasRemaining()) {
                     channel.write(buffer, piece.offset() + buffer.position());
                 }
-            }, false);
+            };
+            if (frames.isPresent()) {
+                writeFrames(source, frames.get(), write, what);
+            } else {
+                stream(source, what, "write", write, false);
+            }
             phases.add(new Phase("write", Duration.between(started, clock.instant()), map.mappedBytes()));
 
             started = clock.instant();
@@ -141,8 +149,10 @@ public final class Flasher {
                 readBack(target, channel, map, what);
                 phases.add(new Phase("read back", Duration.between(started, clock.instant()), map.mappedBytes()));
             }
+            String decompression = !source.compressed() ? "none (raw image)"
+                    : frames.isPresent() ? "parallel: one frame per range, hole frames skipped" : "one stream";
             return new Report(target.path(), map.imageSize(), map.mappedBytes(), map.mappedBytes(), zeroing.bytes(), zeroing.method(),
-                    options.readBack(), phases);
+                    decompression, options.readBack(), phases);
         } catch (IOException e) {
             throw IngotException.tried(ErrorCode.UNAVAILABLE, what, "writing the target failed: " + e.getMessage()
                     + " (the target is partly written; run the flash again)").withCause(e);
@@ -421,6 +431,10 @@ public final class Flasher {
                         + " bytes): the payload is truncated or the bmap belongs to another image");
     }
 
+    /**
+     * Reads every mapped range back from the disk (its cache dropped first) and checks its SHA-256.
+     * Ranges are read and hashed by a pool of threads; results are checked in order.
+     */
     private void readBack(FlashTarget target, FileChannel channel, BlockMap map, String what) throws IOException {
         if (LinuxIo.available()) {
             try (LinuxIo io = LinuxIo.open(target.path(), false)) {
@@ -431,51 +445,202 @@ public final class Flasher {
                 }
             }
         }
+        int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
+        ExecutorService workers = Executors.newFixedThreadPool(threads, runnable -> {
+            Thread thread = new Thread(runnable, "ingot-read-back");
+            thread.setDaemon(true);
+            return thread;
+        });
+        ThreadLocal<ByteBuffer> buffers = ThreadLocal.withInitial(() -> ByteBuffer.allocate(PIECE_SIZE));
+        java.util.ArrayDeque<Future<Sha256>> inFlight = new java.util.ArrayDeque<>();
         progress.start("read back " + target.path().getFileName(), map.mappedBytes());
         try {
-            ByteBuffer buffer = ByteBuffer.allocate(PIECE_SIZE);
-            for (BlockMap.Range range : map.ranges()) {
-                MessageDigest digest = Sha256.newDigest();
+            int checked = 0;
+            for (int index = 0; index < map.ranges().size(); index++) {
+                if (inFlight.size() >= threads * 2) {
+                    checkReadBack(inFlight.poll(), map.ranges().get(checked++), what);
+                }
+                BlockMap.Range range = map.ranges().get(index);
+                long start = map.startOffset(range);
                 long end = map.endOffset(range);
-                for (long position = map.startOffset(range); position < end; ) {
-                    buffer.clear().limit((int) Math.min(PIECE_SIZE, end - position));
-                    while (buffer.hasRemaining()) {
-                        if (channel.read(buffer, position + buffer.position()) < 0) {
-                            throw IngotException.tried(ErrorCode.CHECK_FAILED, what, "the target ended at " + (position + buffer.position())
-                                    + " bytes while reading back");
+                inFlight.add(workers.submit(() -> {
+                    ByteBuffer buffer = buffers.get();
+                    MessageDigest digest = Sha256.newDigest();
+                    for (long position = start; position < end; ) {
+                        buffer.clear().limit((int) Math.min(PIECE_SIZE, end - position));
+                        while (buffer.hasRemaining()) {
+                            if (channel.read(buffer, position + buffer.position()) < 0) {
+                                throw IngotException.tried(ErrorCode.CHECK_FAILED, what, "the target ended at "
+                                        + (position + buffer.position()) + " bytes while reading back");
+                            }
                         }
+                        digest.update(buffer.array(), 0, buffer.limit());
+                        position += buffer.limit();
+                        progress.advance(buffer.limit());
                     }
-                    digest.update(buffer.array(), 0, buffer.limit());
-                    position += buffer.limit();
-                    progress.advance(buffer.limit());
-                }
-                Sha256 actual = Sha256.fromBytes(digest.digest());
-                if (!actual.equals(range.sha256())) {
-                    throw IngotException.tried(ErrorCode.CHECK_FAILED, what, "reading back blocks " + range.first() + "-" + range.last()
-                            + " gave SHA-256 " + actual + " instead of " + range.sha256() + ": the disk did not keep what was written")
-                            .withHint("the disk may be failing; try again, then replace it");
-                }
+                    return Sha256.fromBytes(digest.digest());
+                }));
             }
+            while (!inFlight.isEmpty()) {
+                checkReadBack(inFlight.poll(), map.ranges().get(checked++), what);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw IngotException.tried(ErrorCode.INTERNAL, what, "interrupted while reading back");
         } finally {
+            inFlight.forEach(future -> future.cancel(true));
+            workers.shutdownNow();
             progress.done();
         }
     }
 
-    private Sha256 hashFile(Path file, String what) {
+    private static void checkReadBack(Future<Sha256> result, BlockMap.Range range, String what) throws IOException, InterruptedException {
+        Sha256 actual;
+        try {
+            actual = result.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IngotException ingot) {
+                throw ingot;
+            }
+            throw new IOException(String.valueOf(e.getCause().getMessage()), e.getCause());
+        }
+        if (!actual.equals(range.sha256())) {
+            throw IngotException.tried(ErrorCode.CHECK_FAILED, what, "reading back blocks " + range.first() + "-" + range.last()
+                    + " gave SHA-256 " + actual + " instead of " + range.sha256() + ": the disk did not keep what was written")
+                    .withHint("the disk may be failing; try again, then replace it");
+        }
+    }
+
+    private record Scan(Sha256 sha256, Optional<List<FrameIndex.Frame>> frames) {}
+
+    /** One read of the payload: its SHA-256, and for a zstd payload its frame table. */
+    private Scan scanPayload(Source source, String what) {
+        Path file = source.payload();
         progress.start("verify " + file.getFileName(), fileSize(file, what));
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             MessageDigest digest = Sha256.newDigest();
+            if (source.compressed()) {
+                Optional<List<FrameIndex.Frame>> frames = FrameIndex.scan(channel, digest, progress::advance);
+                return new Scan(Sha256.fromBytes(digest.digest()), frames);
+            }
             ByteBuffer buffer = ByteBuffer.allocate(4 << 20);
             while (channel.read(buffer.clear()) >= 0) {
                 digest.update(buffer.array(), 0, buffer.position());
                 progress.advance(buffer.position());
             }
-            return Sha256.fromBytes(digest.digest());
+            return new Scan(Sha256.fromBytes(digest.digest()), Optional.empty());
         } catch (IOException e) {
             throw IngotException.tried(ErrorCode.UNAVAILABLE, what, "reading " + file + " failed: " + e.getMessage());
         } finally {
             progress.done();
         }
+    }
+
+    /** Whether every mapped range is exactly one frame (as Ingot publishes): then frames can be decompressed independently. */
+    private static boolean alignedWithRanges(List<FrameIndex.Frame> frames, BlockMap map) {
+        java.util.Map<Long, FrameIndex.Frame> byOffset = new java.util.HashMap<>();
+        long end = 0;
+        for (FrameIndex.Frame frame : frames) {
+            byOffset.put(frame.imageOffset(), frame);
+            end = frame.imageOffset() + frame.contentSize();
+        }
+        if (end != map.imageSize()) {
+            return false;
+        }
+        for (BlockMap.Range range : map.ranges()) {
+            FrameIndex.Frame frame = byOffset.get(map.startOffset(range));
+            if (frame == null || frame.contentSize() != map.endOffset(range) - map.startOffset(range) || frame.contentSize() > PIECE_SIZE) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The fast path for a payload whose frames are the mapped ranges: frames of holes are never
+     * touched; each range's frame is read, decompressed and hashed by a pool of threads, and written
+     * in order by this thread only after its SHA-256 matched.
+     */
+    private void writeFrames(Source source, List<FrameIndex.Frame> frames, PieceWriter writer, String what) {
+        BlockMap map = source.map();
+        java.util.Map<Long, FrameIndex.Frame> byOffset = new java.util.HashMap<>();
+        frames.forEach(frame -> byOffset.put(frame.imageOffset(), frame));
+        int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
+        BlockingQueue<byte[]> buffers = new ArrayBlockingQueue<>(threads + 2);
+        for (int i = 0; i < threads + 2; i++) {
+            buffers.add(new byte[PIECE_SIZE]);
+        }
+        ExecutorService workers = Executors.newFixedThreadPool(threads, runnable -> {
+            Thread thread = new Thread(runnable, "ingot-decompress");
+            thread.setDaemon(true);
+            return thread;
+        });
+        java.util.ArrayDeque<Future<Piece>> inFlight = new java.util.ArrayDeque<>();
+        progress.start("write " + source.payload().getFileName(), map.mappedBytes());
+        try (FileChannel payload = FileChannel.open(source.payload(), StandardOpenOption.READ)) {
+            for (int index = 0; index < map.ranges().size(); index++) {
+                if (inFlight.size() >= threads + 1) {
+                    writeNext(inFlight.poll(), writer, buffers);
+                }
+                BlockMap.Range range = map.ranges().get(index);
+                FrameIndex.Frame frame = byOffset.get(map.startOffset(range));
+                byte[] buffer = buffers.take();
+                int rangeIndex = index;
+                inFlight.add(workers.submit(() -> decompressAndCheck(payload, frame, buffer, map, rangeIndex, what)));
+            }
+            while (!inFlight.isEmpty()) {
+                writeNext(inFlight.poll(), writer, buffers);
+            }
+        } catch (IOException e) {
+            throw IngotException.tried(ErrorCode.UNAVAILABLE, what, e.getMessage()).withCause(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw IngotException.tried(ErrorCode.INTERNAL, what, "interrupted");
+        } finally {
+            inFlight.forEach(future -> future.cancel(true));
+            workers.shutdownNow();
+            progress.done();
+        }
+    }
+
+    private void writeNext(Future<Piece> next, PieceWriter writer, BlockingQueue<byte[]> buffers) throws IOException, InterruptedException {
+        Piece piece;
+        try {
+            piece = next.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IngotException ingot) {
+                throw ingot;
+            }
+            throw new IOException(String.valueOf(e.getCause().getMessage()), e.getCause());
+        }
+        writer.write(piece);
+        progress.advance(piece.length());
+        buffers.add(piece.data());
+    }
+
+    private static Piece decompressAndCheck(FileChannel payload, FrameIndex.Frame frame, byte[] buffer, BlockMap map, int rangeIndex,
+            String what) throws IOException {
+        byte[] compressed = new byte[frame.compressedSize()];
+        ByteBuffer target = ByteBuffer.wrap(compressed);
+        while (target.hasRemaining()) {
+            if (payload.read(target, frame.compressedOffset() + target.position()) < 0) {
+                throw new IOException("the payload ended inside a frame");
+            }
+        }
+        long size = com.github.luben.zstd.Zstd.decompressByteArray(buffer, 0, frame.contentSize(), compressed, 0, compressed.length);
+        if (com.github.luben.zstd.Zstd.isError(size) || size != frame.contentSize()) {
+            throw IngotException.tried(ErrorCode.CHECK_FAILED, what, "the payload's frame at byte " + frame.compressedOffset()
+                    + " does not decompress (" + (com.github.luben.zstd.Zstd.isError(size) ? com.github.luben.zstd.Zstd.getErrorName(size) : size + " bytes") + ")");
+        }
+        BlockMap.Range range = map.ranges().get(rangeIndex);
+        MessageDigest digest = Sha256.newDigest();
+        digest.update(buffer, 0, frame.contentSize());
+        Sha256 actual = Sha256.fromBytes(digest.digest());
+        if (!actual.equals(range.sha256())) {
+            throw IngotException.tried(ErrorCode.CHECK_FAILED, what, "blocks " + range.first() + "-" + range.last() + " of the image have SHA-256 "
+                    + actual + " but the block map says " + range.sha256() + "; the range was not written, the target is incomplete");
+        }
+        return new Piece(map.startOffset(range), buffer, frame.contentSize(), rangeIndex, true);
     }
 
     private static long fileSize(Path file, String what) {
