@@ -50,6 +50,19 @@ class FlashCommandsTest {
     }
 
     @Test
+    void aDamagedFileLeftInTheWorkFolderIsFetchedAgain() throws IOException {
+        run("flash", "v1.4", "--target", "disk.img", "--keyring", "keys/release.pub.asc", "--work-dir", "work");
+        Path payload = folder.resolve("work/edge-golden-v1.4.img.zst");
+        byte[] bytes = Files.readAllBytes(payload);
+        bytes[100] ^= 1;
+        Files.write(payload, bytes);
+
+        run("flash", "v1.4", "--target", "disk2.img", "--keyring", "keys/release.pub.asc", "--work-dir", "work");
+
+        assertThat(Files.mismatch(folder.resolve("disk2.img"), folder.resolve("v1.4.img"))).isEqualTo(-1);
+    }
+
+    @Test
     void aLocalPayloadWithItsSignedManifestBesideItFlashes() throws IOException {
         run("flash", "store/golden-images/edge-golden-v1.3.img.zst", "--target", "disk.img", "--keyring", "keys/release.pub.asc");
 

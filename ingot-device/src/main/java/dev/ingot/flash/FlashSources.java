@@ -138,8 +138,12 @@ public final class FlashSources {
     private static void fetch(ArtifactStore store, String key, Path target, Manifest.FileEntry entry, String what, Progress progress) {
         try {
             if (Files.isRegularFile(target) && Files.size(target) == entry.size()) {
-                // Resumed fetch: keep a complete file; the flasher checks its digest before writing anyway.
-                return;
+                // A resumed fetch keeps a complete, intact file; a damaged one is fetched again (else every retry would fail on it).
+                try (InputStream existing = Files.newInputStream(target)) {
+                    if (new dev.ingot.digest.DigestingInputStream(existing).drainAndDigest().equals(entry.sha256())) {
+                        return;
+                    }
+                }
             }
             Path partial = target.resolveSibling(target.getFileName() + ".part");
             progress.start("fetch " + entry.name(), entry.size());
