@@ -60,17 +60,11 @@ final class FlashCommand extends BaseCommand {
     @Option(names = "--allow-unsigned", description = "Flash a local image without a signed manifest (only the bmap's checksums vouch for it).")
     boolean allowUnsigned;
 
-    @Option(names = "--work-dir", paramLabel = "DIR", description = "Where a version fetched from the store is kept (default: a folder in the system temp dir).")
-    Path workDir;
 
-    @Option(names = "--no-zero", description = "Leave unmapped blocks as they are (bmaptool's behaviour) instead of zeroing them.")
-    boolean noZero;
 
-    @Option(names = "--no-verify", description = "Skip reading back what was written.")
-    boolean noVerify;
 
-    @Option(names = {"-y", "--yes"}, description = "Overwrite a disk that has a partition table without asking.")
-    boolean yes;
+    @Mixin
+    WriteOptions write = new WriteOptions();
 
     FlashCommand(CliContext context) {
         super(context);
@@ -80,9 +74,9 @@ final class FlashCommand extends BaseCommand {
     public Integer call() {
         Flasher.Source flashSource = resolveSource();
         FlashTarget flashTarget = FlashTarget.inspect(context.resolve(target), flashSource.map().imageSize(), SystemView.live());
-        confirmOverwrite(flashTarget);
+        write.confirmOverwrite(context, flashTarget);
         Flasher.Report report = new Flasher(context.clock(), progress())
-                .flash(flashSource, flashTarget, new Flasher.Options(!noZero, !noVerify));
+                .flash(flashSource, flashTarget, write.flasherOptions());
         emit(human(flashSource, report), json(flashSource, report));
         return 0;
     }
@@ -108,26 +102,11 @@ final class FlashCommand extends BaseCommand {
         if (cache != null && Files.exists(context.resolve(cache).resolve(files.manifest()))) {
             return FlashSources.fromReleaseFolder(context.resolve(cache), imageName, version, trusted);
         }
-        Path work = workDir != null ? context.resolve(workDir)
-                : Path.of(System.getProperty("java.io.tmpdir"), "ingot-flash", files.base());
+        Path work = write.workFolder(context, "ingot-flash", files.base());
         try (ArtifactStore artifactStore = store.open(context, true)) {
             FlashSources.download(artifactStore, imageName, version, trusted, work, progress());
         }
         return FlashSources.fromReleaseFolder(work, imageName, version, trusted);
-    }
-
-    void confirmOverwrite(FlashTarget flashTarget) {
-        if (!flashTarget.hasPartitionTable() || yes) {
-            return;
-        }
-        if (!context.interactive() || System.console() == null) {
-            throw IngotException.tried(ErrorCode.BAD_INPUT, "flash " + flashTarget.path(), "it holds a partition table and no one confirmed")
-                    .withHint("pass --yes to overwrite it");
-        }
-        String answer = System.console().readLine("%s holds a partition table. Overwrite it? Type 'yes': ", flashTarget.path());
-        if (answer == null || !answer.strip().equalsIgnoreCase("yes")) {
-            throw IngotException.tried(ErrorCode.BAD_INPUT, "flash " + flashTarget.path(), "the overwrite was not confirmed");
-        }
     }
 
     private static String human(Flasher.Source source, Flasher.Report report) {

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ingot.cache.UsbCache;
 import dev.ingot.error.ErrorCode;
 import dev.ingot.error.IngotException;
-import dev.ingot.flash.Flasher;
 import dev.ingot.flash.SystemView;
 import dev.ingot.image.ImageVersion;
 import dev.ingot.rollback.Rollback;
@@ -58,17 +57,11 @@ final class RollbackCommand extends BaseCommand {
     @Mixin
     KeyringOption keyring = new KeyringOption();
 
-    @Option(names = "--work-dir", paramLabel = "DIR", description = "Where a version fetched from the store is kept.")
-    Path workDir;
 
-    @Option(names = "--no-zero", description = "Leave unmapped blocks as they are.")
-    boolean noZero;
 
-    @Option(names = "--no-verify", description = "Skip reading back what was written.")
-    boolean noVerify;
 
-    @Option(names = {"-y", "--yes"}, description = "Overwrite a partitioned disk without asking.")
-    boolean yes;
+    @Mixin
+    WriteOptions write = new WriteOptions();
 
     RollbackCommand(CliContext context) {
         super(context);
@@ -89,13 +82,10 @@ final class RollbackCommand extends BaseCommand {
         storeOptions.store = storeUri;
         storeOptions.endpoint = endpoint;
         try (ArtifactStore artifactStore = storeUri == null ? null : storeOptions.open(context, true)) {
-            Path work = workDir != null ? context.resolve(workDir)
-                    : Path.of(System.getProperty("java.io.tmpdir"), "ingot-rollback", siteId.value());
-            FlashCommand confirmer = new FlashCommand(context);
-            confirmer.yes = yes;
+            Path work = write.workFolder(context, "ingot-rollback", siteId.value());
             Rollback.Result result = new Rollback(context.clock(), progress(), SystemView.live()).rollBack(new Rollback.Request(siteId,
                     context.resolve(target), name.value(), Optional.ofNullable(to).map(ImageVersion::parse), currentVersion, usbCache,
-                    Optional.ofNullable(artifactStore), trusted, work, new Flasher.Options(!noZero, !noVerify), confirmer::confirmOverwrite));
+                    Optional.ofNullable(artifactStore), trusted, work, write.flasherOptions(), target -> write.confirmOverwrite(context, target)));
             String provision = "SITE_ID=" + siteId + " bash /opt/edge/provision_site.sh";
             emit(human(result, provision), json(result, provision));
             return 0;
