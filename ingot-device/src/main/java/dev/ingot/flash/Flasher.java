@@ -260,17 +260,15 @@ public final class Flasher {
                         offer(toWrite, piece, writerStopped); // a range longer than a piece: only from a foreign bmap, which the dry pass checked
                         continue;
                     }
-                    {
-                        BlockMap.Range range = map.ranges().get(piece.range());
-                        Sha256 actual = Sha256.fromBytes(digest.digest());
-                        if (!actual.equals(range.sha256())) {
-                            throw IngotException.tried(ErrorCode.CHECK_FAILED, what, "blocks " + range.first() + "-" + range.last()
-                                    + " of the image have SHA-256 " + actual + " but the block map says " + range.sha256()
-                                    + (dryRun ? "; nothing was written (the bmap does not belong to this image)"
-                                            : "; the range was not written, the target is incomplete"));
-                        }
-                        offer(toWrite, piece, writerStopped);
+                    BlockMap.Range range = map.ranges().get(piece.range());
+                    Sha256 actual = Sha256.fromBytes(digest.digest());
+                    if (!actual.equals(range.sha256())) {
+                        throw IngotException.tried(ErrorCode.CHECK_FAILED, what, "blocks " + range.first() + "-" + range.last()
+                                + " of the image have SHA-256 " + actual + " but the block map says " + range.sha256()
+                                + (dryRun ? "; nothing was written (the bmap does not belong to this image)"
+                                        : "; the range was not written, the target is incomplete"));
                     }
+                    offer(toWrite, piece, writerStopped);
                 }
             } finally {
                 if (!writerStopped.get()) {
