@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on embedded defaults, no cloud account: make a signing key and a small sparse
 # disk image, publish it to a local store, verify it, promote it, list the catalog, pull it back
-# and check it with the stock tools. Everything lands in ./demo (or the folder given).
+# and check it with the stock tools, flash it, cache it and roll back from the cache.
+# Everything lands in ./demo (or the folder given).
 set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 ingot="$root/ingot"
@@ -32,5 +33,13 @@ version=v1.$(date +%Y%m%d).$((10#$(date +%H%M%S)))   # fresh each run: published
 
 # The old runbook still works on what Ingot published: stock zstd and sha256sum.
 ( cd pulled && zstd -d -q -f "edge-golden-$version.img.zst" && sha256sum -c "edge-golden-$version.sha256" )
+
+# Flash it onto a disk (here a file standing in for /dev/nvme0n1), verified and read back.
+"$ingot" flash "$version" --store store --keyring keys/signing-key.pub.asc --target disk.img --work-dir work
+cmp disk.img "$image" && echo "disk.img is identical to $image"
+
+# Keep a USB cache of the known-good images and roll the "site" back from it, offline.
+"$ingot" cache sync --dir usb --store store --keyring keys/signing-key.pub.asc
+"$ingot" rollback --site SITE-2847 --target disk.img --cache usb --keyring keys/signing-key.pub.asc --to "$version"
 echo
-echo "Done: the store is $(pwd)/store, the pulled copy $(pwd)/pulled."
+echo "Done: the store is $(pwd)/store, the pulled copy $(pwd)/pulled, the flashed disk $(pwd)/disk.img."
