@@ -58,8 +58,9 @@ public final class SsmParameterSource implements ParameterSource {
      * so a fleet of devices that booted together does not retry in step).
      */
     public record Retry(int maximumAttempts, Duration baseDelay, Duration maximumDelay) {
-        /** About a minute of patience: SSM allows 40 GetParametersByPath per second per account by default. */
-        public static final Retry DEFAULT = new Retry(8, Duration.ofMillis(200), Duration.ofSeconds(20));
+        /** Six attempts over a few seconds (a refused connection fails in about 3 s, throttling waits up to about 6 s): a burst
+         * of devices asking at once spreads out, and the first-boot unit tries again a minute later if that was not enough. */
+        public static final Retry DEFAULT = new Retry(6, Duration.ofMillis(100), Duration.ofSeconds(10));
 
         public Retry {
             if (maximumAttempts < 1) {
