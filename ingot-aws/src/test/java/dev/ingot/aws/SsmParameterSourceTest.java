@@ -9,19 +9,23 @@ import dev.ingot.site.ParameterSource.Parameter;
 import dev.ingot.testing.SsmServer;
 import java.net.URI;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.SortedMap;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.regions.Region;
-import software.amazon.awssdk.retries.api.RefreshRetryTokenRequest;
-import software.amazon.awssdk.retries.api.AcquireInitialTokenRequest;
-import software.amazon.awssdk.retries.api.RetryStrategy;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.retries.api.AcquireInitialTokenRequest;
+import software.amazon.awssdk.retries.api.RefreshRetryTokenRequest;
+import software.amazon.awssdk.retries.api.RefreshRetryTokenResponse;
+import software.amazon.awssdk.retries.api.RetryStrategy;
+import software.amazon.awssdk.retries.api.RetryToken;
 import software.amazon.awssdk.services.ssm.model.SsmException;
 
 /** The real AWS SDK SSM client against an SSM endpoint on loopback that speaks the AWS JSON 1.1 protocol. */
@@ -139,10 +143,11 @@ class SsmParameterSourceTest {
         SsmException throttled = (SsmException) SsmException.builder().statusCode(400)
                 .awsErrorDetails(AwsErrorDetails.builder().errorCode("ThrottlingException").errorMessage("Rate exceeded").build()).build();
 
-        java.util.Set<Duration> delays = new java.util.HashSet<>();
+        Set<Duration> delays = new HashSet<>();
         for (int run = 0; run < 20; run++) {
-            var token = strategy.acquireInitialToken(AcquireInitialTokenRequest.create("ssm")).token();
-            var refreshed = strategy.refreshRetryToken(RefreshRetryTokenRequest.builder().token(token).failure(throttled).build());
+            RetryToken token = strategy.acquireInitialToken(AcquireInitialTokenRequest.create("ssm")).token();
+            RefreshRetryTokenResponse refreshed = strategy.refreshRetryToken(RefreshRetryTokenRequest.builder().token(token)
+                    .failure(throttled).build());
             delays.add(refreshed.delay());
             assertThat(refreshed.delay()).isBetween(Duration.ZERO, Duration.ofMillis(200));
         }

@@ -139,8 +139,12 @@ class ProvisionKilledTest {
         Process child = new ProcessBuilder(command).directory(folder.toFile()).redirectErrorStream(true).start();
         try {
             BufferedReader output = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+            // The debug agent says where it listens; the JVM may say other things first (Picked up JAVA_TOOL_OPTIONS…).
             String listening = output.readLine();
-            assertThat(listening).as("the debug agent's first line").startsWith("Listening for transport dt_socket at address: ");
+            while (listening != null && !listening.startsWith("Listening for transport dt_socket at address: ")) {
+                listening = output.readLine();
+            }
+            assertThat(listening).as("the debug agent's address").isNotNull();
             Thread.ofVirtual().start(() -> output.lines().forEach(line -> { }));
             VirtualMachine vm = attach(Integer.parseInt(listening.substring(listening.lastIndexOf(' ') + 1).strip()));
             ClassPrepareRequest prepare = vm.eventRequestManager().createClassPrepareRequest();

@@ -2,6 +2,8 @@ package dev.ingot.site;
 
 import static java.util.Objects.requireNonNull;
 
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.UnaryOperator;
@@ -46,7 +48,7 @@ public record SiteFile(String path, Optional<String> content, int mode, UnaryOpe
     public static SiteFile environment(String path, String content, String masked, Set<String> neverSecret) {
         String[] lines = content.split("\n", -1);
         String[] maskedLines = masked.split("\n", -1);
-        java.util.Map<String, String> shownByLine = new java.util.HashMap<>();
+        Map<String, String> shownByLine = new HashMap<>();
         for (int i = 0; i < lines.length; i++) {
             shownByLine.put(lines[i], maskedLines[i]);
         }

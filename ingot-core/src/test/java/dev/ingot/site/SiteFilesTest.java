@@ -5,15 +5,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.ingot.testing.SiteTrees;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 /**
  * The rendered files, byte for byte, against golden copies that the real tools were run on (ProvisionedFilesToolsTest
@@ -91,8 +95,7 @@ class SiteFilesTest {
 
     @Test
     void aSiteWithoutEnrollmentTokenHasNoTokenFileAndTheAgentIsNotPointedAtOne() {
-        SiteConfig config = SiteParameters.read(Sites.SITE, Sites.typicalWith(new java.util.HashMap<>(java.util.Collections
-                .singletonMap("enrollment_token", null))), "test").config();
+        SiteConfig config = SiteParameters.read(Sites.SITE, Sites.typicalWith(new HashMap<>(Collections.singletonMap("enrollment_token", null))), "test").config();
         List<SiteFile> files = SiteFiles.render(config);
 
         assertThat(SiteFiles.find(files, AgentConfig.TOKEN_PATH).orElseThrow().content()).isEmpty();
@@ -125,8 +128,8 @@ class SiteFilesTest {
     @Test
     void noRenderedFileMentionsAnUnsetOptionalParameter() {
         SiteConfig bare = new SiteConfig(Sites.SITE, "10.0.0.1", List.of(Ipv4Address.parse("10.0.0.2")), 554, "bucket-a",
-                java.net.URI.create("https://sqs.us-east-1.amazonaws.com/123456789012/q"), "us-east-1", ContainerImage.parse("vi:1"),
-                Cidr.parse("10.0.0.0/8"), Optional.empty(), Optional.empty(), Optional.empty(), new java.util.TreeMap<>(Map.of()));
+                URI.create("https://sqs.us-east-1.amazonaws.com/123456789012/q"), "us-east-1", ContainerImage.parse("vi:1"),
+                Cidr.parse("10.0.0.0/8"), Optional.empty(), Optional.empty(), Optional.empty(), new TreeMap<>(Map.of()));
 
         String everything = String.join("", SiteFiles.render(bare).stream().map(file -> file.content().orElse("")).toList());
 

@@ -14,6 +14,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -137,8 +139,8 @@ class SiteParametersTest {
     @Test
     void anEnrollmentTokenStoredAsAPlainStringIsStillKeptSecret() {
         SiteConfig config = SiteParameters.read(Sites.SITE, Sites.typicalWith(Map.of()).entrySet().stream()
-                .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, entry -> new Parameter(entry.getKey(), entry.getValue().value(), false),
-                        (a, b) -> a, java.util.TreeMap::new)), "test").config();
+                .collect(Collectors.toMap(Map.Entry::getKey, entry -> new Parameter(entry.getKey(), entry.getValue().value(), false),
+                        (a, b) -> a, TreeMap::new)), "test").config();
 
         assertThat(config.enrollmentToken().map(Object::toString)).hasValue(Secret.MASK);
     }

@@ -25,8 +25,10 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.SortedMap;
@@ -201,7 +203,7 @@ public final class Provisioner {
         if (current.content().isEmpty()) {
             return Change.CREATED;
         }
-        boolean sameBytes = java.util.Arrays.equals(current.content().get(), file.content().get().getBytes(StandardCharsets.UTF_8));
+        boolean sameBytes = Arrays.equals(current.content().get(), file.content().get().getBytes(StandardCharsets.UTF_8));
         return sameBytes && current.mode() == file.mode() ? Change.UNCHANGED : Change.UPDATED;
     }
 
@@ -214,7 +216,7 @@ public final class Provisioner {
                 new UnifiedDiff.Side(file.content().isPresent() ? "b/" + relative : "/dev/null", updated, file.showNew()));
         if (text.isEmpty() && current.content().isPresent() && file.content().isPresent() && current.mode() != file.mode()) {
             // Same text, other mode: diff(1) has no words for it; git's extended header does (and GNU patch reads it).
-            return "diff --git a/" + relative + " b/" + relative + "\n" + String.format(java.util.Locale.ROOT,
+            return "diff --git a/" + relative + " b/" + relative + "\n" + String.format(Locale.ROOT,
                     "old mode %06o%nnew mode %06o%n", 0100000 | current.mode(), 0100000 | file.mode()).replace(System.lineSeparator(), "\n");
         }
         return text;
@@ -240,14 +242,17 @@ public final class Provisioner {
         };
     }
 
+    /** The permission each mode bit stands for, from bit 0 (others execute) to bit 8 (owner read), as chmod(1) numbers them. */
+    private static final List<PosixFilePermission> MODE_BITS = List.of(PosixFilePermission.OTHERS_EXECUTE,
+            PosixFilePermission.OTHERS_WRITE, PosixFilePermission.OTHERS_READ, PosixFilePermission.GROUP_EXECUTE,
+            PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_READ, PosixFilePermission.OWNER_EXECUTE,
+            PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_READ);
+
     static Set<PosixFilePermission> permissions(int mode) {
         Set<PosixFilePermission> permissions = EnumSet.noneOf(PosixFilePermission.class);
-        PosixFilePermission[] order = {PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE, PosixFilePermission.OTHERS_READ,
-            PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_READ,
-            PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_READ};
-        for (int bit = 0; bit < order.length; bit++) {
+        for (int bit = 0; bit < MODE_BITS.size(); bit++) {
             if ((mode & (1 << bit)) != 0) {
-                permissions.add(order[bit]);
+                permissions.add(MODE_BITS.get(bit));
             }
         }
         return permissions;
@@ -255,8 +260,8 @@ public final class Provisioner {
 
     static int modeOf(Set<PosixFilePermission> permissions) {
         int mode = 0;
-        for (int bit = 0; bit < 9; bit++) {
-            if (permissions.contains(permissions(1 << bit).iterator().next())) {
+        for (int bit = 0; bit < MODE_BITS.size(); bit++) {
+            if (permissions.contains(MODE_BITS.get(bit))) {
                 mode |= 1 << bit;
             }
         }

@@ -2,6 +2,7 @@ package dev.ingot.provision;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.ingot.error.ErrorCode;
@@ -14,6 +15,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -36,7 +39,7 @@ class ProvisionerTest {
     private Path params;
     private Path root;
     private final RecordingHostCommands host = new RecordingHostCommands();
-    private final List<Path> mounted = new java.util.ArrayList<>();
+    private final List<Path> mounted = new ArrayList<>();
 
     @BeforeEach
     void typicalSite() throws IOException {
@@ -55,7 +58,7 @@ class ProvisionerTest {
     private void writeParams(Map<String, String> values) throws IOException {
         if (Files.exists(params)) {
             try (Stream<Path> walk = Files.walk(params)) {
-                for (Path path : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                for (Path path : walk.sorted(Comparator.reverseOrder()).toList()) {
                     Files.delete(path);
                 }
             }
@@ -233,8 +236,8 @@ class ProvisionerTest {
 
         assertThat(file("/etc/ingot/enrollment-token")).doesNotExist();
         assertThat(result.changed()).extracting(Provisioner.FileOutcome::path, Provisioner.FileOutcome::change).containsExactly(
-                org.assertj.core.groups.Tuple.tuple("/etc/ingot/agent.json", Provisioner.Change.UPDATED),
-                org.assertj.core.groups.Tuple.tuple("/etc/ingot/enrollment-token", Provisioner.Change.REMOVED));
+                tuple("/etc/ingot/agent.json", Provisioner.Change.UPDATED),
+                tuple("/etc/ingot/enrollment-token", Provisioner.Change.REMOVED));
         assertThat(provision(false, false).files()).filteredOn(file -> file.path().endsWith("enrollment-token"))
                 .extracting(Provisioner.FileOutcome::change).containsExactly(Provisioner.Change.ABSENT);
     }
