@@ -1,0 +1,138 @@
+package dev.ingot.site;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ingot.testing.SiteTrees;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The rendered files, byte for byte, against golden copies that the real tools were run on (ProvisionedFilesToolsTest
+ * runs them on every build). After a deliberate change: {@code ./mvnw test -pl ingot-core -Dtest=SiteFilesTest
+ * -Dingot.golden.update=true}, then read the diff of src/test/resources before committing it.
+ */
+class SiteFilesTest {
+    private static final Path GOLDEN = Path.of("src/test/resources/dev/ingot/site/golden");
+
+    private static String golden(String name, String rendered) throws IOException {
+        if (Boolean.getBoolean("ingot.golden.update")) {
+            Files.createDirectories(GOLDEN);
+            Files.writeString(GOLDEN.resolve(name), rendered, StandardCharsets.UTF_8);
+        }
+        try (InputStream in = SiteFilesTest.class.getResourceAsStream("golden/" + name)) {
+            assertThat(in).as("golden file " + name).isNotNull();
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    private static String fileName(String path) {
+        return path.substring(path.lastIndexOf('/') + 1);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {ChronyConfig.PATH, FirewallRules.PATH, VideoIngestEnvironment.PATH, VideoIngestUnit.PATH,
+        UnattendedUpgrades.PATH, AgentConfig.PATH, AgentConfig.TOKEN_PATH, SiteFiles.SITE_ID_PATH})
+    void eachFileIsRenderedExactlyAsItsGoldenCopy(String path) throws IOException {
+        SiteFile file = SiteFiles.find(SiteFiles.render(Sites.typical()), path).orElseThrow();
+
+        assertThat(file.content()).hasValue(golden(fileName(path), file.content().orElseThrow()));
+    }
+
+    @Test
+    void theSameConfigurationAlwaysGivesTheSameBytes() {
+        List<SiteFile> first = SiteFiles.render(Sites.typical());
+        List<SiteFile> second = SiteFiles.render(SiteParameters.read(Sites.SITE, Sites.typicalParameters(), "another source").config());
+
+        assertThat(second).extracting(SiteFile::content).isEqualTo(first.stream().map(SiteFile::content).toList());
+    }
+
+    @Test
+    void theFilesComeInWriteOrderWithTheSiteIdLastAndSecretsPrivate() {
+        List<SiteFile> files = SiteFiles.render(Sites.typical());
+
+        assertThat(files.getLast().path()).isEqualTo("/etc/edge/site-id");
+        assertThat(files).filteredOn(file -> file.mode() == SiteFile.PRIVATE).extracting(SiteFile::path)
+                .containsExactly(VideoIngestEnvironment.PATH, AgentConfig.TOKEN_PATH);
+    }
+
+    @Test
+    void secretsAreWrittenButNeverShown() {
+        SiteFile environment = SiteFiles.find(SiteFiles.render(Sites.typical()), VideoIngestEnvironment.PATH).orElseThrow();
+        SiteFile token = SiteFiles.find(SiteFiles.render(Sites.typical()), AgentConfig.TOKEN_PATH).orElseThrow();
+
+        assertThat(environment.content().orElseThrow()).contains("API_KEY=" + SiteTrees.API_KEY, "LOG_LEVEL=info");
+        assertThat(environment.showNew().apply("API_KEY=" + SiteTrees.API_KEY)).isEqualTo("API_KEY=" + Secret.MASK);
+        assertThat(environment.showNew().apply("LOG_LEVEL=info")).isEqualTo("LOG_LEVEL=info");
+        assertThat(token.content()).hasValue(SiteTrees.ENROLLMENT_TOKEN + "\n");
+        assertThat(token.showNew().apply(SiteTrees.ENROLLMENT_TOKEN)).isEqualTo(Secret.MASK);
+        assertThat(token.showOld().apply("an-older-token")).isEqualTo(Secret.MASK);
+    }
+
+    @Test
+    void anOldValueIsShownOnlyWhereItCannotBeASecret() {
+        SiteFile environment = SiteFiles.find(SiteFiles.render(Sites.typical()), VideoIngestEnvironment.PATH).orElseThrow();
+
+        // Names the site sets itself are never secret; an extra variable's old value may have been, under any name.
+        assertThat(environment.showOld().apply("S3_BUCKET=old-bucket")).isEqualTo("S3_BUCKET=old-bucket");
+        assertThat(environment.showOld().apply("LOG_LEVEL=debug")).isEqualTo("LOG_LEVEL=" + Secret.MASK);
+        assertThat(environment.showOld().apply("LOG_LEVEL=info")).isEqualTo("LOG_LEVEL=info");
+        assertThat(environment.showOld().apply("OLD_PASSWORD=hunter2")).isEqualTo("OLD_PASSWORD=" + Secret.MASK);
+        assertThat(environment.showOld().apply("# a comment")).isEqualTo("# a comment");
+    }
+
+    @Test
+    void aSiteWithoutEnrollmentTokenHasNoTokenFileAndTheAgentIsNotPointedAtOne() {
+        SiteConfig config = SiteParameters.read(Sites.SITE, Sites.typicalWith(new HashMap<>(Collections.singletonMap("enrollment_token", null))), "test").config();
+        List<SiteFile> files = SiteFiles.render(config);
+
+        assertThat(SiteFiles.find(files, AgentConfig.TOKEN_PATH).orElseThrow().content()).isEmpty();
+        assertThat(SiteFiles.find(files, AgentConfig.PATH).orElseThrow().content().orElseThrow()).doesNotContain("enrollment_token");
+    }
+
+    @Test
+    void theFirewallAcceptsSshFromTheManagementNetworkOnlyAndMediaFromEachCamera() {
+        String rules = FirewallRules.render(Sites.typical());
+
+        assertThat(rules.lines().filter(line -> line.contains("--dport 22")))
+                .containsExactly("-A INPUT -s 10.20.0.0/16 -p tcp -m tcp --dport 22 -m conntrack --ctstate NEW -j ACCEPT");
+        assertThat(rules.lines().filter(line -> line.contains("-p udp")))
+                .containsExactly("-A INPUT -s 10.28.47.21/32 -p udp -j ACCEPT", "-A INPUT -s 10.28.47.22/32 -p udp -j ACCEPT");
+        assertThat(rules).contains(":INPUT DROP [0:0]");
+    }
+
+    @Test
+    void theUnitRunsTheConfiguredImageOnTheGpuWithTheEnvironmentFile() {
+        String unit = VideoIngestUnit.render(Sites.typical());
+        String image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/video-ingest:2.3.1";
+
+        assertThat(unit).contains("ExecStartPre=-/usr/bin/docker pull " + image + "\n",
+                "ExecStart=/usr/bin/docker run --rm --name video-ingest --runtime=nvidia --gpus all --network host "
+                        + "--env-file /etc/edge/video-ingest.env " + image + "\n",
+                "Restart=always\n");
+        assertThat(unit.indexOf("docker pull")).isLessThan(unit.indexOf("ExecStart="));
+    }
+
+    @Test
+    void noRenderedFileMentionsAnUnsetOptionalParameter() {
+        SiteConfig bare = new SiteConfig(Sites.SITE, "10.0.0.1", List.of(Ipv4Address.parse("10.0.0.2")), 554, "bucket-a",
+                URI.create("https://sqs.us-east-1.amazonaws.com/123456789012/q"), "us-east-1", ContainerImage.parse("vi:1"),
+                Cidr.parse("10.0.0.0/8"), Optional.empty(), Optional.empty(), Optional.empty(), new TreeMap<>(Map.of()));
+
+        String everything = String.join("", SiteFiles.render(bare).stream().map(file -> file.content().orElse("")).toList());
+
+        assertThat(everything).doesNotContain("SITE_NAME", "site_name\"", "control_plane_url\"", "From video_ingest_env");
+    }
+}
