@@ -12,7 +12,7 @@ import picocli.CommandLine.ScopeType;
 
 /**
  * The root {@code ingot} command. {@link #newCommandLine} is the one factory main and tests use.
- * Exit codes are a contract (docs/cli.md): 0 ok, 1 a check failed, 2 bad input, 3 unexpected state,
+ * Exit codes are a contract (README, "What works today"): 0 ok, 1 a check failed, 2 bad input, 3 unexpected state,
  * 4 internal error.
  */
 @Command(name = "ingot",
