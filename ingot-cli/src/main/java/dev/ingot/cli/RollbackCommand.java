@@ -99,9 +99,12 @@ final class RollbackCommand extends BaseCommand {
         for (Rollback.Phase phase : result.phases()) {
             text.append(String.format(Locale.ROOT, "  %-15s %8s%n", phase.name(), Sizes.seconds(phase.duration())));
         }
-        text.append(String.format(Locale.ROOT, "  %-15s %8s  (not run: site provisioning is a separate step for now)%n", "provision", "-"));
+        text.append(String.format(Locale.ROOT, "  %-15s %8s  (runs on the device after the reboot: the disk holds no site configuration)%n",
+                "provision", "-"));
         text.append(String.format(Locale.ROOT, "  %-15s %8s  = recovery time so far (RTO target: 30 min)%n", "total", Sizes.seconds(result.total())));
-        text.append("Next, on the device's first boot (or now, from its root): ").append(provision).append('\n');
+        text.append("Next: reboot the device; provision it with ").append(provision)
+                .append(" (or let ingot-provision-first-boot.service do it: SITE_ID=").append(result.site())
+                .append(" in /etc/edge/provision.env)").append('\n');
         return text.toString();
     }
 
