@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on embedded defaults, no cloud account: make a signing key and a small sparse
 # disk image, publish it to a local store, verify it, promote it, list the catalog, pull it back
-# and check it with the stock tools, flash it, cache it and roll back from the cache.
+# and check it with the stock tools, flash it, cache it, roll back from the cache, and provision
+# a site's configuration from the example parameter tree.
 # Everything lands in ./demo (or the folder given).
 set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
@@ -41,5 +42,10 @@ cmp disk.img "$image" && echo "disk.img is identical to $image"
 # Keep a USB cache of the known-good images and roll the "site" back from it, offline.
 "$ingot" cache sync --dir usb --store store --keyring keys/signing-key.pub.asc
 "$ingot" rollback --site SITE-2847 --target disk.img --cache usb --keyring keys/signing-key.pub.asc --to "$version"
+
+# Provision the "site" from the example parameter tree into a scratch root (on a device: --params ssm:, no --root).
+mkdir -p root
+"$ingot" provision --site SITE-2847 --params "dir:$root/deploy/examples/params" --root root
 echo
-echo "Done: the store is $(pwd)/store, the pulled copy $(pwd)/pulled, the flashed disk $(pwd)/disk.img."
+echo "Done: the store is $(pwd)/store, the pulled copy $(pwd)/pulled, the flashed disk $(pwd)/disk.img,"
+echo "the provisioned configuration under $(pwd)/root/etc."
