@@ -32,10 +32,14 @@ public final class Ext4Partition {
                 "the GPT names only " + table.partitions().stream().map(p -> "'" + p.name() + "'").toList())
                 .withHint("the golden image's partitions are esp, root-a, root-b and data (packer/http/user-data)"));
         String device = image.toAbsolutePath() + "?offset=" + partition.offset();
+        try {
+            Files.createDirectories(into);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         List<String> command = List.of("debugfs", "-R", "rdump / " + into.toAbsolutePath(), device);
         String output = run(command, environment, "read " + partitionName + " of " + image);
         try {
-            Files.createDirectories(into);
             boolean empty;
             try (Stream<Path> entries = Files.list(into)) {
                 empty = entries.findAny().isEmpty();
