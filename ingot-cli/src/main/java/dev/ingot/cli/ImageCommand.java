@@ -34,8 +34,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "image", mixinStandardHelpOptions = true, description = "Golden image releases: publish, verify, list, promote, pull.",
-        subcommands = {ImageCommand.Publish.class, ImageCommand.Verify.class, ImageCommand.ListReleases.class,
+@Command(name = "image", mixinStandardHelpOptions = true,
+        description = "Golden images: build, test, bump pinned versions; releases: publish, verify, list, promote, pull.",
+        subcommands = {ImageBuildCommands.Build.class, ImageBuildCommands.Test.class, ImageBuildCommands.Bump.class,
+            ImageCommand.Publish.class, ImageCommand.Verify.class, ImageCommand.ListReleases.class,
             ImageCommand.Promote.class, ImageCommand.PullRelease.class})
 final class ImageCommand {
 

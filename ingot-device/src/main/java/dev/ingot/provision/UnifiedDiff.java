@@ -10,7 +10,7 @@ import java.util.function.UnaryOperator;
  * {@code \ No newline at end of file} where a text lacks its last line break. Lines are compared as they are and
  * shown through a masking function per side, so a changed secret shows as a changed, masked line.
  */
-final class UnifiedDiff {
+public final class UnifiedDiff {
     static final int CONTEXT = 3;
     /** Above this many line pairs the comparison would be slow; such texts are shown as replaced whole. */
     private static final long MAXIMUM_CELLS = 25_000_000L;
@@ -18,14 +18,14 @@ final class UnifiedDiff {
     private UnifiedDiff() {}
 
     /** One side of the comparison: a label for its header ({@code a/etc/x} or {@code /dev/null}), its text, how to show a line. */
-    record Side(String label, String text, UnaryOperator<String> show) {}
+    public record Side(String label, String text, UnaryOperator<String> show) {}
 
     private enum Kind { SAME, REMOVED, ADDED }
 
     private record Edit(Kind kind, int oldIndex, int newIndex) {}
 
     /** The diff from {@code old} to {@code updated}; empty when the texts are equal. */
-    static String of(Side old, Side updated) {
+    public static String of(Side old, Side updated) {
         if (old.text().equals(updated.text())) {
             return "";
         }

@@ -1,0 +1,280 @@
+package dev.ingot.imagetest;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ingot.image.ImageVersion;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The checks {@code ingot image test} runs on a root file system (docs/image-test.md lists each with its findings).
+ * Pure: they read the {@link ImageTree} and return one {@link CheckResult} each, in a fixed order.
+ */
+public final class ImageChecks {
+    public static final String LOGIN_USER = "edgeuser";
+    static final Set<String> NO_LOGIN_SHELLS = Set.of("/usr/sbin/nologin", "/sbin/nologin", "/bin/false", "/usr/bin/false", "/bin/sync",
+            "/sbin/halt", "/sbin/shutdown", "/usr/bin/sync", "/usr/sbin/halt", "/usr/sbin/shutdown");
+    /** Files provisioning writes at first boot (docs/site-parameters.md); none may be in an image. */
+    static final List<String> SITE_FILES = List.of("/etc/edge/video-ingest.env", "/etc/edge/site-id", "/etc/edge/provision.env",
+            "/etc/iptables/rules.v4", "/etc/iptables/rules.v6", "/etc/ingot/agent.json", "/etc/ingot/enrollment-token");
+    static final List<String> UNIT_FOLDERS = List.of("/etc/systemd/system", "/etc/systemd/system/multi-user.target.wants",
+            "/lib/systemd/system", "/usr/lib/systemd/system");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private ImageChecks() {}
+
+    /** Every offline check, the secret scan last (it reads every file). */
+    public static List<CheckResult> run(ImageTree tree, Expectations expected) {
+        List<CheckResult> results = new ArrayList<>();
+        results.add(sshHardening(tree));
+        results.add(accounts(tree));
+        results.add(packages(tree, expected));
+        results.add(dockerRuntime(tree));
+        results.add(imageVersion(tree, expected));
+        results.add(unattendedUpgrades(tree));
+        results.add(noSiteConfig(tree));
+        results.add(noSecrets(tree));
+        return results;
+    }
+
+    public static CheckResult sshHardening(ImageTree tree) {
+        String detail = "sshd_config and its drop-ins: PermitRootLogin, PasswordAuthentication, KbdInteractiveAuthentication no";
+        Optional<SshdConfig> read = SshdConfig.read(tree);
+        if (read.isEmpty()) {
+            return new CheckResult("ssh-hardening", detail, List.of(SshdConfig.MAIN + " is missing (is openssh-server installed?)"));
+        }
+        SshdConfig config = read.get();
+        List<String> findings = new ArrayList<>();
+        // sshd's compiled-in defaults (sshd_config(5)) apply where nothing sets a keyword.
+        Map<String, String> defaults = new LinkedHashMap<>();
+        defaults.put("PermitRootLogin", "prohibit-password");
+        defaults.put("PasswordAuthentication", "yes");
+        defaults.put("KbdInteractiveAuthentication", "yes");
+        defaults.forEach((keyword, fallback) -> {
+            Optional<SshdConfig.Setting> setting = config.get(keyword);
+            if (setting.isEmpty()) {
+                findings.add(keyword + " is not set, so sshd's default " + fallback + " applies; it must be no");
+            } else if (!setting.get().value().equalsIgnoreCase("no")) {
+                findings.add(keyword + " is " + setting.get().value() + " (" + setting.get().where() + "); it must be no");
+            }
+        });
+        for (SshdConfig.Setting setting : config.conditional()) {
+            String keyword = setting.keyword().toLowerCase(Locale.ROOT);
+            boolean weakening = (keyword.equals("permitrootlogin") || keyword.equals("passwordauthentication")
+                    || keyword.equals("kbdinteractiveauthentication") || keyword.equals("challengeresponseauthentication"))
+                    && !setting.value().equalsIgnoreCase("no");
+            if (weakening) {
+                findings.add(setting.keyword() + " is " + setting.value() + " inside a Match block (" + setting.where() + "); it must be no");
+            }
+        }
+        return new CheckResult("ssh-hardening", detail, findings);
+    }
+
+    public static CheckResult accounts(ImageTree tree) {
+        String detail = LOGIN_USER + " exists and is the only account with a login shell besides root; root is locked";
+        List<String> findings = new ArrayList<>();
+        Optional<String> passwd = tree.read("/etc/passwd");
+        if (passwd.isEmpty()) {
+            return new CheckResult("accounts", detail, List.of("/etc/passwd is missing"));
+        }
+        boolean loginUserFound = false;
+        for (String line : passwd.get().lines().toList()) {
+            String[] fields = line.split(":", -1);
+            if (fields.length < 7 || line.isBlank()) {
+                continue;
+            }
+            String name = fields[0];
+            // An empty shell field means /bin/sh (passwd(5)).
+            String shell = fields[6].isEmpty() ? "/bin/sh" : fields[6];
+            boolean login = !NO_LOGIN_SHELLS.contains(shell);
+            if (name.equals(LOGIN_USER)) {
+                loginUserFound = true;
+                if (!login) {
+                    findings.add(LOGIN_USER + " has no login shell (" + shell + ")");
+                }
+            } else if (login && !name.equals("root")) {
+                findings.add(name + " has the login shell " + shell + "; only " + LOGIN_USER + " may log in");
+            }
+        }
+        if (!loginUserFound) {
+            findings.add(LOGIN_USER + " does not exist in /etc/passwd");
+        }
+        Optional<String> rootShadow = tree.read("/etc/shadow").flatMap(shadow -> shadow.lines()
+                .filter(line -> line.startsWith("root:")).findFirst());
+        if (rootShadow.isEmpty()) {
+            findings.add("root has no entry in /etc/shadow");
+        } else {
+            String password = rootShadow.get().split(":", -1)[1];
+            if (!password.startsWith("!") && !password.startsWith("*")) {
+                findings.add("root is not locked in /etc/shadow (its password field must start with ! or *)");
+            }
+        }
+        return new CheckResult("accounts", detail, findings);
+    }
+
+    public static CheckResult packages(ImageTree tree, Expectations expected) {
+        String detail = "installed at the versions pinned in " + expected.packagesSource() + ": "
+                + String.join(", ", expected.packages().keySet().stream().sorted().toList());
+        Map<String, String[]> installed = dpkgStatus(tree.read("/var/lib/dpkg/status").orElse(""));
+        List<String> findings = new ArrayList<>();
+        for (Map.Entry<String, String> pinned : new java.util.TreeMap<>(expected.packages()).entrySet()) {
+            String[] state = installed.get(pinned.getKey());
+            if (state == null || !state[0].equals("install ok installed")) {
+                findings.add(pinned.getKey() + " is not installed (pinned " + pinned.getValue() + ")");
+            } else if (!state[1].equals(pinned.getValue())) {
+                findings.add(pinned.getKey() + " is " + state[1] + " but " + expected.packagesSource() + " pins " + pinned.getValue());
+            }
+        }
+        return new CheckResult("packages", detail, findings);
+    }
+
+    /** Package → {Status, Version} from a dpkg status file (deb-control(5) paragraphs). */
+    static Map<String, String[]> dpkgStatus(String text) {
+        Map<String, String[]> packages = new HashMap<>();
+        for (String paragraph : text.split("\n\\s*\n")) {
+            String name = null;
+            String status = "";
+            String version = "";
+            for (String line : paragraph.lines().toList()) {
+                if (line.startsWith("Package:")) {
+                    name = line.substring(8).strip();
+                } else if (line.startsWith("Status:")) {
+                    status = line.substring(7).strip();
+                } else if (line.startsWith("Version:")) {
+                    version = line.substring(8).strip();
+                }
+            }
+            if (name != null) {
+                packages.put(name, new String[] {status, version});
+            }
+        }
+        return packages;
+    }
+
+    public static CheckResult dockerRuntime(ImageTree tree) {
+        String detail = "/etc/docker/daemon.json: default-runtime nvidia, with an nvidia runtime defined";
+        Optional<String> text = tree.read("/etc/docker/daemon.json");
+        if (text.isEmpty()) {
+            return new CheckResult("docker-runtime", detail, List.of("/etc/docker/daemon.json is missing"));
+        }
+        JsonNode daemon;
+        try {
+            daemon = JSON.readTree(text.get());
+        } catch (IOException e) {
+            return new CheckResult("docker-runtime", detail, List.of("/etc/docker/daemon.json is not JSON: " + e.getMessage().lines().findFirst().orElse("")));
+        }
+        List<String> findings = new ArrayList<>();
+        String runtime = daemon.path("default-runtime").asText("");
+        if (!runtime.equals("nvidia")) {
+            findings.add("Docker's default runtime is " + (runtime.isEmpty() ? "not set (runc)" : runtime) + "; it must be nvidia");
+        }
+        if (daemon.path("runtimes").path("nvidia").path("path").asText("").isEmpty()) {
+            findings.add("/etc/docker/daemon.json defines no nvidia runtime (runtimes.nvidia.path)");
+        }
+        return new CheckResult("docker-runtime", detail, findings);
+    }
+
+    public static CheckResult imageVersion(ImageTree tree, Expectations expected) {
+        String detail = "/etc/edge/image-version: IMAGE_NAME " + expected.name()
+                + expected.version().map(version -> ", IMAGE_VERSION " + version).orElse(", a valid IMAGE_VERSION")
+                + expected.buildDate().map(date -> ", BUILD_DATE " + date).orElse(", a valid BUILD_DATE");
+        Optional<String> text = tree.read("/etc/edge/image-version");
+        if (text.isEmpty()) {
+            return new CheckResult("image-version", detail, List.of("/etc/edge/image-version is missing"));
+        }
+        Map<String, String> values = new LinkedHashMap<>();
+        text.get().lines().filter(line -> line.contains("=")).forEach(line -> values.put(line.substring(0, line.indexOf('=')),
+                line.substring(line.indexOf('=') + 1)));
+        List<String> findings = new ArrayList<>();
+        String name = values.getOrDefault("IMAGE_NAME", "");
+        if (!name.equals(expected.name().value())) {
+            findings.add("IMAGE_NAME is " + (name.isEmpty() ? "missing" : name) + ", expected " + expected.name());
+        }
+        String version = values.getOrDefault("IMAGE_VERSION", "");
+        if (expected.version().isPresent()) {
+            if (!version.equals(expected.version().get().toString())) {
+                findings.add("IMAGE_VERSION is " + (version.isEmpty() ? "missing" : version) + ", expected " + expected.version().get());
+            }
+        } else {
+            try {
+                ImageVersion.parse(version);
+            } catch (RuntimeException e) {
+                findings.add("IMAGE_VERSION '" + version + "' is not a release version like v1.4");
+            }
+        }
+        String buildDate = values.getOrDefault("BUILD_DATE", "");
+        if (expected.buildDate().isPresent()) {
+            if (!buildDate.equals(expected.buildDate().get().toString())) {
+                findings.add("BUILD_DATE is " + (buildDate.isEmpty() ? "missing" : buildDate) + ", expected " + expected.buildDate().get());
+            }
+        } else {
+            try {
+                Instant.parse(buildDate);
+            } catch (DateTimeParseException e) {
+                findings.add("BUILD_DATE '" + buildDate + "' is not an ISO-8601 instant");
+            }
+        }
+        return new CheckResult("image-version", detail, findings);
+    }
+
+    public static CheckResult unattendedUpgrades(ImageTree tree) {
+        String detail = "apt.conf.d: unattended upgrades from security origins only, Automatic-Reboot \"false\"";
+        AptConfig config = AptConfig.read(tree);
+        List<String> findings = new ArrayList<>();
+        Optional<AptConfig.Value> reboot = config.scalar("Unattended-Upgrade::Automatic-Reboot");
+        if (reboot.isEmpty()) {
+            findings.add("Unattended-Upgrade::Automatic-Reboot is not set; it must be \"false\"");
+        } else if (!reboot.get().text().equalsIgnoreCase("false")) {
+            findings.add("Unattended-Upgrade::Automatic-Reboot is \"" + reboot.get().text() + "\" (" + reboot.get().file()
+                    + "); it must be \"false\"");
+        }
+        List<AptConfig.Value> origins = new ArrayList<>(config.list("Unattended-Upgrade::Allowed-Origins"));
+        origins.addAll(config.list("Unattended-Upgrade::Origins-Pattern"));
+        if (origins.isEmpty()) {
+            findings.add("no origin is allowed (Unattended-Upgrade::Origins-Pattern is empty), so no security update is installed");
+        }
+        for (AptConfig.Value origin : origins) {
+            if (!origin.text().contains("-security")) {
+                findings.add("the origin \"" + origin.text() + "\" (" + origin.file() + ") is not a security pocket");
+            }
+        }
+        return new CheckResult("unattended-upgrades", detail, findings);
+    }
+
+    public static CheckResult noSiteConfig(ImageTree tree) {
+        String detail = "no site files (they are written at first boot), no firewall rules, no video-ingest unit";
+        List<String> findings = new ArrayList<>();
+        for (String file : SITE_FILES) {
+            if (tree.exists(file)) {
+                findings.add(file + " is present; provisioning writes it at first boot");
+            }
+        }
+        for (String folder : UNIT_FOLDERS) {
+            for (String name : tree.list(folder)) {
+                if (name.startsWith("video-ingest")) {
+                    findings.add(folder + "/" + name + " is present; the video-ingest unit is site configuration");
+                }
+            }
+        }
+        return new CheckResult("no-site-config", detail, findings);
+    }
+
+    public static CheckResult noSecrets(ImageTree tree) {
+        String detail = "no private keys, AWS keys or credentials files, or tokens in any file";
+        try {
+            return new CheckResult("no-secrets", detail, SecretScan.scan(tree));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot scan " + tree.describe() + " for secrets", e);
+        }
+    }
+}

@@ -1,0 +1,174 @@
+package dev.ingot.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Small real golden images for the image tests: a root tree that passes every check of {@code ingot image test}
+ * ({@link #goodTree}), and a GPT disk image with the golden layout (esp, root-a, root-b, data) whose root-a is an ext4
+ * file system filled from a tree ({@link #diskImage}: {@code sfdisk} and {@code mkfs.ext4 -d -E offset=}, no root).
+ */
+public final class GoldenImages {
+    public static final String VERSION = "v1.5";
+    public static final String BUILD_DATE = "2026-11-26T00:20:00Z";
+    /** The pinned versions the good tree holds, as packer/versions.pkrvars.hcl writes them. */
+    public static final String VERSIONS_FILE = """
+            # Pinned versions (test fixture).
+            iso_url    = "https://releases.ubuntu.com/22.04.5/ubuntu-22.04.5-live-server-amd64.iso"
+            iso_sha256 = "9bc6028870aef3f74f4e16b900008179e78b130e6b0b9a140635434a46aa98b0"
+
+            docker_ce_version  = "5:27.3.1-1~ubuntu.22.04~jammy"
+            containerd_version = "1.7.22-1"
+
+            nvidia_driver_version     = "535.183.01-0ubuntu0.22.04.1"
+            container_toolkit_version = "1.16.2-1"
+
+            jre_version = "25.0.1+8"
+            """;
+    public static final List<String> TOOLS = List.of("sfdisk", "mkfs.ext4", "debugfs");
+
+    private GoldenImages() {}
+
+    /** Why images cannot be built here (a missing tool), or null when they can. */
+    public static String unavailableBecause() {
+        for (String tool : TOOLS) {
+            if (!Tools.available(tool) && !Files.isExecutable(Path.of("/usr/sbin", tool)) && !Files.isExecutable(Path.of("/sbin", tool))) {
+                return tool + " is not installed (apt-get install fdisk e2fsprogs)";
+            }
+        }
+        return null;
+    }
+
+    /** The files of a good root tree, path → content. */
+    public static Map<String, String> goodFiles() {
+        Map<String, String> files = new LinkedHashMap<>();
+        files.put("/etc/passwd", """
+                root:x:0:0:root:/root:/bin/bash
+                daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin
+                sync:x:4:65534:sync:/bin:/bin/sync
+                sshd:x:105:65534::/run/sshd:/usr/sbin/nologin
+                edgeuser:x:1000:1000:Edge operator:/home/edgeuser:/bin/bash
+                """);
+        files.put("/etc/shadow", """
+                root:!:19700:0:99999:7:::
+                daemon:*:19700:0:99999:7:::
+                sync:*:19700:0:99999:7:::
+                sshd:*:19700:0:99999:7:::
+                edgeuser:!$6$ingotbuild$locked:19700:0:99999:7:::
+                """);
+        files.put("/etc/ssh/sshd_config", """
+                # Ubuntu 22.04's sshd_config, shortened.
+                Include /etc/ssh/sshd_config.d/*.conf
+                KbdInteractiveAuthentication no
+                UsePAM yes
+                X11Forwarding yes
+                Subsystem sftp /usr/lib/openssh/sftp-server
+                """);
+        files.put("/etc/ssh/sshd_config.d/00-ingot-hardening.conf", """
+                PermitRootLogin no
+                PasswordAuthentication no
+                KbdInteractiveAuthentication no
+                ChallengeResponseAuthentication no
+                AllowUsers edgeuser
+                """);
+        files.put("/etc/ssh/ssh_host_ed25519_key.pub", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJustAPublicKeyForTheFixture root@edge\n");
+        files.put("/var/lib/dpkg/status", dpkgStatus(Map.of("docker-ce", "5:27.3.1-1~ubuntu.22.04~jammy", "docker-ce-cli",
+                "5:27.3.1-1~ubuntu.22.04~jammy", "containerd.io", "1.7.22-1", "nvidia-driver-535", "535.183.01-0ubuntu0.22.04.1",
+                "nvidia-container-toolkit", "1.16.2-1", "chrony", "4.2-2ubuntu2")));
+        files.put("/etc/docker/daemon.json", """
+                {
+                  "default-runtime": "nvidia",
+                  "runtimes": {
+                    "nvidia": {
+                      "args": [],
+                      "path": "nvidia-container-runtime"
+                    }
+                  }
+                }
+                """);
+        files.put("/etc/edge/image-version", "IMAGE_NAME=edge-golden\nIMAGE_VERSION=" + VERSION + "\nBUILD_DATE=" + BUILD_DATE + "\n");
+        files.put("/etc/apt/apt.conf.d/50unattended-upgrades", """
+                // The package's own file, shortened.
+                Unattended-Upgrade::Allowed-Origins {
+                        "${distro_id}:${distro_codename}";
+                        "${distro_id}:${distro_codename}-security";
+                //      "${distro_id}:${distro_codename}-updates";
+                };
+                //Unattended-Upgrade::Automatic-Reboot "false";
+                """);
+        files.put("/etc/apt/apt.conf.d/51ingot-image-unattended-upgrades", """
+                #clear Unattended-Upgrade::Allowed-Origins;
+                #clear Unattended-Upgrade::Origins-Pattern;
+                Unattended-Upgrade::Origins-Pattern {
+                        "origin=Ubuntu,archive=${distro_codename}-security,label=Ubuntu";
+                };
+                Unattended-Upgrade::Automatic-Reboot "false";
+                """);
+        files.put("/etc/systemd/system/ingot-provision-first-boot.service", "[Service]\nExecStart=/bin/bash /opt/edge/provision_site.sh\n");
+        files.put("/usr/share/doc/awscli/examples/credentials", "aws_access_key_id = AKIAIOSFODNN7EXAMPLE\n");
+        return files;
+    }
+
+    /** A dpkg status file with these packages installed. */
+    public static String dpkgStatus(Map<String, String> packages) {
+        StringBuilder text = new StringBuilder();
+        packages.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(entry -> text.append("Package: ").append(entry.getKey())
+                .append("\nStatus: install ok installed\nArchitecture: amd64\nVersion: ").append(entry.getValue()).append("\n\n"));
+        return text.toString();
+    }
+
+    /** Writes {@code files} (path → content) under {@code root}; returns root. */
+    public static Path writeTree(Path root, Map<String, String> files) {
+        try {
+            for (Map.Entry<String, String> file : files.entrySet()) {
+                Path target = root.resolve(file.getKey().substring(1));
+                Files.createDirectories(target.getParent());
+                Files.writeString(target, file.getValue());
+            }
+            Files.createDirectories(root.resolve("home/edgeuser"));
+            return root;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * A 40 MiB GPT disk image at {@code image}: esp (1 MiB), root-a (16 MiB, ext4 from {@code tree}), root-b (16 MiB,
+     * empty ext4), data (the rest). Sparse, built without root.
+     */
+    public static Path diskImage(Path tree, Path image) {
+        try {
+            Files.deleteIfExists(image);
+            try (var file = new java.io.RandomAccessFile(image.toFile(), "rw")) {
+                file.setLength(40L << 20);
+            }
+            Path empty = Files.createTempDirectory(image.getParent(), "empty");
+            Path layout = image.resolveSibling(image.getFileName() + ".sfdisk");
+            Files.writeString(layout, """
+                    label: gpt
+                    size=1MiB, name=esp, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B
+                    size=16MiB, name=root-a
+                    size=16MiB, name=root-b
+                    name=data
+                    """);
+            run(image.getParent(), "sh", "-c", "sfdisk -q '" + image + "' < '" + layout + "'");
+            run(image.getParent(), "mkfs.ext4", "-q", "-F", "-E", "offset=" + (2L << 20), "-d", tree.toString(), image.toString(), "16M");
+            run(image.getParent(), "mkfs.ext4", "-q", "-F", "-E", "offset=" + (18L << 20), "-d", empty.toString(), image.toString(), "16M");
+            Files.delete(layout);
+            Files.delete(empty);
+            return image;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void run(Path folder, String... command) {
+        Map<String, String> environment = Map.of("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin") + ":/usr/sbin:/sbin");
+        Tools.run(folder, environment, List.of(command)).assertSuccess(List.of(command));
+    }
+}
