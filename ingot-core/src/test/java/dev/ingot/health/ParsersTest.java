@@ -55,6 +55,26 @@ class ParsersTest {
         }
 
         @Test
+        void aRecordedH100ReadsTheSameWayAndItsHeaderNamesTheFieldsInTheQueriedOrder() {
+            GpuInfo gpu = NvidiaSmi.parse(Fixtures.text("recorded/nvidia-h100/query-gpu-csv-noheader-nounits.txt")).found().orElseThrow()
+                    .getFirst();
+            String header = Fixtures.text("recorded/nvidia-h100/query-gpu-csv-header.txt").lines().findFirst().orElseThrow();
+
+            assertThat(gpu.name()).isEqualTo("NVIDIA H100 80GB HBM3");
+            assertThat(gpu.memoryTotalMib()).hasValue(81559);
+            assertThat(gpu.powerDrawWatts()).hasValue(124.01);
+            assertThat(gpu.vbiosVersion()).hasValue("96.00.DA.00.0C");
+            assertThat(gpu.fanSpeedPercent()).isEmpty();
+            // nvidia-smi writes two fields by their long names: clocks.sm is clocks.current.sm, clocks.mem is clocks.current.memory.
+            assertThat(java.util.Arrays.stream(header.split(", ")).map(name -> name.replaceFirst(" \\[.*]$", "")).toList())
+                    .isEqualTo(NvidiaSmi.FIELDS.stream().map(field -> switch (field) {
+                        case "clocks.sm" -> "clocks.current.sm";
+                        case "clocks.mem" -> "clocks.current.memory";
+                        default -> field;
+                    }).toList());
+        }
+
+        @Test
         void aT4ReadsWithItsFanNotReported() {
             GpuInfo gpu = NvidiaSmi.parse(Fixtures.recording("written/nvidia-smi-t4").stdout()).found().orElseThrow().getFirst();
 

@@ -136,6 +136,19 @@ class DeviceHealthTest {
         assertThat(new String(HealthReportJson.write(report), UTF_8)).doesNotContain("sk-live");
     }
 
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"recorded/nvidia-h100", "recorded/nvidia-h200"})
+    void theRealNvidiaSmiOutputsRecordedOnGpuHostsPassTheGpuChecks(String recording) {
+        tools.answer("nvidia-smi", NvidiaSmi.arguments(), Fixtures.text(recording + "/query-gpu-csv-noheader-nounits.txt"));
+
+        HealthReport report = check(HealthConfig.DEFAULTS);
+
+        assertThat(check(report, "gpu").reason()).startsWith("1 GPU(s): NVIDIA H").endsWith("(driver 580.159.04)");
+        assertThat(check(report, "gpu_temperature").status()).isEqualTo(Check.Status.OK);
+        assertThat(check(report, "gpu_ecc").status()).isEqualTo(Check.Status.OK);
+        assertThat(report.status()).isEqualTo(HealthStatus.HEALTHY);
+    }
+
     @Test
     void aMissingBinaryFailsItsChecksAndNothingElse() {
         tools = FakeTools.in(folder.resolve("fewer-tools"))

@@ -8,7 +8,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,8 +16,9 @@ import java.util.Map;
  * Small honest programs that stand in for host tools we cannot have here (nvidia-smi, docker, systemctl,
  * chronyc): shell scripts in a folder of their own, put on the PATH given to the code under test. A fake
  * answers the exact arguments it was told about with a recorded output and exit code, and any other
- * arguments with exit 64 and a message, so a test also proves the command line. The folder holds nothing
- * else: a tool not faked is missing, whatever the machine has installed.
+ * arguments with exit 64 and a message, so a test also proves the command line; a later answer to the same
+ * arguments replaces the earlier one. The folder holds nothing else: a tool not faked is missing, whatever
+ * the machine has installed.
  */
 public final class FakeTools {
     /** Exit code of a fake asked with arguments nobody told it about (sysexits.h EX_USAGE). */
@@ -26,7 +26,9 @@ public final class FakeTools {
 
     private final Path bin;
     private final Path data;
-    private final Map<String, List<String>> branches = new LinkedHashMap<>();
+    /** Per tool, its answers by the arguments they match ({@link #ANY} for any); a later answer replaces an earlier one. */
+    private final Map<String, Map<String, String>> branches = new LinkedHashMap<>();
+    private static final String ANY = "\u0000any";
     private int files;
 
     private FakeTools(Path folder) {
@@ -54,7 +56,7 @@ public final class FakeTools {
     public FakeTools answer(String tool, List<String> arguments, Fixtures.Recording recording) {
         Path stdout = write(recording.stdout());
         Path stderr = write(recording.stderr());
-        add(tool, "if [ \"$*\" = " + quote(String.join(" ", arguments)) + " ]; then\n"
+        add(tool, String.join(" ", arguments), "if [ \"$*\" = " + quote(String.join(" ", arguments)) + " ]; then\n"
                 + "  /bin/cat " + quote(stdout.toString()) + "\n"
                 + "  /bin/cat " + quote(stderr.toString()) + " >&2\n"
                 + "  exit " + recording.exitCode() + "\n"
@@ -72,14 +74,14 @@ public final class FakeTools {
      * its output open, as a tool stuck in the kernel (a wedged GPU driver) does.
      */
     public FakeTools hang(String tool) {
-        add(tool, "echo 'started'\n/bin/sleep 3600\nexit 0\n");
+        add(tool, ANY, "echo 'started'\n/bin/sleep 3600\nexit 0\n");
         return this;
     }
 
     /** {@code tool}, whatever its arguments, prints {@code text} and exits {@code exitCode}. */
     public FakeTools always(String tool, String text, int exitCode) {
         Path stdout = write(text);
-        add(tool, "/bin/cat " + quote(stdout.toString()) + "\nexit " + exitCode + "\n");
+        add(tool, ANY, "/bin/cat " + quote(stdout.toString()) + "\nexit " + exitCode + "\n");
         return this;
     }
 
@@ -93,10 +95,20 @@ public final class FakeTools {
         return this;
     }
 
-    private void add(String tool, String branch) {
-        branches.computeIfAbsent(tool, name -> new ArrayList<>()).add(branch);
+    private void add(String tool, String arguments, String branch) {
+        Map<String, String> answers = branches.computeIfAbsent(tool, name -> new LinkedHashMap<>());
+        answers.remove(arguments);
+        answers.put(arguments, branch);
         StringBuilder script = new StringBuilder("#!/bin/sh\n# A fake " + tool + " written by dev.ingot.testing.FakeTools.\n");
-        branches.get(tool).forEach(script::append);
+        // Exact arguments first, then the catch-all, so a catch-all never hides a specific answer.
+        answers.forEach((key, text) -> {
+            if (!key.equals(ANY)) {
+                script.append(text);
+            }
+        });
+        if (answers.containsKey(ANY)) {
+            script.append(answers.get(ANY));
+        }
         script.append("echo \"fake ").append(tool).append(": unexpected arguments: $*\" >&2\nexit ").append(UNEXPECTED_ARGUMENTS).append('\n');
         Path file = bin.resolve(tool);
         try {
