@@ -12,6 +12,7 @@ import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.cloudwatch.CloudWatchClient;
+import software.amazon.awssdk.services.cloudwatch.model.Dimension;
 import software.amazon.awssdk.services.cloudwatch.model.PutMetricAlarmRequest;
 
 /**
@@ -57,7 +58,7 @@ public final class CloudWatchAlarms implements AutoCloseable {
                 .alarmDescription(alarm.description())
                 .namespace(StandardAlarms.NAMESPACE)
                 .metricName(alarm.metric())
-                .dimensions(dimension -> dimension.name(StandardAlarms.DIMENSION).value(alarm.site().value()))
+                .dimensions(Dimension.builder().name(StandardAlarms.DIMENSION).value(alarm.site().value()).build())
                 .statistic(alarm.statistic())
                 .period(alarm.periodSeconds())
                 .evaluationPeriods(alarm.evaluationPeriods())

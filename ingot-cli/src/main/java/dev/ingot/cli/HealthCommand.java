@@ -20,6 +20,7 @@ import dev.ingot.health.ToolRunner;
 import dev.ingot.site.SiteId;
 import java.io.IOException;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -76,7 +77,7 @@ final class HealthCommand extends BaseCommand {
         }
         if (json()) {
             // The report's own wire form (docs/health-report.md), byte for byte what the agent will send.
-            context.out().print(new String(HealthReportJson.write(report), java.nio.charset.StandardCharsets.UTF_8));
+            context.out().print(new String(HealthReportJson.write(report), StandardCharsets.UTF_8));
             context.out().flush();
         } else {
             emit(human(report), HealthReportJson.tree(report));

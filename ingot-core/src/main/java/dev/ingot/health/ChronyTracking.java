@@ -22,28 +22,28 @@ public final class ChronyTracking {
         List<String> lines = output.lines().map(String::strip).filter(line -> !line.isEmpty()).toList();
         if (lines.size() != 1) {
             return Probed.failed("chronyc printed " + lines.size() + (lines.size() == 1 ? " line" : " lines") + " where one CSV line was expected"
-                    + (lines.isEmpty() ? "" : ": '" + DeviceId.abbreviate(lines.getFirst()) + "'"));
+                    + (lines.isEmpty() ? "" : ": '" + Excerpt.of(lines.getFirst()) + "'"));
         }
         String[] values = lines.getFirst().split(",", -1);
         if (values.length != FIELDS) {
             return Probed.failed("chronyc printed " + values.length + (values.length == 1 ? " value" : " values") + " where " + FIELDS + " were expected: '"
-                    + DeviceId.abbreviate(lines.getFirst()) + "'");
+                    + Excerpt.of(lines.getFirst()) + "'");
         }
         try {
             String referenceId = values[0].strip();
             if (!referenceId.matches("[0-9A-F]{8}")) {
-                throw new NumberFormatException("the reference ID '" + DeviceId.abbreviate(referenceId) + "' is not 8 hex digits");
+                throw new NumberFormatException("the reference ID '" + Excerpt.of(referenceId) + "' is not 8 hex digits");
             }
             String leap = values[13].strip();
             if (!List.of("Normal", "Insert second", "Delete second", "Not synchronised").contains(leap)) {
-                throw new NumberFormatException("the leap status '" + DeviceId.abbreviate(leap) + "' is not one chronyc writes");
+                throw new NumberFormatException("the leap status '" + Excerpt.of(leap) + "' is not one chronyc writes");
             }
             return Probed.found(new ClockSync(referenceId, values[1].strip(), Integer.parseInt(values[2].strip()),
                     epochSeconds(values[3].strip()), number(values[4]), number(values[5]), number(values[6]), number(values[7]),
                     number(values[9]), number(values[10]), number(values[11]), number(values[12]), leap));
         } catch (NumberFormatException | ArithmeticException e) {
             return Probed.failed("chronyc printed a tracking line that cannot be read (" + e.getMessage() + "): '"
-                    + DeviceId.abbreviate(lines.getFirst()) + "'");
+                    + Excerpt.of(lines.getFirst()) + "'");
         }
     }
 

@@ -22,12 +22,7 @@ public record DeviceId(String value) {
             return Probed.failed("/etc/machine-id is empty or uninitialized (the image must leave it empty so each device makes its own at first boot)");
         }
         return FORMAT.matcher(text).matches() ? Probed.found(new DeviceId(text))
-                : Probed.failed("/etc/machine-id does not hold 32 hex digits: '" + abbreviate(text) + "'");
-    }
-
-    static String abbreviate(String text) {
-        String line = text.lines().findFirst().orElse("");
-        return line.length() > 60 ? line.substring(0, 60) + "…" : line;
+                : Probed.failed("/etc/machine-id does not hold 32 hex digits: '" + Excerpt.of(text) + "'");
     }
 
     @Override

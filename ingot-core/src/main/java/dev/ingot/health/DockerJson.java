@@ -37,10 +37,10 @@ public final class DockerJson {
         try {
             root = MAPPER.readTree(output);
         } catch (IOException e) {
-            return Probed.failed("docker info printed something that is not JSON: '" + DeviceId.abbreviate(output) + "'");
+            return Probed.failed("docker info printed something that is not JSON: '" + Excerpt.of(output) + "'");
         }
         if (root == null || !root.isObject()) {
-            return Probed.failed("docker info printed something that is not a JSON object: '" + DeviceId.abbreviate(output) + "'");
+            return Probed.failed("docker info printed something that is not a JSON object: '" + Excerpt.of(output) + "'");
         }
         List<String> serverErrors = strings(root.path("ServerErrors"));
         if (!serverErrors.isEmpty()) {
@@ -64,10 +64,10 @@ public final class DockerJson {
         try {
             root = MAPPER.readTree(output);
         } catch (IOException e) {
-            return Probed.failed("docker inspect printed something that is not JSON: '" + DeviceId.abbreviate(output) + "'");
+            return Probed.failed("docker inspect printed something that is not JSON: '" + Excerpt.of(output) + "'");
         }
         if (root == null || !root.isArray()) {
-            return Probed.failed("docker inspect printed something that is not a JSON array: '" + DeviceId.abbreviate(output) + "'");
+            return Probed.failed("docker inspect printed something that is not a JSON array: '" + Excerpt.of(output) + "'");
         }
         if (root.isEmpty()) {
             return Probed.failed("there is no container named " + container);

@@ -65,7 +65,7 @@ public final class EdgeFiles {
             return Probed.failed(IMAGE_VERSION + " cannot be read: " + e.getMessage());
         } catch (DateTimeParseException e) {
             return Probed.failed(IMAGE_VERSION + " has a BUILD_DATE that is not an ISO-8601 instant: '"
-                    + DeviceId.abbreviate(values.get("BUILD_DATE")) + "'");
+                    + Excerpt.of(values.get("BUILD_DATE")) + "'");
         }
     }
 
@@ -74,7 +74,7 @@ public final class EdgeFiles {
         try {
             return Probed.found(new SiteId(value));
         } catch (IngotException e) {
-            return Probed.failed(SITE_ID + " does not hold a site id ('" + DeviceId.abbreviate(value) + "'); provisioning writes it");
+            return Probed.failed(SITE_ID + " does not hold a site id ('" + Excerpt.of(value) + "'); provisioning writes it");
         }
     }
 
@@ -102,7 +102,7 @@ public final class EdgeFiles {
         int port = RTSP_DEFAULT_PORT;
         if (!portText.isEmpty()) {
             if (!portText.matches("[0-9]{1,5}") || Integer.parseInt(portText) < 1 || Integer.parseInt(portText) > 65535) {
-                return Probed.failed(VIDEO_INGEST_ENV + " has CAMERA_RTSP_PORT='" + DeviceId.abbreviate(portText)
+                return Probed.failed(VIDEO_INGEST_ENV + " has CAMERA_RTSP_PORT='" + Excerpt.of(portText)
                         + "', not a port number");
             }
             port = Integer.parseInt(portText);

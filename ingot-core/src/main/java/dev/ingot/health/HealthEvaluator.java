@@ -75,9 +75,9 @@ public final class HealthEvaluator {
                         : cache.images().size() < config.usbCache().minImages()
                                 ? Check.warn("usb_cache", false, cache.dir() + " holds " + cache.images().size() + " image(s), fewer than "
                                         + config.usbCache().minImages() + " (ingot cache sync fills it)")
-                                : Check.ok("usb_cache", false, cache.dir() + " holds " + cache.images().stream()
-                                        .map(image -> image.name() + " " + image.version()).collect(Collectors.joining(", ", "", ""))
-                                        + (cache.images().isEmpty() ? "no image" : "")))
+                                : Check.ok("usb_cache", false, cache.dir() + " holds " + (cache.images().isEmpty() ? "no image"
+                                        : cache.images().stream().map(image -> image.name() + " " + image.version())
+                                                .collect(Collectors.joining(", ")))))
                 .orElseGet(() -> Check.warn("usb_cache", false, findings.usbCache().failure().orElseThrow())));
         return List.copyOf(checks);
     }

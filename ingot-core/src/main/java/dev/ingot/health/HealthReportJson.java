@@ -16,8 +16,10 @@ import dev.ingot.health.HealthReport.DockerInfo;
 import dev.ingot.health.HealthReport.Findings;
 import dev.ingot.health.HealthReport.GpuInfo;
 import dev.ingot.health.HealthReport.UnitState;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.Objects;
 
 import java.util.OptionalDouble;
 import java.util.OptionalLong;
@@ -42,8 +44,8 @@ public final class HealthReportJson {
     private HealthReportJson() {}
 
     /** The report's JSON Schema, for consumers that check what devices send. */
-    public static java.io.InputStream schema() {
-        return java.util.Objects.requireNonNull(HealthReportJson.class.getResourceAsStream(SCHEMA_RESOURCE), SCHEMA_RESOURCE);
+    public static InputStream schema() {
+        return Objects.requireNonNull(HealthReportJson.class.getResourceAsStream(SCHEMA_RESOURCE), SCHEMA_RESOURCE);
     }
 
     /** The document as bytes: sorted keys, two-space indent, "\n" line ends and a final newline. */
@@ -129,8 +131,8 @@ public final class HealthReportJson {
         root.set("reboot", section("reboot", findings.reboot(), reboot -> {
             ObjectNode node = MAPPER.createObjectNode();
             node.put("required", reboot.required());
-            reboot.packages().forEach(node.putArray("packages")::add);
-            node.withArray("packages");
+            ArrayNode packages = node.putArray("packages");
+            reboot.packages().forEach(packages::add);
             return node;
         }, errors));
         root.set("usb_cache", section("usb_cache", findings.usbCache(), cache -> {
@@ -183,12 +185,12 @@ public final class HealthReportJson {
         node.put("root_dir", docker.rootDir());
         node.put("storage_driver", docker.storageDriver());
         node.put("default_runtime", docker.defaultRuntime());
-        docker.runtimes().forEach(node.putArray("runtimes")::add);
-        node.withArray("runtimes");
+        ArrayNode runtimes = node.putArray("runtimes");
+        docker.runtimes().forEach(runtimes::add);
         node.put("containers_running", docker.containersRunning());
         node.put("images", docker.images());
-        node.putArray("warnings");
-        docker.warnings().forEach(node.withArray("warnings")::add);
+        ArrayNode warnings = node.putArray("warnings");
+        docker.warnings().forEach(warnings::add);
         return node;
     }
 

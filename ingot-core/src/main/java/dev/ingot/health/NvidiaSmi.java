@@ -34,7 +34,7 @@ public final class NvidiaSmi {
             String[] values = line.split(",", -1);
             if (values.length != FIELDS.size()) {
                 return Probed.failed("nvidia-smi printed a line of " + values.length + (values.length == 1 ? " value" : " values") + " where " + FIELDS.size()
-                        + " were asked for: '" + DeviceId.abbreviate(line) + "'");
+                        + " were asked for: '" + Excerpt.of(line) + "'");
             }
             Row row = new Row(values);
             try {
@@ -72,7 +72,7 @@ public final class NvidiaSmi {
             try {
                 return OptionalLong.of(Long.parseLong(value.get()));
             } catch (NumberFormatException e) {
-                throw new NumberFormatException(field + " is '" + DeviceId.abbreviate(value.get()) + "'");
+                throw new NumberFormatException(field + " is '" + Excerpt.of(value.get()) + "'");
             }
         }
 
@@ -88,7 +88,7 @@ public final class NvidiaSmi {
                 }
                 return OptionalDouble.of(number);
             } catch (NumberFormatException e) {
-                throw new NumberFormatException(field + " is '" + DeviceId.abbreviate(value.get()) + "'");
+                throw new NumberFormatException(field + " is '" + Excerpt.of(value.get()) + "'");
             }
         }
     }

@@ -24,7 +24,7 @@ public final class ProcFiles {
             }
             return Probed.found(Duration.ofMillis((long) (seconds * 1000)));
         } catch (NumberFormatException e) {
-            return Probed.failed(UPTIME + " does not start with a number of seconds: '" + DeviceId.abbreviate(text) + "'");
+            return Probed.failed(UPTIME + " does not start with a number of seconds: '" + Excerpt.of(text) + "'");
         }
     }
 

@@ -27,7 +27,7 @@ public final class SystemctlShow {
         }
         for (String required : List.of("LoadState", "ActiveState", "SubState")) {
             if (properties.getOrDefault(required, "").isEmpty()) {
-                return Probed.failed("systemctl show " + unit + " printed no " + required + ": '" + DeviceId.abbreviate(output) + "'");
+                return Probed.failed("systemctl show " + unit + " printed no " + required + ": '" + Excerpt.of(output) + "'");
             }
         }
         OptionalLong restarts = OptionalLong.empty();

@@ -28,7 +28,7 @@ public final class UpdateNotifier {
         }
         Matcher pending = PENDING.matcher(text);
         if (!pending.find()) {
-            return Probed.failed(UPDATES_AVAILABLE + " does not say how many updates can be applied: '" + DeviceId.abbreviate(text.strip()) + "'");
+            return Probed.failed(UPDATES_AVAILABLE + " does not say how many updates can be applied: '" + Excerpt.of(text.strip()) + "'");
         }
         Matcher security = SECURITY.matcher(text);
         long securityCount = security.find() ? Long.parseLong(security.group(1)) : 0;

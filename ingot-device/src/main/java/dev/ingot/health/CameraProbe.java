@@ -12,6 +12,7 @@ import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.Callable;
@@ -22,6 +23,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Whether each camera accepts a TCP connection on its RTSP port: connects in parallel, at most
@@ -55,7 +57,7 @@ final class CameraProbe {
     private static Camera result(Future<Camera> future, CameraAddress camera, long deadline) {
         try {
             return future.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-        } catch (java.util.concurrent.TimeoutException | CancellationException e) {
+        } catch (TimeoutException | CancellationException e) {
             future.cancel(true);
             return unreachable(camera, "not tried within the probe's time limit");
         } catch (ExecutionException e) {
@@ -95,7 +97,7 @@ final class CameraProbe {
             } catch (NoRouteToHostException e) {
                 return unreachable(camera, "no route to host");
             } catch (IOException e) {
-                return unreachable(camera, String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT));
+                return unreachable(camera, String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT));
             }
         } finally {
             slots.release();

@@ -13,6 +13,7 @@ import dev.ingot.health.HealthReport.Findings;
 import dev.ingot.health.HealthReport.Reboot;
 import dev.ingot.health.HealthReport.Slots;
 import dev.ingot.health.HealthReport.UsbCacheInfo;
+import dev.ingot.site.SiteId;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
@@ -23,6 +24,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
@@ -63,7 +65,7 @@ public final class DeviceHealth {
         long deadline = started + timeout.plus(DEADLINE_GRACE).toNanos();
         ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
         try {
-            Future<Probed<dev.ingot.site.SiteId>> site = executor.submit(() -> read(EdgeFiles.SITE_ID).flatMap(EdgeFiles::siteId));
+            Future<Probed<SiteId>> site = executor.submit(() -> read(EdgeFiles.SITE_ID).flatMap(EdgeFiles::siteId));
             Future<Probed<DeviceId>> device = executor.submit(() -> read(EdgeFiles.MACHINE_ID).flatMap(DeviceId::fromMachineIdFile));
             Future<Probed<String>> hostname = executor.submit(() -> read(ProcFiles.HOSTNAME).map(String::strip));
             Future<Probed<HealthReport.ImageInfo>> image = executor.submit(() -> read(EdgeFiles.IMAGE_VERSION).flatMap(EdgeFiles::imageVersion));
@@ -229,7 +231,7 @@ public final class DeviceHealth {
         try {
             return Probed.found(new UsbCacheInfo(folder.toString(), true, UsbCache.releasesIn(folder).stream()
                     .map(release -> new CachedImage(release.name(), release.version()))
-                    .sorted(java.util.Comparator.comparing(CachedImage::version).reversed()).toList()));
+                    .sorted(Comparator.comparing(CachedImage::version).reversed()).toList()));
         } catch (RuntimeException e) {
             return Probed.failed(folder + " cannot be listed: " + e.getMessage());
         }
