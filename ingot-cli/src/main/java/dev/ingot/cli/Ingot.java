@@ -25,7 +25,7 @@ import picocli.CommandLine.ScopeType;
             "3 unexpected state (e.g. already published, store unreachable), 4 internal error."
         },
         subcommands = {KeysCommand.class, ImageCommand.class, FlashCommand.class, CacheCommand.class, RollbackCommand.class,
-            ProvisionCommand.class, CommandLine.HelpCommand.class},
+            ProvisionCommand.class, HealthCommand.class, CommandLine.HelpCommand.class},
         usageHelpWidth = 110)
 public final class Ingot implements Runnable {
     static final ObjectMapper JSON = new ObjectMapper()

@@ -128,6 +128,14 @@ public final class UsbCache {
 
     /** The releases whose manifest is in the folder. */
     private List<ReleaseFiles> releases() {
+        return releasesIn(folder);
+    }
+
+    /**
+     * The releases whose readable manifest is in {@code folder}, by name and version, without verifying
+     * anything (cheap: the health report counts them every minute; {@link #list} verifies).
+     */
+    public static List<ReleaseFiles> releasesIn(Path folder) {
         List<ReleaseFiles> releases = new ArrayList<>();
         try (Stream<Path> files = Files.list(folder)) {
             for (Path file : files.filter(path -> path.getFileName().toString().endsWith(MANIFEST_SUFFIX)).sorted().toList()) {

@@ -1,0 +1,56 @@
+package dev.ingot.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.ingot.testing.Tools;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The units in deploy/ pass {@code systemd-analyze verify} in a stand-in root: the host's own unit files
+ * (copied, for the targets they depend on), the units where the image installs them, and an executable where
+ * {@code /usr/local/bin/ingot} will be. Verify only warns on an unknown key, so its output is checked too.
+ */
+class DeployUnitsTest {
+    private static final Path DEPLOY = Path.of("../deploy");
+    private static final Path SYSTEM_UNITS = Path.of("/usr/lib/systemd/system");
+
+    @TempDir
+    Path root;
+
+    @Test
+    void theHealthServiceAndTimerVerify() throws IOException {
+        assumeTrue(Tools.available("systemd-analyze") && Files.isDirectory(SYSTEM_UNITS), "systemd-analyze and the host's units are needed");
+        Path bin = Files.createDirectories(root.resolve("usr/local/bin"));
+        Files.writeString(bin.resolve("ingot"), "#!/bin/sh\n");
+        Files.setPosixFilePermissions(bin.resolve("ingot"), PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path units = Files.createDirectories(root.resolve("etc/systemd/system"));
+        Files.copy(DEPLOY.resolve("ingot-health.service"), units.resolve("ingot-health.service"));
+        Files.copy(DEPLOY.resolve("ingot-health.timer"), units.resolve("ingot-health.timer"));
+        Files.createDirectories(root.resolve("usr/lib/systemd"));
+        Tools.succeed(root, "cp", "-a", SYSTEM_UNITS.toString(), root.resolve("usr/lib/systemd/").toString());
+
+        Tools.Outcome verified = Tools.run(root, Map.of(), List.of("systemd-analyze", "--root=" + root, "verify",
+                "/etc/systemd/system/ingot-health.service", "/etc/systemd/system/ingot-health.timer"));
+
+        assertThat(verified.exitCode()).as(verified.output()).isZero();
+        assertThat(verified.output()).doesNotContain("ingot-health");
+    }
+
+    @Test
+    void theServiceRunsTheReportWithPublishingAndTheTimerEveryMinute() throws IOException {
+        String service = Files.readString(DEPLOY.resolve("ingot-health.service"));
+        String timer = Files.readString(DEPLOY.resolve("ingot-health.timer"));
+
+        assertThat(service).contains("Type=oneshot\n", "ExecStart=/usr/local/bin/ingot health --json --publish cloudwatch\n",
+                "SuccessExitStatus=1\n");
+        assertThat(timer).contains("OnUnitActiveSec=1min\n", "WantedBy=timers.target\n");
+    }
+}

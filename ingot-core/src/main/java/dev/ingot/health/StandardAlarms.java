@@ -1,0 +1,97 @@
+package dev.ingot.health;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.ingot.site.SiteId;
+import java.util.List;
+
+/**
+ * The alarms every site has, on the metrics of {@link HealthMetrics} (namespace {@value #NAMESPACE},
+ * dimension {@value #DIMENSION}): the rollout gates read them by name, {@code edge-health-SITE-…}. Thresholds
+ * are the health config's fail levels, so an alarm fires on what the report itself calls a failure,
+ * sustained. docs/health-report.md lists them.
+ */
+public final class StandardAlarms {
+    public static final String NAMESPACE = "Edge/Health";
+    public static final String DIMENSION = "SiteId";
+    /** One report a minute (the systemd timer): one period is one report. */
+    public static final int PERIOD_SECONDS = 60;
+
+    private StandardAlarms() {}
+
+    public enum Comparison {
+        GREATER_THAN_OR_EQUAL_TO_THRESHOLD("GreaterThanOrEqualToThreshold"),
+        LESS_THAN_THRESHOLD("LessThanThreshold");
+
+        private final String cloudWatchName;
+
+        Comparison(String cloudWatchName) {
+            this.cloudWatchName = cloudWatchName;
+        }
+
+        public String cloudWatchName() {
+            return cloudWatchName;
+        }
+    }
+
+    /** How a period without data counts (CloudWatch's TreatMissingData). */
+    public enum MissingData {
+        BREACHING("breaching"),
+        NOT_BREACHING("notBreaching");
+
+        private final String cloudWatchName;
+
+        MissingData(String cloudWatchName) {
+            this.cloudWatchName = cloudWatchName;
+        }
+
+        public String cloudWatchName() {
+            return cloudWatchName;
+        }
+    }
+
+    /** One alarm: it fires when {@code datapointsToAlarm} of the last {@code evaluationPeriods} minutes breach. */
+    public record Alarm(String name, String description, String metric, String statistic, Comparison comparison, double threshold,
+            int periodSeconds, int evaluationPeriods, int datapointsToAlarm, MissingData missingData, SiteId site) {
+        public Alarm {
+            requireNonNull(name, "name");
+            requireNonNull(description, "description");
+            requireNonNull(metric, "metric");
+            requireNonNull(statistic, "statistic");
+            requireNonNull(comparison, "comparison");
+            requireNonNull(missingData, "missingData");
+            requireNonNull(site, "site");
+        }
+    }
+
+    public static String name(SiteId site, String suffix) {
+        return "edge-health-" + site + "-" + suffix;
+    }
+
+    public static List<Alarm> forSite(SiteId site, HealthConfig config) {
+        requireNonNull(site, "site");
+        return List.of(
+                new Alarm(name(site, "unhealthy"), "The device's health report says unhealthy (a critical check failed) for 3 minutes.",
+                        "HealthStatus", "Maximum", Comparison.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, HealthStatus.UNHEALTHY.metricValue(),
+                        PERIOD_SECONDS, 3, 3, MissingData.NOT_BREACHING, site),
+                new Alarm(name(site, "not-reporting"), "No health report arrived for 5 minutes (device down, or no network).",
+                        "HealthStatus", "SampleCount", Comparison.LESS_THAN_THRESHOLD, 1, PERIOD_SECONDS, 5, 5, MissingData.BREACHING, site),
+                new Alarm(name(site, "video-ingest"), "video-ingest (unit or container) not running for 3 minutes.",
+                        "VideoIngestActive", "Minimum", Comparison.LESS_THAN_THRESHOLD, 1, PERIOD_SECONDS, 3, 3, MissingData.NOT_BREACHING, site),
+                new Alarm(name(site, "gpu-temperature"), "The hottest GPU at or above " + config.gpu().temperatureFailC() + " °C for 5 minutes.",
+                        "GpuTemperature", "Maximum", Comparison.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, config.gpu().temperatureFailC(),
+                        PERIOD_SECONDS, 5, 5, MissingData.NOT_BREACHING, site),
+                new Alarm(name(site, "gpu-ecc"), "Uncorrected GPU ECC errors since the driver loaded (the GPU needs a reset).",
+                        "GpuEccUncorrected", "Maximum", Comparison.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, 1, PERIOD_SECONDS, 1, 1,
+                        MissingData.NOT_BREACHING, site),
+                new Alarm(name(site, "disk-root"), "/ at or above " + config.disk().usedFailPercent() + "% used for 5 minutes.",
+                        "DiskRootUsed", "Maximum", Comparison.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, config.disk().usedFailPercent(),
+                        PERIOD_SECONDS, 5, 5, MissingData.NOT_BREACHING, site),
+                new Alarm(name(site, "cameras"), "At least one camera unreachable for 5 minutes.",
+                        "CamerasUnreachable", "Minimum", Comparison.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, 1, PERIOD_SECONDS, 5, 5,
+                        MissingData.NOT_BREACHING, site),
+                new Alarm(name(site, "clock"), "Clock offset at or above " + config.clock().offsetFailMs() + " ms for 5 minutes.",
+                        "ClockOffset", "Maximum", Comparison.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, config.clock().offsetFailMs() / 1000.0,
+                        PERIOD_SECONDS, 5, 5, MissingData.NOT_BREACHING, site));
+    }
+}
