@@ -118,19 +118,13 @@ public final class Rollback {
         return chosen;
     }
 
-    /** The version a root file system says it runs ({@code /etc/edge/image-version}, IMAGE_VERSION=...). */
+    /** The version a root file system says it runs ({@code /etc/edge/image-version}, read as the health report reads it). */
     public static Optional<ImageVersion> runningVersion(Path root) {
-        Path file = root.resolve("etc/edge/image-version");
+        Path file = root.resolve(dev.ingot.health.EdgeFiles.IMAGE_VERSION.substring(1));
         try {
-            if (!Files.isRegularFile(file)) {
-                return Optional.empty();
-            }
-            for (String line : Files.readAllLines(file)) {
-                if (line.startsWith("IMAGE_VERSION=")) {
-                    return Optional.of(ImageVersion.parse(line.substring("IMAGE_VERSION=".length()).strip()));
-                }
-            }
-            return Optional.empty();
+            return Files.isRegularFile(file)
+                    ? dev.ingot.health.EdgeFiles.imageVersion(Files.readString(file)).found().map(image -> image.version())
+                    : Optional.empty();
         } catch (java.io.IOException e) {
             return Optional.empty();
         }
