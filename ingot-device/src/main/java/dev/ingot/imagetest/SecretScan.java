@@ -45,6 +45,23 @@ public final class SecretScan {
         return findings;
     }
 
+    /**
+     * A PEM header alone is not a key: ssh, sshd and TLS libraries carry the header strings to recognise keys. A key is the
+     * header on a line of its own, then (after optional RFC 1421 headers such as Proc-Type and DEK-Info) base64 lines.
+     */
+    private static boolean keyBodyFollows(String[] lines, int from) {
+        for (int index = from; index < Math.min(lines.length, from + 4); index++) {
+            String line = lines[index].strip();
+            if (line.isEmpty() || line.startsWith("Proc-Type:") || line.startsWith("DEK-Info:")) {
+                continue;
+            }
+            return BASE64_LINE.matcher(line).matches();
+        }
+        return false;
+    }
+
+    private static final Pattern BASE64_LINE = Pattern.compile("[A-Za-z0-9+/]{16,}={0,2}");
+
     private static void scanContent(String path, InputStream content, List<String> findings) throws IOException {
         // ISO-8859-1 maps every byte to one char, so binary files are scanned too, without decoding errors.
         String text = new String(content.readAllBytes(), StandardCharsets.ISO_8859_1);
@@ -59,8 +76,8 @@ public final class SecretScan {
                 continue; // AWS's documented sample keys (AKIAIOSFODNN7EXAMPLE), as awscli's own examples hold them
             }
             String where = path + " line " + (index + 1) + ": ";
-            Matcher key = PRIVATE_KEY.matcher(line);
-            if (key.find()) {
+            Matcher key = PRIVATE_KEY.matcher(line.strip());
+            if (key.matches() && keyBodyFollows(lines, index + 1)) {
                 findings.add(where + "a private key (" + key.group() + ")");
             }
             Matcher id = ACCESS_KEY_ID.matcher(line);

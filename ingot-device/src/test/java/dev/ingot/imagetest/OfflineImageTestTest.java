@@ -103,6 +103,16 @@ class OfflineImageTestTest {
     }
 
     @Test
+    void keyHeaderStringsInsideProgramsAreNotKeys() {
+        // ssh, sshd and TLS libraries carry the PEM header strings to recognise keys (found by the debootstrap end-to-end run).
+        ImageTestReport report = test(files -> files.put("/usr/sbin/sshd",
+                "\u007fELF\u0000-----BEGIN OPENSSH PRIVATE KEY-----\u0000-----END OPENSSH PRIVATE KEY-----\u0000\n"
+                        + "-----BEGIN RSA PRIVATE KEY-----\n\u0000\u0001binary\n"));
+
+        assertThat(findings(report, "no-secrets")).isEmpty();
+    }
+
+    @Test
     void awsCredentialsAndTokenFilesFail() {
         ImageTestReport report = test(files -> {
             files.put("/root/.aws/credentials", "[default]\naws_secret_access_key = c2VjcmV0\n");
