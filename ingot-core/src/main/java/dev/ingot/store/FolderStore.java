@@ -166,6 +166,7 @@ public final class FolderStore implements ArtifactStore {
     public static final String STAGING_FOLDER = ".ingot-staging";
 
     @Override
+    @SuppressWarnings("try") // the lock is held by being open; the block never reads the variable
     public boolean compareAndSet(String key, Optional<String> expectedEtag, byte[] content) {
         Path target = pathOf(key);
         try {
