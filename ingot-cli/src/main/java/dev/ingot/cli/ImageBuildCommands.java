@@ -274,6 +274,10 @@ final class ImageBuildCommands {
         @Option(names = "--key", paramLabel = "FILE", description = "With --publish: the armored secret signing key.")
         Path key;
 
+        @Option(names = "--passphrase-file", paramLabel = "FILE",
+                description = "With --publish: the key's passphrase is the first line of FILE (else INGOT_KEY_PASSPHRASE).")
+        Path passphraseFile;
+
         @Option(names = "--junit", paramLabel = "FILE", description = "Also write the image test's results as JUnit XML.")
         Path junit;
 
@@ -319,6 +323,9 @@ final class ImageBuildCommands {
                     "--store", store.store));
             if (store.endpoint != null) {
                 publishArgs.addAll(List.of("--endpoint-url", store.endpoint.toString()));
+            }
+            if (passphraseFile != null) {
+                publishArgs.addAll(List.of("--passphrase-file", context.resolve(passphraseFile).toString()));
             }
             gitCommit(templateDir, context).ifPresent(commit -> publishArgs.addAll(List.of("--source-commit", commit)));
             pinned.manifestPackages().forEach((pkg, pinnedVersion) -> publishArgs.addAll(List.of("--package", pkg + "=" + pinnedVersion)));
