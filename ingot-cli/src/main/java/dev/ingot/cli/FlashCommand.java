@@ -72,6 +72,8 @@ final class FlashCommand extends BaseCommand {
 
     @Override
     public Integer call() {
+        // Refuse a wrong target before fetching anything; the size check follows once the image is known.
+        FlashTarget.inspect(context.resolve(target), 0, SystemView.live());
         Flasher.Source flashSource = resolveSource();
         FlashTarget flashTarget = FlashTarget.inspect(context.resolve(target), flashSource.map().imageSize(), SystemView.live());
         write.confirmOverwrite(context, flashTarget);

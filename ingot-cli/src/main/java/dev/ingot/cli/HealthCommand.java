@@ -70,6 +70,10 @@ final class HealthCommand extends BaseCommand {
     @Override
     public Integer call() {
         Path rootFolder = context.resolve(root);
+        if (!java.nio.file.Files.isDirectory(rootFolder)) {
+            throw dev.ingot.error.IngotException.tried(dev.ingot.error.ErrorCode.BAD_INPUT, "check the device under " + rootFolder,
+                    "that folder does not exist").withHint("pass the device's root file system (default: /)");
+        }
         HealthConfig settings = loadConfig(context, rootFolder, Optional.ofNullable(config));
         HealthReport report = new DeviceHealth(rootFolder, settings, new ToolRunner(context.environment()), context.clock()).check();
         if (publish == Target.CLOUDWATCH) {

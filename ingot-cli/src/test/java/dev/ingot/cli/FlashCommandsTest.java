@@ -70,6 +70,15 @@ class FlashCommandsTest {
     }
 
     @Test
+    void aTargetThatIsNoDiskIsRefusedBeforeAnythingIsFetched() {
+        CommandRunner.Run run = ingot.run("flash", "v1.4", "--target", "/dev/null", "--keyring", "keys/release.pub.asc", "--work-dir", "work");
+
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).contains("neither a block device nor a regular file");
+        assertThat(folder.resolve("work")).doesNotExist();
+    }
+
+    @Test
     void aVersionWithoutAKeyringIsRefusedBeforeAnythingElse() {
         CommandRunner.Run run = ingot.run("flash", "v1.4", "--target", "disk.img");
 

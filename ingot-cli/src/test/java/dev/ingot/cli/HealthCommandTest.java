@@ -131,6 +131,14 @@ class HealthCommandTest {
     }
 
     @Test
+    void aRootThatDoesNotExistIsBadInputNotAnUnhealthyDevice() {
+        CommandRunner.Run run = new CommandRunner(folder).run("health", "--root", "no-such-root");
+
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).contains("that folder does not exist");
+    }
+
+    @Test
     void theHumanReportIsATableOfChecks() {
         CommandRunner.Run run = health();
 
