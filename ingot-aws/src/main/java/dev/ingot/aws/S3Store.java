@@ -41,6 +41,7 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
+import software.amazon.awssdk.services.s3.S3Configuration;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
@@ -136,7 +137,10 @@ public final class S3Store implements ArtifactStore {
                 // Flexible checksums by default break S3-compatible servers that predate them.
                 .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
                 .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
-        endpoint.ifPresent(uri -> builder.endpointOverride(uri).forcePathStyle(true));
+        // An S3-compatible server may keep an aws-chunked body as it arrives, chunk signatures and all (s3rver does):
+        // send plain bodies there. AWS itself decodes aws-chunked, so the SDK's default stays for AWS.
+        endpoint.ifPresent(uri -> builder.endpointOverride(uri).forcePathStyle(true)
+                .serviceConfiguration(S3Configuration.builder().chunkedEncodingEnabled(false).build()));
         return builder;
     }
 
@@ -325,6 +329,57 @@ public final class S3Store implements ArtifactStore {
         long needed = (size + MAXIMUM_PARTS - 1) / MAXIMUM_PARTS;
         long rounded = (needed + mebibyte - 1) / mebibyte * mebibyte;
         return Math.max(PART_SIZE, rounded);
+    }
+
+    /** S3's limit for one CopyObject; larger objects are copied in parts (UploadPartCopy). */
+    static final long SINGLE_COPY_LIMIT = 5L << 30;
+
+    @Override
+    public void move(String fromKey, String toKey) {
+        String source = objectKey(fromKey);
+        String target = objectKey(toKey);
+        try {
+            long size = stat(fromKey).map(ObjectInfo::size).orElseThrow(() -> IngotException.tried(ErrorCode.NOT_FOUND,
+                    "move " + fromKey + " in store " + describe(), "it does not exist"));
+            if (size <= SINGLE_COPY_LIMIT) {
+                client.copyObject(request -> request.sourceBucket(location.bucket()).sourceKey(source)
+                        .destinationBucket(location.bucket()).destinationKey(target));
+            } else {
+                copyInParts(source, target, size);
+            }
+            client.deleteObject(request -> request.bucket(location.bucket()).key(source));
+        } catch (S3Exception e) {
+            if (isMissingKey(e)) {
+                throw IngotException.tried(ErrorCode.NOT_FOUND, "move " + fromKey + " in store " + describe(), "it does not exist");
+            }
+            throw unavailable("move " + fromKey + " to " + toKey, e);
+        } catch (SdkException e) {
+            throw unavailable("move " + fromKey + " to " + toKey, e);
+        }
+    }
+
+    /** A server-side copy of an object above 5 GiB: one UploadPartCopy per part, aborted on failure. */
+    private void copyInParts(String source, String target, long size) {
+        String uploadId = client.createMultipartUpload(request -> request.bucket(location.bucket()).key(target)).uploadId();
+        try {
+            long partSize = Math.max(partSize(size), 512L << 20);
+            List<CompletedPart> parts = new ArrayList<>();
+            for (long offset = 0, number = 1; offset < size; offset += partSize, number++) {
+                long first = offset;
+                long last = Math.min(size, offset + partSize) - 1;
+                int partNumber = (int) number;
+                String etag = client.uploadPartCopy(request -> request.sourceBucket(location.bucket()).sourceKey(source)
+                        .destinationBucket(location.bucket()).destinationKey(target).uploadId(uploadId)
+                        .partNumber(partNumber).copySourceRange("bytes=" + first + "-" + last)).copyPartResult().eTag();
+                parts.add(CompletedPart.builder().partNumber(partNumber).eTag(etag).build());
+            }
+            client.completeMultipartUpload(request -> request.bucket(location.bucket()).key(target)
+                    .uploadId(uploadId).multipartUpload(upload -> upload.parts(parts)));
+        } catch (SdkException e) {
+            IngotException failure = unavailable("copy " + source + " to " + target, e);
+            abortQuietly(uploadId, target, failure);
+            throw failure;
+        }
     }
 
     @Override

@@ -20,7 +20,12 @@ public final class Catalog {
 
     public enum SignatureStatus { VERIFIED, INVALID, NOT_CHECKED }
 
-    public record Entry(Manifest manifest, SignatureStatus signature, Optional<String> problem, boolean knownGood) {}
+    /**
+     * {@code knownGoodVerified} is false when the known-good list was read without a keyring: the flag then only
+     * repeats what an unsigned file says.
+     */
+    public record Entry(Manifest manifest, SignatureStatus signature, Optional<String> problem, boolean knownGood,
+            boolean knownGoodVerified) {}
 
     private Catalog() {}
 
@@ -61,7 +66,7 @@ public final class Catalog {
             }
             KnownGood.Document document = knownGood.computeIfAbsent(manifest.name(),
                     name -> KnownGood.load(store, name, keyring).document());
-            entries.add(new Entry(manifest, status, problem, document.contains(manifest.version())));
+            entries.add(new Entry(manifest, status, problem, document.contains(manifest.version()), keyring.isPresent()));
         }
         entries.sort(Comparator.comparing((Entry entry) -> entry.manifest().name().value())
                 .thenComparing(entry -> entry.manifest().version(), Comparator.reverseOrder()));

@@ -76,7 +76,73 @@ public final class KnownGood {
         String signature = envelope.path("signature").asText("");
         Optional<VerifiedSignature> verified = keyring.map(trusted ->
                 trusted.verify(payload.getBytes(StandardCharsets.UTF_8), signature.getBytes(StandardCharsets.US_ASCII), key));
-        return new Loaded(parse(payload, key), Optional.of(stored.get().etag()), verified);
+        Document document = parse(payload, key);
+        if (!document.name().equals(name)) {
+            // A signed list of another image line, copied over this one's: its versions mean nothing here.
+            throw IngotException.tried(ErrorCode.CHECK_FAILED, "read " + key, "it is the known-good list of " + document.name()
+                    + ", not of " + name);
+        }
+        return new Loaded(document, Optional.of(stored.get().etag()), verified);
+    }
+
+    /**
+     * Refuses a list older than one already seen: revisions only grow, so a lower one is a replayed or stale copy
+     * (it could bring back a version that was withdrawn). {@code highestSeen} is what the reader remembers.
+     */
+    public static void requireNotOlder(Document document, long highestSeen, String source) {
+        if (document.revision() < highestSeen) {
+            throw IngotException.tried(ErrorCode.CHECK_FAILED, "use the known-good list of " + document.name() + " from " + source,
+                    "it is revision " + document.revision() + ", older than revision " + highestSeen + " seen before "
+                            + "(a stale or replayed copy)").withHint("sync from the store the newer list came from");
+        }
+    }
+
+    /** The document inside a stored envelope, its signature checked against {@code keyring}; for a copy kept elsewhere (a USB cache). */
+    public static Document read(byte[] envelope, ImageName name, Keyring keyring, String source) {
+        return load(new SingleDocument(ReleaseFiles.knownGoodKey(name), envelope, source), name, Optional.of(keyring)).document();
+    }
+
+    /** One stored envelope seen as a store, so a copy is read by exactly the code that reads the store's. */
+    private record SingleDocument(String key, byte[] content, String description) implements ArtifactStore {
+        @Override
+        public String describe() {
+            return description;
+        }
+
+        @Override
+        public Optional<ObjectInfo> stat(String wanted) {
+            return read(wanted).map(bytes -> new ObjectInfo(wanted, content.length, "-"));
+        }
+
+        @Override
+        public java.io.InputStream open(String wanted) {
+            return new java.io.ByteArrayInputStream(read(wanted).orElseThrow().content());
+        }
+
+        @Override
+        public Optional<VersionedBytes> read(String wanted) {
+            return wanted.equals(key) ? Optional.of(new VersionedBytes(content.clone(), "-")) : Optional.empty();
+        }
+
+        @Override
+        public void put(String wanted, java.nio.file.Path file, dev.ingot.progress.Progress progress) {
+            throw new UnsupportedOperationException("read-only");
+        }
+
+        @Override
+        public boolean compareAndSet(String wanted, Optional<String> expectedEtag, byte[] bytes) {
+            throw new UnsupportedOperationException("read-only");
+        }
+
+        @Override
+        public List<String> list(String prefix) {
+            return key.startsWith(prefix) ? List.of(key) : List.of();
+        }
+
+        @Override
+        public void delete(String wanted) {
+            throw new UnsupportedOperationException("read-only");
+        }
     }
 
     /**

@@ -8,6 +8,7 @@ import dev.ingot.error.IngotException;
 import dev.ingot.progress.Progress;
 import dev.ingot.sign.SigningKey;
 import dev.ingot.store.ArtifactStore;
+import dev.ingot.store.WorkFolder;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -24,23 +25,37 @@ import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * Turns a raw disk image into an immutable, signed release in a store. The steps, in order:
- * scan (one read of the image: hash, block map, compression), write the bmap and the sha256sum
- * file, write and sign the manifest and check the signature, upload the payload files, then the
- * signature, then the manifest with a create-only write. The manifest is the commit point: until
- * it exists the version is not published, and a failed publish can simply be run again.
+ * Turns a raw disk image into an immutable, signed release in a store. The steps, in order: scan (one read of
+ * the image: hash, block map, compression), write the bmap and the sha256sum file, write and sign the manifest and
+ * check the signature; stage every file under this publish's own prefix ({@code .ingot-staging/ID/}) and read it
+ * back; create the manifest, create-only: the commit point; then move the staged files to the release's names.
+ * Two publishes of one version never mix their bytes (only the one that created the manifest moves its files), a
+ * publish that failed before the commit leaves nothing visible, and one that died after it is finished by a rerun.
  */
 public final class Publisher {
     private final ArtifactStore store;
     private final SigningKey key;
     private final Clock clock;
     private final Progress progress;
+    private final java.util.function.Supplier<WorkFolder> workFolder;
 
+    public Publisher(ArtifactStore store, SigningKey key, Clock clock, Progress progress, WorkFolder workFolder) {
+        this(store, key, clock, progress, () -> workFolder);
+        requireNonNull(workFolder, "workFolder");
+    }
+
+    /** With the caller's default work folder, made only when needed (for stores that cannot stage inside themselves). */
     public Publisher(ArtifactStore store, SigningKey key, Clock clock, Progress progress) {
+        this(store, key, clock, progress, () -> WorkFolder.forCaller(System.getenv()));
+    }
+
+    private Publisher(ArtifactStore store, SigningKey key, Clock clock, Progress progress,
+            java.util.function.Supplier<WorkFolder> workFolder) {
         this.store = requireNonNull(store, "store");
         this.key = requireNonNull(key, "key");
         this.clock = requireNonNull(clock, "clock");
         this.progress = requireNonNull(progress, "progress");
+        this.workFolder = workFolder;
     }
 
     public record Request(Path image, ImageName name, ImageVersion version, Optional<Instant> buildDate, boolean raw,
@@ -61,16 +76,19 @@ public final class Publisher {
         ReleaseFiles files = new ReleaseFiles(request.name(), request.version());
         String what = "publish " + files.base();
         checkImage(request.image(), what);
-        String manifestKey = ReleaseFiles.STORE_FOLDER + files.manifest();
+        String prefix = ReleaseFiles.STORE_FOLDER;
+        String manifestKey = prefix + files.manifest();
         if (store.stat(manifestKey).isPresent()) {
-            throw IngotException.tried(ErrorCode.CONFLICT, what,
-                            request.version() + " is already published in " + store.describe() + " (releases are immutable)")
-                    .withHint("publish the new image under a new version; `ingot image list` shows the versions taken");
+            return finishOrRefuse(request, files, what);
         }
 
         refuseAnotherSpellingOf(request, what);
 
         Path staging = createStaging(what);
+        String stagingPrefix = ArtifactStore.STAGING_PREFIX + staging.getFileName() + "/";
+        List<String> staged = new ArrayList<>();
+        boolean committed = false;
+        boolean inPlace = false;
         try {
             Instant started = clock.instant();
             Path payload = staging.resolve(files.payload());
@@ -111,32 +129,252 @@ public final class Publisher {
             byte[] signature = key.sign(manifestBytes, clock.instant()).getBytes(StandardCharsets.US_ASCII);
             key.asKeyring().verify(manifestBytes, signature, files.manifest()); // as JReleaser does: never ship an unchecked signature
 
-            List<String> keys = new ArrayList<>();
-            String prefix = ReleaseFiles.STORE_FOLDER;
-            store.putMoving(prefix + files.payload(), payload, progress);
-            keys.add(prefix + files.payload());
+            // 1. Stage every byte under this publish's own prefix: a racing publish of the same version stages under another.
+            stageFile(stagingPrefix + files.payload(), payload, staged);
             if (raw.isPresent()) {
-                store.putMoving(prefix + files.rawImage(), raw.get(), progress);
-                keys.add(prefix + files.rawImage());
+                stageFile(stagingPrefix + files.rawImage(), raw.get(), staged);
             }
-            putBytes(prefix + files.bmap(), bmap, staging);
-            keys.add(prefix + files.bmap());
-            putBytes(prefix + files.checksums(), checksums, staging);
-            keys.add(prefix + files.checksums());
-            putBytes(prefix + files.signature(), signature, staging);
-            keys.add(prefix + files.signature());
+            stageBytes(stagingPrefix + files.bmap(), bmap, staging, staged);
+            stageBytes(stagingPrefix + files.checksums(), checksums, staging, staged);
+            stageBytes(stagingPrefix + files.signature(), signature, staging, staged);
+            // The staged manifest lets a later run find these bytes if this one dies after the commit.
+            stageBytes(stagingPrefix + files.manifest(), manifestBytes, staging, staged);
+            // 2. Read the staged bytes back before anything is visible: a server that stored something else fails here.
+            checkStaged(stagingPrefix, files, entries, signature, manifestBytes, staging, what);
+            // 3. The commit point: the manifest, create-only. Whoever creates it owns the version's names.
             if (!store.createIfAbsent(manifestKey, manifestBytes)) {
                 throw IngotException.tried(ErrorCode.CONFLICT, what,
-                        "another publish of " + request.version() + " finished first; its files now stand in " + store.describe())
+                        "another publish of " + request.version() + " committed first; its files stand in " + store.describe())
                         .withHint("run `ingot image verify " + request.version() + "` to check what was published");
             }
+            committed = checkCommitted(files, manifestBytes, what);
+            // 4. Make the committed bytes visible under the runbook's names.
+            List<String> keys = moveIntoPlace(stagingPrefix, files, manifest, what);
+            inPlace = true;
             keys.add(manifestKey);
-            checkReadBack(files, manifestBytes, signature, what);
-            checkSizes(entries, what);
             return new Result(manifest, Sha256.of(manifestBytes), keys, Duration.between(started, scanned),
                     Duration.between(scanned, clock.instant()));
         } finally {
-            deleteRecursively(staging);
+            if (!committed) {
+                for (String key : staged) {
+                    deleteQuietly(key);
+                }
+            }
+            // Committed but not all in place: the staged bytes are what a rerun finishes from (a folder store stages in place).
+            if (!committed || inPlace || store.stagingDirectory().isEmpty()) {
+                deleteRecursively(staging);
+            }
+        }
+    }
+
+    /**
+     * A manifest already exists. When its files are all in place the version is published: refuse (releases are
+     * immutable). When a publish died after its commit, finish it from its staged bytes; if the image asked for is
+     * that release's image, this run has done what it was asked, else it is refused as above.
+     */
+    private Result finishOrRefuse(Request request, ReleaseFiles files, String what) {
+        String prefix = ReleaseFiles.STORE_FOLDER;
+        byte[] manifestBytes = store.read(prefix + files.manifest()).map(ArtifactStore.VersionedBytes::content).orElse(new byte[0]);
+        Manifest manifest;
+        try {
+            manifest = ManifestJson.parse(manifestBytes, files.manifest());
+        } catch (IngotException e) {
+            throw alreadyPublished(request, what);
+        }
+        if (complete(files, manifest)) {
+            throw alreadyPublished(request, what);
+        }
+        Optional<String> stagingPrefix = stagingOf(files, manifestBytes);
+        if (stagingPrefix.isEmpty()) {
+            throw IngotException.tried(ErrorCode.CONFLICT, what, request.version() + " is committed in " + store.describe()
+                    + " but some of its files are missing and no staged copy of them is left")
+                    .withHint("run `ingot image verify " + request.version() + "`; publish the image under a new version");
+        }
+        Instant started = clock.instant();
+        List<String> keys = moveIntoPlace(stagingPrefix.get(), files, manifest, what);
+        keys.add(prefix + files.manifest());
+        Sha256 requested = imageSha256(request.image(), what);
+        if (!requested.equals(manifest.image().sha256())) {
+            throw IngotException.tried(ErrorCode.CONFLICT, what, request.version() + " was committed by an earlier publish of another image "
+                            + "(SHA-256 " + manifest.image().sha256() + "); its files were put in place now")
+                    .withHint("publish the new image under a new version");
+        }
+        return new Result(manifest, Sha256.of(manifestBytes), keys, Duration.ZERO, Duration.between(started, clock.instant()));
+    }
+
+    private IngotException alreadyPublished(Request request, String what) {
+        return IngotException.tried(ErrorCode.CONFLICT, what,
+                        request.version() + " is already published in " + store.describe() + " (releases are immutable)")
+                .withHint("publish the new image under a new version; `ingot image list` shows the versions taken");
+    }
+
+    /** Whether every file the manifest names, and the signature, stand under their names with their sizes. */
+    private boolean complete(ReleaseFiles files, Manifest manifest) {
+        String prefix = ReleaseFiles.STORE_FOLDER;
+        for (Manifest.FileEntry entry : manifest.files()) {
+            if (store.stat(prefix + entry.name()).map(ArtifactStore.ObjectInfo::size).orElse(-1L) != entry.size()) {
+                return false;
+            }
+        }
+        return store.stat(prefix + files.signature()).isPresent();
+    }
+
+    /** The staging prefix whose staged manifest is byte for byte the committed one. */
+    private Optional<String> stagingOf(ReleaseFiles files, byte[] manifestBytes) {
+        for (String key : store.list(ArtifactStore.STAGING_PREFIX)) {
+            if (key.endsWith("/" + files.manifest()) && key.indexOf('/', ArtifactStore.STAGING_PREFIX.length()) == key.lastIndexOf('/')) {
+                Optional<byte[]> staged = store.read(key).map(ArtifactStore.VersionedBytes::content);
+                if (staged.isPresent() && java.util.Arrays.equals(staged.get(), manifestBytes)) {
+                    return Optional.of(key.substring(0, key.lastIndexOf('/') + 1));
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Moves the committed release's staged files to their names (payload files, then the signature), then removes
+     * the staged manifest. Only a run that holds the committed manifest calls this, so the names only ever receive
+     * that manifest's bytes; two runs finishing at once move the same bytes, and one finds the other's work done.
+     */
+    private List<String> moveIntoPlace(String stagingPrefix, ReleaseFiles files, Manifest manifest, String what) {
+        String prefix = ReleaseFiles.STORE_FOLDER;
+        List<String> keys = new ArrayList<>();
+        List<String[]> moves = new ArrayList<>();
+        for (Manifest.FileEntry entry : manifest.files()) {
+            moves.add(new String[] {entry.name(), Long.toString(entry.size())});
+        }
+        moves.add(new String[] {files.signature(), "-1"});
+        for (String[] move : moves) {
+            String name = move[0];
+            long size = Long.parseLong(move[1]);
+            try {
+                store.move(stagingPrefix + name, prefix + name);
+            } catch (IngotException e) {
+                if (e.code() != ErrorCode.NOT_FOUND) {
+                    throw IngotException.tried(ErrorCode.UNAVAILABLE, what, name + " could not be put in place ("
+                            + ReleaseVerifier.reasonOf(e) + "); the release is committed but incomplete")
+                            .withHint("run the same publish again: it finishes the release from its staged files");
+                }
+                // Moved by a run finishing the same release: it must be there now.
+            }
+            long stored = store.stat(prefix + name).map(ArtifactStore.ObjectInfo::size).orElse(-1L);
+            if (stored < 0 || (size >= 0 && stored != size)) {
+                throw IngotException.tried(ErrorCode.UNAVAILABLE, what, name + " is " + (stored < 0 ? "missing" : stored + " bytes")
+                        + " in " + store.describe() + " after it was put in place" + (size >= 0 ? ", not " + size : ""))
+                        .withHint("run the same publish again: it finishes the release from its staged files");
+            }
+            keys.add(prefix + name);
+        }
+        deleteQuietly(stagingPrefix + files.manifest());
+        return keys;
+    }
+
+    /**
+     * The staged files read back: each must have its size, the small ones their exact bytes, and a large one its
+     * first MiB. An S3-compatible server that keeps an upload's transfer encoding (aws-chunked framing) fails here,
+     * before the commit, so the version stays unpublished and a rerun can succeed.
+     */
+    private void checkStaged(String stagingPrefix, ReleaseFiles files, List<Manifest.FileEntry> entries, byte[] signature,
+            byte[] manifestBytes, Path staging, String what) {
+        for (Manifest.FileEntry entry : entries) {
+            checkStagedFile(stagingPrefix + entry.name(), entry.size(), staging.resolve(entry.name()), what);
+        }
+        checkStagedBytes(stagingPrefix + files.signature(), signature, what);
+        checkStagedBytes(stagingPrefix + files.manifest(), manifestBytes, what);
+    }
+
+    private void checkStagedFile(String key, long size, Path local, String what) {
+        long stored = store.stat(key).map(ArtifactStore.ObjectInfo::size).orElse(-1L);
+        if (stored != size) {
+            throw stagedDamaged(key, stored < 0 ? "it is missing" : "it is " + stored + " bytes, not " + size, what);
+        }
+        int head = (int) Math.min(size, 1 << 20);
+        try (java.io.InputStream in = store.open(key)) {
+            byte[] storedHead = in.readNBytes(head);
+            byte[] localHead;
+            try (java.io.InputStream file = Files.newInputStream(local)) {
+                localHead = file.readNBytes(head);
+            }
+            if (!java.util.Arrays.equals(storedHead, localHead)) {
+                throw stagedDamaged(key, "its first " + head + " bytes differ from what was sent", what);
+            }
+        } catch (IOException e) {
+            throw IngotException.tried(ErrorCode.UNAVAILABLE, what, "reading " + key + " back failed: " + e.getMessage()).withCause(e);
+        }
+    }
+
+    private void checkStagedBytes(String key, byte[] content, String what) {
+        byte[] stored = store.read(key).map(ArtifactStore.VersionedBytes::content).orElse(null);
+        if (stored == null || !java.util.Arrays.equals(stored, content)) {
+            throw stagedDamaged(key, stored == null ? "it is missing" : "it reads back as " + stored.length + " other bytes", what);
+        }
+    }
+
+    private IngotException stagedDamaged(String key, String reason, String what) {
+        return IngotException.tried(ErrorCode.UNAVAILABLE, what, store.describe() + " did not keep what was uploaded: " + key + ": "
+                        + reason + "; nothing was published")
+                .withHint("an S3-compatible server may store uploads differently; check it, then run the publish again");
+    }
+
+    /**
+     * The manifest read back right after its create-only write. Ours: committed. Another valid manifest of this version:
+     * a racing publish won on a server that ignores {@code If-None-Match} (ours was never visible), so refuse. Anything
+     * else: the server damaged ours; remove it, so the version stays unpublished and can be published again.
+     */
+    private boolean checkCommitted(ReleaseFiles files, byte[] manifestBytes, String what) {
+        String manifestKey = ReleaseFiles.STORE_FOLDER + files.manifest();
+        byte[] stored = store.read(manifestKey).map(ArtifactStore.VersionedBytes::content).orElse(new byte[0]);
+        if (java.util.Arrays.equals(stored, manifestBytes)) {
+            return true;
+        }
+        try {
+            Manifest other = ManifestJson.parse(stored, files.manifest());
+            if (other.name().equals(files.name()) && other.version().equals(files.version())) {
+                throw IngotException.tried(ErrorCode.CONFLICT, what, "another publish of " + files.version() + " committed at the same time; "
+                        + "its manifest stands in " + store.describe()).withHint("run `ingot image verify " + files.version() + "`");
+            }
+        } catch (IngotException e) {
+            if (e.code() == ErrorCode.CONFLICT) {
+                throw e;
+            }
+        }
+        deleteQuietly(manifestKey);
+        throw IngotException.tried(ErrorCode.UNAVAILABLE, what, "the manifest read back from " + store.describe()
+                        + " differs from what was written (" + stored.length + " bytes, not " + manifestBytes.length + "); it was removed, "
+                        + "nothing was published")
+                .withHint("an S3-compatible server may store uploads differently; check it, then run the publish again");
+    }
+
+    private void stageFile(String key, Path file, List<String> staged) {
+        staged.add(key);
+        store.putMoving(key, file, progress);
+    }
+
+    private void stageBytes(String key, byte[] content, Path staging, List<String> staged) {
+        Path file = staging.resolve(key.substring(key.lastIndexOf('/') + 1));
+        try {
+            Files.write(file, content);
+        } catch (IOException e) {
+            throw IngotException.tried(ErrorCode.UNAVAILABLE, "stage " + file, String.valueOf(e.getMessage()));
+        }
+        staged.add(key);
+        store.putMoving(key, file, Progress.NONE);
+    }
+
+    private void deleteQuietly(String key) {
+        try {
+            store.delete(key);
+        } catch (IngotException ignored) {
+            // a leftover under .ingot-staging/ is harmless: no manifest names it (docs/formats.md: clean-up)
+        }
+    }
+
+    private Sha256 imageSha256(Path image, String what) {
+        try (java.io.InputStream in = Files.newInputStream(image)) {
+            return new dev.ingot.digest.DigestingInputStream(in).drainAndDigest();
+        } catch (IOException e) {
+            throw IngotException.tried(ErrorCode.BAD_INPUT, what, "the image " + image + " cannot be read: " + e.getMessage());
         }
     }
 
@@ -159,35 +397,6 @@ public final class Publisher {
                     throw e;
                 }
                 // not a version of ours (another name that shares the prefix): ignore
-            }
-        }
-    }
-
-    private void checkReadBack(ReleaseFiles files, byte[] manifestBytes, byte[] signature, String what) {
-        byte[] storedManifest = store.read(ReleaseFiles.STORE_FOLDER + files.manifest()).map(ArtifactStore.VersionedBytes::content)
-                .orElse(new byte[0]);
-        byte[] storedSignature = store.read(ReleaseFiles.STORE_FOLDER + files.signature()).map(ArtifactStore.VersionedBytes::content)
-                .orElse(new byte[0]);
-        if (!java.util.Arrays.equals(storedManifest, manifestBytes) || !java.util.Arrays.equals(storedSignature, signature)) {
-            throw IngotException.tried(ErrorCode.CONFLICT, what,
-                    "the manifest or signature read back from " + store.describe() + " differs from what was written "
-                            + "(a concurrent publish of the same version?)")
-                    .withHint("run `ingot image verify " + files.version() + "`");
-        }
-    }
-
-    /**
-     * A cheap guard against a concurrent publish of the same version that lost the manifest race but
-     * overwrote payload files: every file must still have the size the manifest records.
-     * (`ingot image verify` checks digests; re-reading the payload here would double the upload cost.)
-     */
-    private void checkSizes(List<Manifest.FileEntry> entries, String what) {
-        for (Manifest.FileEntry entry : entries) {
-            long stored = store.stat(ReleaseFiles.STORE_FOLDER + entry.name()).map(ArtifactStore.ObjectInfo::size).orElse(-1L);
-            if (stored != entry.size()) {
-                throw IngotException.tried(ErrorCode.CONFLICT, what, entry.name() + " in " + store.describe() + " is " + stored
-                        + " bytes after publishing, not " + entry.size() + " (was another publish of this version running?)")
-                        .withHint("run `ingot image verify` on this version");
             }
         }
     }
@@ -221,18 +430,9 @@ public final class Publisher {
         return text.toString().getBytes(StandardCharsets.UTF_8);
     }
 
-    private void putBytes(String key, byte[] content, Path staging) {
-        Path file = staging.resolve(key.substring(key.lastIndexOf('/') + 1));
-        try {
-            Files.write(file, content);
-        } catch (IOException e) {
-            throw IngotException.tried(ErrorCode.UNAVAILABLE, "stage " + file, String.valueOf(e.getMessage()));
-        }
-        store.putMoving(key, file, Progress.NONE);
-    }
-
     private Path createStaging(String what) {
-        Path parent = store.stagingDirectory().orElse(Path.of(System.getProperty("java.io.tmpdir")));
+        // A folder store stages inside itself (so staging is a rename); any other store in the caller's own work folder.
+        Path parent = store.stagingDirectory().orElseGet(() -> workFolder.get().folder("publish"));
         try {
             Files.createDirectories(parent);
             return Files.createTempDirectory(parent, "publish-");

@@ -13,7 +13,9 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.LinkOption;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -52,22 +54,21 @@ public final class Pull {
             throw IngotException.tried(ErrorCode.BAD_INPUT, what, "the folder cannot be written (" + e.getMessage() + ")");
         }
         try {
-            download(prefix + files.manifest(), work.resolve(files.manifest()), what);
-            download(prefix + files.signature(), work.resolve(files.signature()), what);
-            FolderStore local = new FolderStore(work, destination.toString());
-            // Trust nothing in the manifest (not even its file list) before its signature checks out.
-            byte[] manifestBytes = Files.readAllBytes(work.resolve(files.manifest()));
-            keyring.verify(manifestBytes, Files.readAllBytes(work.resolve(files.signature())), files.manifest());
-            Manifest manifest = ManifestJson.parse(manifestBytes, files.manifest());
-            List<Manifest.FileEntry> wanted = manifest.files().stream()
+            // Trust first (signature, manifest, file names, bmap), from the store itself; only then fetch what it names.
+            ReleaseVerifier verifier = new ReleaseVerifier(keyring, progress, true, includeRaw);
+            TrustedRelease trusted = verifier.trust(store, prefix, name, version);
+            writeNew(work.resolve(files.manifest()), trusted.manifestBytes());
+            writeNew(work.resolve(files.signature()), trusted.signatureBytes());
+            writeNew(work.resolve(files.bmap()), trusted.bmapBytes());
+            List<Manifest.FileEntry> wanted = trusted.manifest().files().stream()
                     .filter(entry -> includeRaw || entry.role() != Manifest.Role.RAW).toList();
             for (Manifest.FileEntry entry : wanted) {
-                if (entry.name().contains("/") || entry.name().startsWith(".")) {
-                    throw IngotException.tried(ErrorCode.CHECK_FAILED, what, "the manifest names the unsafe file '" + entry.name() + "'");
+                if (entry.role() != Manifest.Role.BMAP) {
+                    download(prefix + entry.name(), work.resolve(entry.name()), what);
                 }
-                download(prefix + entry.name(), work.resolve(entry.name()), what);
             }
-            ReleaseVerifier.Report report = new ReleaseVerifier(keyring, progress, true, includeRaw).verify(local, "", name, version);
+            // The copy is what will be used: check it in full, as it lies on the disk.
+            ReleaseVerifier.Report report = verifier.verify(new FolderStore(work, destination.toString()), "", name, version);
             if (!report.ok()) {
                 ReleaseVerifier.Finding first = report.failures().getFirst();
                 throw IngotException.tried(ErrorCode.CHECK_FAILED, what, first.file() + ": " + first.detail())
@@ -91,11 +92,20 @@ public final class Pull {
         }
     }
 
+    /** Creates a file that must not exist yet, never through a link (O_CREAT|O_EXCL: a planted symlink makes it fail). */
+    static void writeNew(Path file, byte[] content) throws IOException {
+        try (OutputStream out = Files.newOutputStream(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                LinkOption.NOFOLLOW_LINKS)) {
+            out.write(content);
+        }
+    }
+
     private void download(String key, Path target, String what) {
         long size = store.stat(key).map(ArtifactStore.ObjectInfo::size)
                 .orElseThrow(() -> IngotException.tried(ErrorCode.NOT_FOUND, what, key + " is not in " + store.describe()));
         progress.start("download " + target.getFileName(), size);
-        try (InputStream in = store.open(key); OutputStream out = Files.newOutputStream(target)) {
+        try (InputStream in = store.open(key); OutputStream out = Files.newOutputStream(target, StandardOpenOption.CREATE_NEW,
+                StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
             byte[] buffer = new byte[1 << 20];
             int n;
             while ((n = in.read(buffer)) >= 0) {

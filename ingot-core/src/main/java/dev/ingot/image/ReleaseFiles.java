@@ -2,6 +2,9 @@ package dev.ingot.image;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.ingot.error.IngotException;
+import java.util.Optional;
+
 /**
  * The file names of one release, as the old runbook knows them:
  * {@code edge-golden-v1.4.img.zst}, {@code .img.bmap}, {@code .sha256}, {@code .manifest.json},
@@ -42,6 +45,47 @@ public record ReleaseFiles(ImageName name, ImageVersion version) {
 
     public String signature() {
         return base() + ".manifest.json.asc";
+    }
+
+    /** The one name a file of {@code role} has in this release. */
+    public String nameFor(Manifest.Role role) {
+        return switch (role) {
+            case PAYLOAD -> payload();
+            case BMAP -> bmap();
+            case CHECKSUMS -> checksums();
+            case RAW -> rawImage();
+        };
+    }
+
+    /**
+     * Why a file name taken from a manifest must not be used, or empty when it is this release's own name for
+     * its role. The one check every reader applies before a manifest's name touches a path or a store key:
+     * no folder, no hidden or relative name, nothing but {@code NAME-VERSION} and the role's suffix.
+     */
+    public Optional<String> problemWith(String fileName, Manifest.Role role) {
+        if (fileName.isEmpty() || fileName.contains("/") || fileName.contains("\\") || fileName.startsWith(".")
+                || fileName.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+            return Optional.of("it names the unsafe file '" + fileName.replace("\n", "\\n") + "'");
+        }
+        if (!fileName.equals(nameFor(role))) {
+            return Optional.of("it names the " + role.json() + " '" + fileName + "', not " + nameFor(role) + " (only the release's own names are used)");
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * The release a file's base name stands for ({@code edge-golden-v1.4} → edge-golden, v1.4), when the name
+     * splits into a valid image name and version; the signed manifest must then say the same.
+     */
+    public static Optional<ReleaseFiles> fromBase(String base) {
+        for (int dash = base.indexOf("-v"); dash > 0; dash = base.indexOf("-v", dash + 1)) {
+            try {
+                return Optional.of(new ReleaseFiles(new ImageName(base.substring(0, dash)), ImageVersion.parse(base.substring(dash + 1))));
+            } catch (IngotException e) {
+                // not this dash: try the next
+            }
+        }
+        return Optional.empty();
     }
 
     /** The store key of the known-good document of an image line. */

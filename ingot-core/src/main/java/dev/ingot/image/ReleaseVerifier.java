@@ -57,7 +57,7 @@ public final class ReleaseVerifier {
     public record Finding(String file, boolean ok, String detail) {}
 
     public record Report(ImageName name, ImageVersion version, Optional<Manifest> manifest,
-            Optional<VerifiedSignature> signature, List<Finding> findings) {
+            Optional<VerifiedSignature> signature, List<Finding> findings, Optional<TrustedRelease> trusted) {
         public boolean ok() {
             return findings.stream().allMatch(Finding::ok);
         }
@@ -67,9 +67,45 @@ public final class ReleaseVerifier {
         }
     }
 
+    /**
+     * The one way to a {@link TrustedRelease}: reads the manifest, its signature and the bmap from {@code store}
+     * under {@code prefix} and checks them (signature against the keyring, the manifest against the name and
+     * version asked for, its file names, the bmap's SHA-256 and fit). Throws CHECK_FAILED naming the bad file, or
+     * NOT_FOUND when the manifest is not there. The payload is not read: its reader checks it as it streams.
+     */
+    public TrustedRelease trust(ArtifactStore store, String prefix, ImageName name, ImageVersion version) {
+        ReleaseFiles files = new ReleaseFiles(name, version);
+        Established established = establish(store, prefix, files, new ArrayList<>());
+        return established.trusted().orElseThrow(() -> {
+            Finding bad = established.findings().stream().filter(finding -> !finding.ok()).findFirst().orElseThrow();
+            return IngotException.tried(ErrorCode.CHECK_FAILED, "trust " + files.base() + " from " + store.describe(),
+                            bad.file() + ": " + bad.detail())
+                    .withHint("nothing was used; `ingot image verify " + version + "` checks every file of the release");
+        });
+    }
+
     public Report verify(ArtifactStore store, String prefix, ImageName name, ImageVersion version) {
         ReleaseFiles files = new ReleaseFiles(name, version);
         List<Finding> findings = new ArrayList<>();
+        Established established = establish(store, prefix, files, findings);
+        if (established.trusted().isPresent()) {
+            TrustedRelease trusted = established.trusted().get();
+            for (Manifest.FileEntry entry : trusted.manifest().files()) {
+                if (entry.role() != Manifest.Role.BMAP && (entry.role() != Manifest.Role.RAW || includeRaw)) {
+                    checkFile(store, prefix, trusted, entry, findings);
+                }
+            }
+        }
+        return new Report(name, version, established.manifest(), established.signature(), findings, established.trusted());
+    }
+
+    private record Established(Optional<Manifest> manifest, Optional<VerifiedSignature> signature, Optional<TrustedRelease> trusted,
+            List<Finding> findings) {}
+
+    /** Every check up to a trusted release, in order, each one a finding; stops at the first that fails. */
+    private Established establish(ArtifactStore store, String prefix, ReleaseFiles files, List<Finding> findings) {
+        ImageName name = files.name();
+        ImageVersion version = files.version();
         byte[] manifestBytes = store.read(prefix + files.manifest()).map(ArtifactStore.VersionedBytes::content)
                 .orElseThrow(() -> IngotException.tried(ErrorCode.NOT_FOUND, "verify " + files.base(),
                                 files.manifest() + " is not in " + store.describe() + " (" + version + " is not published there)")
@@ -78,7 +114,7 @@ public final class ReleaseVerifier {
         Optional<byte[]> signatureBytes = store.read(prefix + files.signature()).map(ArtifactStore.VersionedBytes::content);
         if (signatureBytes.isEmpty()) {
             findings.add(new Finding(files.signature(), false, "the signature file is missing"));
-            return new Report(name, version, Optional.empty(), Optional.empty(), findings);
+            return new Established(Optional.empty(), Optional.empty(), Optional.empty(), findings);
         }
         VerifiedSignature signature;
         try {
@@ -87,7 +123,7 @@ public final class ReleaseVerifier {
                     + (signature.userId().isEmpty() ? "" : " (" + signature.userId() + ")")));
         } catch (IngotException e) {
             findings.add(new Finding(files.signature(), false, reasonOf(e)));
-            return new Report(name, version, Optional.empty(), Optional.empty(), findings);
+            return new Established(Optional.empty(), Optional.empty(), Optional.empty(), findings);
         }
 
         Manifest manifest;
@@ -95,32 +131,67 @@ public final class ReleaseVerifier {
             manifest = ManifestJson.parse(manifestBytes, files.manifest());
         } catch (IngotException e) {
             findings.add(new Finding(files.manifest(), false, reasonOf(e)));
-            return new Report(name, version, Optional.empty(), Optional.of(signature), findings);
+            return new Established(Optional.empty(), Optional.of(signature), Optional.empty(), findings);
         }
-        if (!manifest.name().equals(name) || !manifest.version().equals(version)) {
-            findings.add(new Finding(files.manifest(), false, "it describes " + manifest.name() + " " + manifest.version()
-                    + ", not " + name + " " + version + " (a file swapped in from another release)"));
-            return new Report(name, version, Optional.of(manifest), Optional.of(signature), findings);
+        Optional<String> problem = manifestProblem(manifest, signature, files);
+        if (problem.isPresent()) {
+            findings.add(new Finding(files.manifest(), false, problem.get()));
+            return new Established(Optional.of(manifest), Optional.of(signature), Optional.empty(), findings);
         }
-        if (!manifest.signer().fingerprint().equals(signature.signer())) {
-            findings.add(new Finding(files.manifest(), false, "it names signer " + manifest.signer().fingerprint()
-                    + " but was signed by " + signature.signer()));
-        } else if (!manifest.imageVersionFile().equals(Manifest.imageVersionFile(name, version, manifest.buildDate()))) {
-            findings.add(new Finding(files.manifest(), false, "its image_version_file does not state " + name + " " + version
-                    + " built " + manifest.buildDate()));
-        } else {
-            findings.add(new Finding(files.manifest(), true, "describes " + name + " " + version + ", built " + manifest.buildDate()));
-        }
+        findings.add(new Finding(files.manifest(), true, "describes " + name + " " + version + ", built " + manifest.buildDate()));
 
-        for (Manifest.FileEntry entry : manifest.files()) {
-            if (entry.role() != Manifest.Role.RAW || includeRaw) {
-                checkFile(store, prefix, manifest, entry, findings);
-            }
+        Manifest.FileEntry bmapEntry = manifest.file(Manifest.Role.BMAP).orElseThrow();
+        Optional<BlockMap> map = checkBmap(store, prefix + bmapEntry.name(), manifest, bmapEntry, findings);
+        if (map.isEmpty()) {
+            return new Established(Optional.of(manifest), Optional.of(signature), Optional.empty(), findings);
         }
-        return new Report(name, version, Optional.of(manifest), Optional.of(signature), findings);
+        byte[] bmapBytes = readSmall(store, prefix + bmapEntry.name());
+        if (!Sha256.of(bmapBytes).equals(bmapEntry.sha256())) {
+            // Changed between the check and this read: trust neither.
+            findings.add(new Finding(bmapEntry.name(), false, "it changed while it was being read"));
+            return new Established(Optional.of(manifest), Optional.of(signature), Optional.empty(), findings);
+        }
+        return new Established(Optional.of(manifest), Optional.of(signature),
+                Optional.of(TrustedRelease.of(files, manifest, signature, map.get(), manifestBytes, signatureBytes.get(), bmapBytes)),
+                findings);
     }
 
-    private void checkFile(ArtifactStore store, String prefix, Manifest manifest, Manifest.FileEntry entry, List<Finding> findings) {
+    /** What is wrong with a signed manifest for the release asked for, or empty. */
+    private static Optional<String> manifestProblem(Manifest manifest, VerifiedSignature signature, ReleaseFiles files) {
+        if (!manifest.name().equals(files.name()) || !manifest.version().equals(files.version())) {
+            return Optional.of("it describes " + manifest.name() + " " + manifest.version() + ", not " + files.name() + " "
+                    + files.version() + " (a file swapped in from another release)");
+        }
+        if (!manifest.signer().fingerprint().equals(signature.signer())) {
+            return Optional.of("it names signer " + manifest.signer().fingerprint() + " but was signed by " + signature.signer());
+        }
+        if (!manifest.imageVersionFile().equals(Manifest.imageVersionFile(files.name(), files.version(), manifest.buildDate()))) {
+            return Optional.of("its image_version_file does not state " + files.name() + " " + files.version() + " built "
+                    + manifest.buildDate());
+        }
+        if (!manifest.image().file().equals(files.rawImage())) {
+            return Optional.of("its image file is '" + manifest.image().file() + "', not " + files.rawImage());
+        }
+        java.util.EnumSet<Manifest.Role> seen = java.util.EnumSet.noneOf(Manifest.Role.class);
+        for (Manifest.FileEntry entry : manifest.files()) {
+            Optional<String> nameProblem = files.problemWith(entry.name(), entry.role());
+            if (nameProblem.isPresent()) {
+                return nameProblem;
+            }
+            if (!seen.add(entry.role())) {
+                return Optional.of("it lists more than one " + entry.role().json() + " file");
+            }
+        }
+        for (Manifest.Role required : List.of(Manifest.Role.PAYLOAD, Manifest.Role.BMAP, Manifest.Role.CHECKSUMS)) {
+            if (!seen.contains(required)) {
+                return Optional.of("it lists no " + required.json() + " file");
+            }
+        }
+        return Optional.empty();
+    }
+
+    private void checkFile(ArtifactStore store, String prefix, TrustedRelease trusted, Manifest.FileEntry entry, List<Finding> findings) {
+        Manifest manifest = trusted.manifest();
         String key = prefix + entry.name();
         Optional<ArtifactStore.ObjectInfo> info = store.stat(key);
         if (info.isEmpty()) {
@@ -128,16 +199,15 @@ public final class ReleaseVerifier {
             return;
         }
         if (info.get().size() != entry.size()) {
-            findings.add(new Finding(entry.name(), false, "it is " + info.get().size() + " bytes but the manifest says "
-                    + entry.size() + (info.get().size() < entry.size() ? " (truncated or an incomplete upload)" : "")));
+            findings.add(sizeMismatch(entry, info.get().size()));
             return;
         }
         switch (entry.role()) {
-            case BMAP -> checkBmap(store, key, manifest, entry, findings);
+            case BMAP -> { /* checked before the release was trusted */ }
             case CHECKSUMS -> checkChecksums(store, key, manifest, entry, findings);
             case PAYLOAD -> {
                 if (decompress) {
-                    checkPayload(store, key, manifest, entry, findings);
+                    checkPayload(store, key, trusted, entry, findings);
                 } else {
                     checkDigest(store, key, entry, findings);
                 }
@@ -146,12 +216,27 @@ public final class ReleaseVerifier {
         }
     }
 
-    private void checkBmap(ArtifactStore store, String key, Manifest manifest, Manifest.FileEntry entry, List<Finding> findings) {
+    private static Finding sizeMismatch(Manifest.FileEntry entry, long size) {
+        return new Finding(entry.name(), false, "it is " + size + " bytes but the manifest says "
+                + entry.size() + (size < entry.size() ? " (truncated or an incomplete upload)" : ""));
+    }
+
+    private Optional<BlockMap> checkBmap(ArtifactStore store, String key, Manifest manifest, Manifest.FileEntry entry,
+            List<Finding> findings) {
+        Optional<ArtifactStore.ObjectInfo> info = store.stat(key);
+        if (info.isEmpty()) {
+            findings.add(new Finding(entry.name(), false, "the file is missing"));
+            return Optional.empty();
+        }
+        if (info.get().size() != entry.size()) {
+            findings.add(sizeMismatch(entry, info.get().size()));
+            return Optional.empty();
+        }
         byte[] content = readSmall(store, key);
         Sha256 actual = Sha256.of(content);
         if (!actual.equals(entry.sha256())) {
             findings.add(digestMismatch(entry, actual));
-            return;
+            return Optional.empty();
         }
         try {
             BlockMap map = BmapXml.parse(content, entry.name());
@@ -161,12 +246,14 @@ public final class ReleaseVerifier {
                 findings.add(new Finding(entry.name(), false, "it maps a " + map.imageSize() + "-byte image in "
                         + map.blockSize() + "-byte blocks, but the manifest's image is " + image.size() + " bytes in "
                         + image.blockSize() + "-byte blocks"));
-                return;
+                return Optional.empty();
             }
             findings.add(new Finding(entry.name(), true, "SHA-256 and BmapFileChecksum match; " + map.ranges().size()
                     + " ranges, " + map.mappedBlocksCount() + " of " + map.blocksCount() + " blocks mapped"));
+            return Optional.of(map);
         } catch (IngotException e) {
             findings.add(new Finding(entry.name(), false, reasonOf(e)));
+            return Optional.empty();
         }
     }
 
@@ -204,19 +291,10 @@ public final class ReleaseVerifier {
         findings.add(new Finding(entry.name(), true, "SHA-256 matches and its lines agree with the manifest"));
     }
 
-    private void checkPayload(ArtifactStore store, String key, Manifest manifest, Manifest.FileEntry entry,
+    private void checkPayload(ArtifactStore store, String key, TrustedRelease trusted, Manifest.FileEntry entry,
             List<Finding> findings) {
-        Manifest.Image image = manifest.image();
-        Optional<BlockMap> map = Optional.empty();
-        String bmapName = manifest.file(Manifest.Role.BMAP).map(Manifest.FileEntry::name).orElse(null);
-        if (bmapName != null) {
-            try {
-                String bmapKey = key.substring(0, key.length() - entry.name().length()) + bmapName;
-                map = Optional.of(BmapXml.parse(readSmall(store, bmapKey), bmapName));
-            } catch (IngotException e) {
-                map = Optional.empty(); // reported by the bmap's own check
-            }
-        }
+        Manifest.Image image = trusted.image();
+        Optional<BlockMap> map = Optional.of(trusted.blockMap());
         RangeChecker ranges = new RangeChecker(map);
         MessageDigest imageDigest = Sha256.newDigest();
         long imageBytes = 0;

@@ -163,7 +163,7 @@ public final class Keyring {
             return new KeyInfo(Fingerprint.of(primary.getFingerprint()), ids.hasNext() ? ids.next() : "",
                     primary.getCreationTime().toInstant(), algorithmName(primary.getAlgorithm()),
                     validSeconds == 0 ? null : primary.getCreationTime().toInstant().plusSeconds(validSeconds),
-                    primary.hasRevocation());
+                    revokedNow(primary, primary));
         }).toList();
     }
 
@@ -192,8 +192,14 @@ public final class Keyring {
                 lastReason = "it uses a weak digest (" + hashName(signature.getHashAlgorithm()) + "); SHA-256 or stronger is required";
                 continue;
             }
+            Optional<String> unbound = selfSignatureProblem(owner.key(), owner.ring().getPublicKey());
+            if (unbound.isPresent()) {
+                lastReason = unbound.get();
+                continue;
+            }
             Instant created = signature.getCreationTime().toInstant();
-            Optional<String> revoked = revocation(owner.key(), created).or(() -> revocation(owner.ring().getPublicKey(), created));
+            PGPPublicKey primary = owner.ring().getPublicKey();
+            Optional<String> revoked = revocation(owner.key(), primary, created).or(() -> revocation(primary, primary, created));
             if (revoked.isPresent()) {
                 lastReason = "the signing key " + Fingerprint.of(owner.ring().getPublicKey().getFingerprint()) + " is revoked ("
                         + revoked.get() + ")";
@@ -216,7 +222,7 @@ public final class Keyring {
                 signature.init(new BcPGPContentVerifierBuilderProvider(), owner.key());
                 signature.update(data);
                 if (signature.verify()) {
-                    PGPPublicKey primary = owner.ring().getPublicKey();
+                    // primary is the signer's primary key (above)
                     Iterator<String> ids = primary.getUserIDs();
                     return new VerifiedSignature(Fingerprint.of(primary.getFingerprint()), ids.hasNext() ? ids.next() : "", created);
                 }
@@ -229,25 +235,99 @@ public final class Keyring {
     }
 
     /**
-     * Whether a revocation voids a signature made at {@code signed}. A key revoked as superseded or
-     * retired (RFC 4880 §5.2.3.23, reasons 1 and 3) keeps the signatures it made before the
-     * revocation: retiring a key must not void every release it signed. Any other reason — key
-     * compromised, or none given — voids them all.
+     * Whether a revocation voids a signature made at {@code signed}. Only a revocation signature that verifies
+     * (made by the primary key over this key, RFC 4880 §5.2.4) counts: anyone can append a packet to a key file.
+     * A key revoked as superseded or retired (RFC 4880 §5.2.3.23, reasons 1 and 3) keeps the signatures it made
+     * before the revocation: retiring a key must not void every release it signed. Any other reason — key
+     * compromised, or none given — voids them all, whatever time a signature claims.
      */
-    private static Optional<String> revocation(PGPPublicKey key, Instant signed) {
+    private static Optional<String> revocation(PGPPublicKey key, PGPPublicKey primary, Instant signed) {
         int type = key.isMasterKey() ? PGPSignature.KEY_REVOCATION : PGPSignature.SUBKEY_REVOCATION;
         for (Iterator<PGPSignature> revocations = key.getSignaturesOfType(type); revocations.hasNext(); ) {
             PGPSignature revocation = revocations.next();
+            if (!certifies(revocation, key, primary)) {
+                continue;
+            }
             var hashed = revocation.getHashedSubPackets();
             var reason = hashed == null ? null : hashed.getRevocationReason();
             int code = reason == null ? -1 : reason.getRevocationReason();
             boolean retired = code == org.bouncycastle.bcpg.sig.RevocationReasonTags.KEY_SUPERSEDED
                     || code == org.bouncycastle.bcpg.sig.RevocationReasonTags.KEY_RETIRED;
             if (!retired || !signed.isBefore(revocation.getCreationTime().toInstant())) {
-                return Optional.of(retired ? "retired before this signature was made" : "compromised or no reason given");
+                return Optional.of(retired ? "retired on " + revocation.getCreationTime().toInstant() + ", before this signature was made"
+                        : (code == -1 || code == 0 ? "revoked without a reason: every signature it made is void"
+                                : "compromised: every signature it made is void"));
             }
         }
         return Optional.empty();
+    }
+
+    /** Whether a revocation or binding signature verifies: by the primary key, over this key (and the primary, for a subkey). */
+    private static boolean certifies(PGPSignature certification, PGPPublicKey key, PGPPublicKey primary) {
+        // A signature object holds its verifier's state: one verification at a time (keyrings are shared by threads).
+        synchronized (certification) {
+            try {
+                certification.init(new BcPGPContentVerifierBuilderProvider(), primary);
+                return key.isMasterKey() ? certification.verifyCertification(key) : certification.verifyCertification(primary, key);
+            } catch (PGPException | RuntimeException e) {
+                return false;
+            }
+        }
+    }
+
+    /**
+     * Why a key may not be trusted at all, or empty: a primary key needs a user ID certification or a direct-key
+     * signature made by itself that verifies (RFC 4880 §5.2.1, §11.1); a subkey a binding signature by its primary.
+     * Without one, nothing ties the key material to the key's flags, expiry or owner.
+     */
+    private static Optional<String> selfSignatureProblem(PGPPublicKey key, PGPPublicKey primary) {
+        return verifiedSelfSignatures(key, primary).isEmpty()
+                ? Optional.of("the key " + Fingerprint.of(key.getFingerprint()) + " has no valid self-signature (its key material or binding was altered)")
+                : Optional.empty();
+    }
+
+    private static List<PGPSignature> verifiedSelfSignatures(PGPPublicKey key, PGPPublicKey primary) {
+        List<PGPSignature> verified = new ArrayList<>();
+        if (!key.isMasterKey()) {
+            for (Iterator<PGPSignature> bindings = key.getSignaturesOfType(PGPSignature.SUBKEY_BINDING); bindings.hasNext(); ) {
+                PGPSignature binding = bindings.next();
+                if (certifies(binding, key, primary)) {
+                    verified.add(binding);
+                }
+            }
+            return verified;
+        }
+        for (Iterator<String> ids = key.getUserIDs(); ids.hasNext(); ) {
+            String id = ids.next();
+            for (Iterator<PGPSignature> certifications = key.getSignaturesForID(id); certifications != null && certifications.hasNext(); ) {
+                PGPSignature certification = certifications.next();
+                if (!certification.isCertification() || certification.getKeyID() != key.getKeyID() && issuer(certification) != key.getKeyID()) {
+                    continue;
+                }
+                synchronized (certification) {
+                    try {
+                        certification.init(new BcPGPContentVerifierBuilderProvider(), key);
+                        if (certification.verifyCertification(id, key)) {
+                            verified.add(certification);
+                        }
+                    } catch (PGPException | RuntimeException ignored) {
+                        // a certification that does not verify does not count
+                    }
+                }
+            }
+        }
+        for (Iterator<PGPSignature> direct = key.getSignaturesOfType(PGPSignature.DIRECT_KEY); direct.hasNext(); ) {
+            PGPSignature signature = direct.next();
+            if (certifies(signature, key, key)) {
+                verified.add(signature);
+            }
+        }
+        return verified;
+    }
+
+    /** Whether a verified revocation voids everything the key signs from now on (the revocation status {@code keys list} shows). */
+    private static boolean revokedNow(PGPPublicKey key, PGPPublicKey primary) {
+        return revocation(key, primary, Instant.MAX).isPresent();
     }
 
     private static List<PGPSignature> readSignatures(byte[] signatureFile, String what) {
@@ -290,13 +370,10 @@ public final class Keyring {
         return 0;
     }
 
-    /** Whether a key's self-signature allows data signing (or has no key flags at all, as old keys). */
+    /** Whether a key's verified self-signature allows data signing (or has no key flags at all, as old keys). */
     static boolean maySign(PGPPublicKey key, PGPPublicKey primary) {
-        Iterator<PGPSignature> signatures = key.isMasterKey() ? key.getSignatures()
-                : key.getSignaturesOfType(PGPSignature.SUBKEY_BINDING);
         boolean sawFlags = false;
-        while (signatures.hasNext()) {
-            PGPSignature signature = signatures.next();
+        for (PGPSignature signature : verifiedSelfSignatures(key, primary)) {
             var hashed = signature.getHashedSubPackets();
             if (hashed != null && hashed.getKeyFlags() != 0) {
                 sawFlags = true;

@@ -40,6 +40,17 @@ public interface ArtifactStore extends AutoCloseable {
         put(key, file, progress);
     }
 
+    /**
+     * Moves an object to another key, replacing what is there: a rename in a folder store, a server-side copy and
+     * a delete on S3. Throws NOT_FOUND when {@code fromKey} is absent (somebody else may have moved it already).
+     */
+    default void move(String fromKey, String toKey) {
+        throw new UnsupportedOperationException(describe() + " cannot move objects");
+    }
+
+    /** Where a publish stages its bytes before the manifest makes them visible: {@code .ingot-staging/ID/} (docs/formats.md). */
+    String STAGING_PREFIX = ".ingot-staging/";
+
     /** A folder where work files may be staged so that {@link #putMoving} can rename them; empty when any temp folder will do. */
     default Optional<Path> stagingDirectory() {
         return Optional.empty();

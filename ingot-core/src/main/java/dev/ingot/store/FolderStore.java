@@ -158,6 +158,21 @@ public final class FolderStore implements ArtifactStore {
     }
 
     @Override
+    public void move(String fromKey, String toKey) {
+        Path source = pathOf(fromKey);
+        Path target = pathOf(toKey);
+        try {
+            Files.createDirectories(target.getParent());
+            moveReplacing(source, target);
+            fsync(target.getParent());
+        } catch (NoSuchFileException e) {
+            throw IngotException.tried(ErrorCode.NOT_FOUND, "move " + fromKey + " in store " + description, "it does not exist");
+        } catch (IOException e) {
+            throw unavailable("move " + fromKey + " to " + toKey, e);
+        }
+    }
+
+    @Override
     public Optional<Path> stagingDirectory() {
         return Optional.of(root.resolve(STAGING_FOLDER));
     }
@@ -218,7 +233,8 @@ public final class FolderStore implements ArtifactStore {
             return files.filter(Files::isRegularFile)
                     .filter(path -> !path.getFileName().toString().startsWith(TEMP_PREFIX))
                     .filter(path -> !path.getFileName().toString().equals(LOCK_FILE))
-                    .filter(path -> !root.relativize(path).startsWith(STAGING_FOLDER))
+                    // Staged bytes are no release's until a manifest names them: listed only when asked for by their prefix.
+                    .filter(path -> prefix.startsWith(STAGING_PREFIX) || !root.relativize(path).startsWith(STAGING_FOLDER))
                     .map(path -> root.relativize(path).toString().replace('\\', '/'))
                     .filter(key -> key.startsWith(prefix))
                     .sorted()
