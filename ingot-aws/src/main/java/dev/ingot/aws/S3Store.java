@@ -92,6 +92,11 @@ public final class S3Store implements ArtifactStore {
                 requireNonNull(credentials, "credentials")).build());
     }
 
+    /** A store on a client built elsewhere (tests: the SDK's defaults, to show what a server does with them). */
+    static S3Store withClient(S3Location location, Optional<URI> endpoint, Region region, S3Client client) {
+        return new S3Store(location, endpoint, region, client);
+    }
+
     private S3Store(S3Location location, Optional<URI> endpoint, Region region, S3Client client) {
         this.location = requireNonNull(location, "location");
         this.endpoint = requireNonNull(endpoint, "endpoint");

@@ -77,7 +77,7 @@ final class FlashCommand extends BaseCommand {
         Flasher.Source flashSource = resolveSource();
         FlashTarget flashTarget = FlashTarget.inspect(context.resolve(target), flashSource.map().imageSize(), SystemView.live());
         write.confirmOverwrite(context, flashTarget);
-        Flasher.Report report = new Flasher(context.clock(), progress())
+        Flasher.Report report = new Flasher(context.clock(), progress(), write.workFolder(context).folder("spool"))
                 .flash(flashSource, flashTarget, write.flasherOptions());
         emit(human(flashSource, report), json(flashSource, report));
         return 0;
@@ -104,11 +104,9 @@ final class FlashCommand extends BaseCommand {
         if (cache != null && Files.exists(context.resolve(cache).resolve(files.manifest()))) {
             return FlashSources.fromReleaseFolder(context.resolve(cache), imageName, version, trusted);
         }
-        Path work = write.workFolder(context, "ingot-flash", files.base());
         try (ArtifactStore artifactStore = store.open(context, true)) {
-            FlashSources.download(artifactStore, imageName, version, trusted, work, progress());
+            return FlashSources.fromStore(artifactStore, imageName, version, trusted, write.workFolder(context), progress());
         }
-        return FlashSources.fromReleaseFolder(work, imageName, version, trusted);
     }
 
     private static String human(Flasher.Source source, Flasher.Report report) {

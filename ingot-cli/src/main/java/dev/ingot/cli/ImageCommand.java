@@ -242,7 +242,8 @@ final class ImageCommand {
                     long payloadSize = manifest.file(Manifest.Role.PAYLOAD).map(Manifest.FileEntry::size).orElse(0L);
                     human.append(String.format(row, manifest.name(),
                             manifest.version(), manifest.buildDate(), Sizes.bytes(manifest.image().size()), Sizes.bytes(payloadSize),
-                            String.format(java.util.Locale.ROOT, "%.1f%%", manifest.image().mappedPercent()), entry.knownGood() ? "yes" : "-",
+                            String.format(java.util.Locale.ROOT, "%.1f%%", manifest.image().mappedPercent()),
+                            entry.knownGood() ? (entry.knownGoodVerified() ? "yes" : "yes?") : "-",
                             manifest.signer().fingerprint().keyId(), signatureText(entry)));
                     ObjectNode node = releases.addObject();
                     node.put("name", manifest.name().value());
@@ -253,11 +254,17 @@ final class ImageCommand {
                     node.put("mapped_bytes", manifest.image().mappedBytes());
                     node.put("signer", manifest.signer().fingerprint().hex());
                     node.put("known_good", entry.knownGood());
+                    node.put("known_good_verified", entry.knownGoodVerified());
                     node.put("signature", entry.signature().name().toLowerCase(java.util.Locale.ROOT));
                     entry.problem().ifPresent(problem -> node.put("problem", problem));
                 }
+                if (ring.isEmpty() && entries.stream().anyMatch(Catalog.Entry::knownGood)) {
+                    // Without keys the list is only what an unsigned file says: say so instead of trusting it.
+                    human.append("yes? = known-good per an UNVERIFIED list and unchecked signatures (pass --keyring to check them)\n");
+                }
                 ObjectNode json = Ingot.JSON.createObjectNode();
                 json.put("store", artifactStore.describe());
+                json.put("verified", ring.isPresent());
                 json.set("releases", releases);
                 emit(human.toString(), json);
                 boolean anyInvalid = entries.stream().anyMatch(entry -> entry.signature() == Catalog.SignatureStatus.INVALID);

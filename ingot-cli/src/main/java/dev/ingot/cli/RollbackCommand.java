@@ -82,7 +82,7 @@ final class RollbackCommand extends BaseCommand {
         storeOptions.store = storeUri;
         storeOptions.endpoint = endpoint;
         try (ArtifactStore artifactStore = storeUri == null ? null : storeOptions.open(context, true)) {
-            Path work = write.workFolder(context, "ingot-rollback", siteId.value());
+            dev.ingot.store.WorkFolder work = write.workFolder(context);
             Rollback.Result result = new Rollback(context.clock(), progress(), SystemView.live()).rollBack(new Rollback.Request(siteId,
                     context.resolve(target), name.value(), Optional.ofNullable(to).map(ImageVersion::parse), currentVersion, usbCache,
                     Optional.ofNullable(artifactStore), trusted, work, write.flasherOptions(), target -> write.confirmOverwrite(context, target)));

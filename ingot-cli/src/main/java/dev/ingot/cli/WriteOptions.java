@@ -4,12 +4,14 @@ import dev.ingot.error.ErrorCode;
 import dev.ingot.error.IngotException;
 import dev.ingot.flash.FlashTarget;
 import dev.ingot.flash.Flasher;
+import dev.ingot.store.WorkFolder;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
 /** How a disk is written, shared by {@code flash} and {@code rollback}; and the question before a partitioned disk is overwritten. */
 final class WriteOptions {
-    @Option(names = "--work-dir", paramLabel = "DIR", description = "Where a version fetched from the store is kept (default: a folder in the system temp dir).")
+    @Option(names = "--work-dir", paramLabel = "DIR", description = "Your own folder for downloads and spooled ranges, created 0700 "
+            + "(default: $XDG_CACHE_HOME/ingot or ~/.cache/ingot; /var/cache/ingot for root).")
     Path workDir;
 
     @Option(names = "--no-zero", description = "Leave unmapped blocks as they are (bmaptool's behaviour) instead of zeroing them.")
@@ -25,8 +27,9 @@ final class WriteOptions {
         return new Flasher.Options(!noZero, !noVerify);
     }
 
-    Path workFolder(CliContext context, String... defaultUnderTemp) {
-        return workDir != null ? context.resolve(workDir) : Path.of(System.getProperty("java.io.tmpdir"), defaultUnderTemp);
+    /** The caller's work folder: --work-dir, else the per-user default; created 0700 and checked to be the caller's own. */
+    WorkFolder workFolder(CliContext context) {
+        return workDir != null ? WorkFolder.at(context.resolve(workDir)) : WorkFolder.forCaller(context.environment());
     }
 
     /** Asks on the terminal before a disk with an MBR or GPT is overwritten; without a terminal, --yes is required. */

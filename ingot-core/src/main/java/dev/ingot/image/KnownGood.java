@@ -51,7 +51,7 @@ public final class KnownGood {
     }
 
     /** A document as read from the store, with the tag to update it against and who signed it. */
-    public record Loaded(Document document, Optional<String> etag, Optional<VerifiedSignature> signature) {}
+    public record Loaded(Document document, Optional<String> etag, Optional<VerifiedSignature> signature, Optional<byte[]> envelope) {}
 
     private KnownGood() {}
 
@@ -60,7 +60,7 @@ public final class KnownGood {
         String key = ReleaseFiles.knownGoodKey(name);
         Optional<ArtifactStore.VersionedBytes> stored = store.read(key);
         if (stored.isEmpty()) {
-            return new Loaded(Document.empty(name), Optional.empty(), Optional.empty());
+            return new Loaded(Document.empty(name), Optional.empty(), Optional.empty(), Optional.empty());
         }
         JsonNode envelope;
         try {
@@ -82,7 +82,7 @@ public final class KnownGood {
             throw IngotException.tried(ErrorCode.CHECK_FAILED, "read " + key, "it is the known-good list of " + document.name()
                     + ", not of " + name);
         }
-        return new Loaded(document, Optional.of(stored.get().etag()), verified);
+        return new Loaded(document, Optional.of(stored.get().etag()), verified, Optional.of(stored.get().content()));
     }
 
     /**

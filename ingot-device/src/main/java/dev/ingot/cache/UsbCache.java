@@ -95,7 +95,13 @@ public final class UsbCache {
                     .withHint("is the USB drive mounted and writable?");
         }
         removeLeftovers();
-        KnownGood.Document knownGood = KnownGood.load(store, name, Optional.of(keyring)).document();
+        KnownGood.Loaded loaded = KnownGood.load(store, name, Optional.of(keyring));
+        KnownGood.Document knownGood = loaded.document();
+        // The cache remembers the newest list it saw: an older one from the store is stale or replayed, not news.
+        Optional<KnownGood.Document> remembered = knownGood(name);
+        if (remembered.isPresent()) {
+            KnownGood.requireNotOlder(knownGood, remembered.get().revision(), store.describe());
+        }
         List<ImageVersion> wanted = knownGood.entries().stream().map(KnownGood.Entry::version).limit(keep).toList();
         if (wanted.isEmpty()) {
             throw IngotException.tried(ErrorCode.NOT_FOUND, what, "no version of " + name + " is marked known-good")
@@ -116,6 +122,7 @@ public final class UsbCache {
             new Pull(store, keyring, progress).pull(name, version, folder, false);
             fetched.add(version);
         }
+        loaded.envelope().ifPresent(envelope -> remember(name, envelope, what));
         List<ImageVersion> removed = new ArrayList<>();
         for (ReleaseFiles files : releases()) {
             if (files.name().equals(name) && !wanted.contains(files.version())) {
@@ -124,6 +131,37 @@ public final class UsbCache {
             }
         }
         return new SyncResult(wanted, fetched, kept, removed);
+    }
+
+    /**
+     * The known-good list of {@code name} as the cache last took it from the store (its signature checked), or empty
+     * for a cache that has none yet. A rollback without network chooses from it.
+     */
+    public Optional<KnownGood.Document> knownGood(ImageName name) {
+        Path file = folder.resolve(knownGoodFile(name));
+        if (!Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(KnownGood.read(Files.readAllBytes(file), name, keyring, "the cache " + folder));
+        } catch (IOException e) {
+            throw IngotException.tried(ErrorCode.UNAVAILABLE, "read " + file, String.valueOf(e.getMessage()));
+        }
+    }
+
+    private static String knownGoodFile(ImageName name) {
+        return ReleaseFiles.knownGoodKey(name).substring(ReleaseFiles.STORE_FOLDER.length());
+    }
+
+    private void remember(ImageName name, byte[] envelope, String what) {
+        Path target = folder.resolve(knownGoodFile(name));
+        try {
+            Path temp = Files.createTempFile(folder, ".ingot-known-good-", ".part");
+            Files.write(temp, envelope);
+            Files.move(temp, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw IngotException.tried(ErrorCode.UNAVAILABLE, what, "the known-good list could not be kept (" + e.getMessage() + ")");
+        }
     }
 
     /** The releases whose manifest is in the folder. */

@@ -89,67 +89,155 @@ public record FlashTarget(Path path, Kind kind, long size, Optional<SystemView.D
 
     private static FlashTarget inspectBlockDevice(Path path, SystemView.DeviceNumber device, long imageSize, SystemView system,
             String what) throws IOException {
-        Optional<Path> sysfs = system.sysfsFolder(device);
-        List<Mount> mounts = Mount.parse(system.mountInfo());
-        for (Mount mount : mounts) {
-            if (mount.mountPoint().equals("/") && belongsTo(mount.device(), device, sysfs, system)) {
-                throw IngotException.tried(ErrorCode.CONFLICT, what, "it holds the running root file system (" + mount.source() + " on /)")
-                        .withHint("boot from other media (or flash from another machine) to re-image this disk");
-            }
-        }
-        for (Mount mount : mounts) {
-            if (belongsTo(mount.device(), device, sysfs, system)) {
-                throw IngotException.tried(ErrorCode.CONFLICT, what, mount.source() + " is mounted on " + mount.mountPoint())
-                        .withHint("unmount every partition of the disk first: umount " + mount.mountPoint());
-            }
-        }
-        for (String line : system.swaps().lines().skip(1).toList()) {
-            String swap = line.split("\\s+")[0];
-            if (swap.startsWith("/dev/") && Files.exists(Path.of(swap))) {
-                try {
-                    SystemView.DeviceNumber swapDevice = SystemView.DeviceNumber.fromRdev((Long) Files.getAttribute(Path.of(swap), "unix:rdev"));
-                    if (belongsTo(swapDevice, device, sysfs, system)) {
-                        throw IngotException.tried(ErrorCode.CONFLICT, what, swap + " is in use as swap").withHint("swapoff " + swap);
-                    }
-                } catch (UnsupportedOperationException | IllegalArgumentException ignored) {
-                    // not a device we can compare
-                }
-            }
-        }
-        if (sysfs.isPresent()) {
-            Path holders = sysfs.get().resolve("holders");
-            if (Files.isDirectory(holders)) {
-                try (var users = Files.list(holders)) {
-                    List<String> names = users.map(holder -> holder.getFileName().toString()).toList();
-                    if (!names.isEmpty()) {
-                        throw IngotException.tried(ErrorCode.CONFLICT, what, "it is in use by " + String.join(", ", names)
-                                + " (device-mapper: LVM, LUKS or RAID)").withHint("deactivate those devices first");
-                    }
-                }
-            }
-        }
+        refuseIfInUse(device, system, what);
         long size;
-        try (LinuxIo io = LinuxIo.open(path, false)) {
-            size = io.blockDeviceSize();
+        if (LinuxIo.available()) {
+            // The kernel's own word last: O_EXCL fails while anything has the disk or a partition claimed.
+            try (LinuxIo io = LinuxIo.claim(path).orElseThrow(() -> busy(path, what))) {
+                size = io.blockDeviceSize();
+            }
+        } else {
+            size = sizeFromSysfs(device, system).orElseThrow(() -> new IOException("the size of " + path + " cannot be read"));
         }
+        refuseIfTooSmall(size, imageSize, what);
+        return new FlashTarget(path, Kind.BLOCK_DEVICE, size, Optional.of(device), readsAsPartitioned(path));
+    }
+
+    static IngotException busy(Path device, String what) {
+        return IngotException.tried(ErrorCode.CONFLICT, what, "the kernel has it claimed (open with O_EXCL: EBUSY): it or a partition "
+                        + "is mounted, in use by LVM, LUKS, md or swap, or open exclusively by another program")
+                .withHint("find the user with lsblk " + device + " and stop it first");
+    }
+
+    static void refuseIfTooSmall(long size, long imageSize, String what) {
         if (size < imageSize) {
             throw IngotException.tried(ErrorCode.BAD_INPUT, what, "it holds " + size + " bytes but the image needs " + imageSize)
                     .withHint("flash a disk at least as large as the image");
         }
-        return new FlashTarget(path, Kind.BLOCK_DEVICE, size, Optional.of(device), readsAsPartitioned(path));
     }
 
-    /** Whether {@code candidate} is {@code disk} itself or one of its partitions (per sysfs: a partition's folder sits inside its disk's). */
-    private static boolean belongsTo(SystemView.DeviceNumber candidate, SystemView.DeviceNumber disk, Optional<Path> diskSysfs,
-            SystemView system) {
-        if (candidate.equals(disk)) {
-            return true;
+    /** A block device's size from sysfs ({@code size}, in 512-byte sectors whatever the device's block size: sysfs-block(5)). */
+    static Optional<Long> sizeFromSysfs(SystemView.DeviceNumber device, SystemView system) {
+        return system.sysfsFolder(device).flatMap(folder -> {
+            try {
+                return Optional.of(Long.parseLong(Files.readString(folder.resolve("size")).strip()) * 512);
+            } catch (IOException | NumberFormatException e) {
+                return Optional.empty();
+            }
+        });
+    }
+
+    /** One device in the tree under a disk: the disk, a partition, or something that holds one (dm-0, md0), and how it got there. */
+    private record User(SystemView.DeviceNumber device, String name, String path, boolean holder) {}
+
+    /**
+     * Refuses a disk when anything uses it or any of its partitions: a mount (the running root first), swap, or a holder
+     * (sysfs {@code holders/}: device-mapper for LVM and LUKS, md for RAID), followed up the chain, so the root on an LV
+     * on sda3 is found from sda. Reads only the {@link SystemView}: every refusal is tested on recorded trees.
+     */
+    static void refuseIfInUse(SystemView.DeviceNumber disk, SystemView system, String what) throws IOException {
+        List<User> users = users(disk, system);
+        List<Mount> mounts = Mount.parse(system.mountInfo());
+        for (Mount mount : mounts) {
+            for (User user : users) {
+                if (mount.mountPoint().equals("/") && mount.device().equals(user.device())) {
+                    throw IngotException.tried(ErrorCode.CONFLICT, what, "it holds the running root file system (" + mount.source() + " on /"
+                                    + (user.path().isEmpty() ? "" : ", through " + user.path()) + ")")
+                            .withHint("boot from other media (or flash from another machine) to re-image this disk");
+                }
+            }
         }
-        if (diskSysfs.isEmpty()) {
-            return false;
+        for (Mount mount : mounts) {
+            for (User user : users) {
+                if (mount.device().equals(user.device())) {
+                    throw IngotException.tried(ErrorCode.CONFLICT, what, mount.source() + " is mounted on " + mount.mountPoint()
+                                    + (user.path().isEmpty() ? "" : " (through " + user.path() + ")"))
+                            .withHint("unmount every partition of the disk first: umount " + mount.mountPoint());
+                }
+            }
         }
-        Optional<Path> candidateSysfs = system.sysfsFolder(candidate);
-        return candidateSysfs.isPresent() && diskSysfs.get().equals(candidateSysfs.get().getParent());
+        for (String line : system.swaps().lines().skip(1).toList()) {
+            String swap = line.split("\\s+")[0];
+            Optional<SystemView.DeviceNumber> swapDevice = system.deviceOf(swap);
+            for (User user : users) {
+                if (swapDevice.isPresent() && swapDevice.get().equals(user.device())) {
+                    throw IngotException.tried(ErrorCode.CONFLICT, what, swap + " is in use as swap"
+                            + (user.path().isEmpty() ? "" : " (through " + user.path() + ")")).withHint("swapoff " + swap);
+                }
+            }
+        }
+        for (User user : users) {
+            if (user.holder()) {
+                throw IngotException.tried(ErrorCode.CONFLICT, what, "it is in use by " + user.name() + " (" + kindOf(user.name(), system)
+                        + ", through " + user.path() + ")").withHint("deactivate it first (vgchange -an, cryptsetup close, mdadm --stop)");
+            }
+        }
+    }
+
+    /** The disk, its partitions, and every device that holds one of them, transitively (sysfs holders/). */
+    private static List<User> users(SystemView.DeviceNumber disk, SystemView system) throws IOException {
+        List<User> users = new ArrayList<>();
+        users.add(new User(disk, String.valueOf(disk), "", false));
+        Optional<Path> diskFolder = system.sysfsFolder(disk);
+        if (diskFolder.isEmpty()) {
+            return users;
+        }
+        record Pending(Path folder, String chain) {}
+        java.util.ArrayDeque<Pending> pending = new java.util.ArrayDeque<>();
+        pending.add(new Pending(diskFolder.get(), diskFolder.get().getFileName().toString()));
+        try (var children = Files.list(diskFolder.get())) {
+            for (Path partition : children.filter(child -> Files.exists(child.resolve("partition"))).sorted().toList()) {
+                String name = partition.getFileName().toString();
+                SystemView.deviceNumber(partition).ifPresent(number -> users.add(new User(number, name, name, false)));
+                pending.add(new Pending(partition, name));
+            }
+        }
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        while (!pending.isEmpty()) {
+            Pending next = pending.poll();
+            Path holders = next.folder().resolve("holders");
+            if (!Files.isDirectory(holders)) {
+                continue;
+            }
+            try (var list = Files.list(holders)) {
+                for (Path holder : list.sorted().toList()) {
+                    String name = holder.getFileName().toString();
+                    String chain = next.chain() + " → " + name;
+                    Optional<Path> holderFolder = system.sysfsFolder(name);
+                    users.add(new User(holderFolder.flatMap(SystemView::deviceNumber).orElse(new SystemView.DeviceNumber(-1, -1)), name,
+                            chain, true));
+                    if (holderFolder.isPresent() && seen.add(name)) {
+                        pending.add(new Pending(holderFolder.get(), chain));
+                    }
+                }
+            }
+        }
+        return users;
+    }
+
+    /** What a holder is: LVM or LUKS (device-mapper's dm/uuid prefix, as LVM and cryptsetup set it), md RAID, else device-mapper. */
+    private static String kindOf(String holder, SystemView system) {
+        if (holder.startsWith("md")) {
+            return "md RAID";
+        }
+        Optional<Path> folder = system.sysfsFolder(holder);
+        try {
+            if (folder.isPresent() && Files.isReadable(folder.get().resolve("dm/uuid"))) {
+                String uuid = Files.readString(folder.get().resolve("dm/uuid")).strip();
+                Path namePath = folder.get().resolve("dm/name");
+                String name = Files.isReadable(namePath) ? " " + Files.readString(namePath).strip() : "";
+                if (uuid.startsWith("LVM-")) {
+                    return "LVM logical volume" + name;
+                }
+                if (uuid.startsWith("CRYPT-")) {
+                    return "LUKS/dm-crypt mapping" + name;
+                }
+                return "device-mapper" + name;
+            }
+        } catch (IOException e) {
+            // the generic word below
+        }
+        return "device-mapper or another holder";
     }
 
     /** An MBR boot signature (0x55AA at 510) or a GPT header ("EFI PART" at LBA 1, 512- or 4096-byte sectors). */

@@ -7,6 +7,8 @@ import dev.ingot.digest.Sha256;
 import dev.ingot.error.ErrorCode;
 import dev.ingot.error.IngotException;
 import dev.ingot.image.BlockMap;
+import dev.ingot.image.TrustedRelease;
+import dev.ingot.store.WorkFolder;
 import dev.ingot.progress.Progress;
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -49,25 +51,62 @@ public final class Flasher {
 
     private final Clock clock;
     private final Progress progress;
+    private final java.util.function.Supplier<Path> spoolFolder;
 
+    /**
+     * {@code spoolFolder} holds, one at a time, a range longer than a piece (only a foreign bmap has them) while it
+     * is hashed: it reaches the target only from there, once its SHA-256 matched. Use a {@link WorkFolder}'s.
+     */
+    public Flasher(Clock clock, Progress progress, Path spoolFolder) {
+        this(clock, progress, () -> spoolFolder);
+        requireNonNull(spoolFolder, "spoolFolder");
+    }
+
+    /** Spools long ranges in the caller's default work folder ({@link WorkFolder}), made only when needed. */
     public Flasher(Clock clock, Progress progress) {
+        this(clock, progress, () -> WorkFolder.forCaller(System.getenv()).folder("spool"));
+    }
+
+    private Flasher(Clock clock, Progress progress, java.util.function.Supplier<Path> spoolFolder) {
         this.clock = requireNonNull(clock, "clock");
         this.progress = requireNonNull(progress, "progress");
+        this.spoolFolder = spoolFolder;
     }
 
     /**
-     * What to flash. {@code payloadSha256}, when present, is checked over the whole payload file before
-     * anything is written. {@code mapIsSigned} says the block map is the one the signed manifest pins;
-     * otherwise every range is checked in a dry pass first, so a map that does not belong to the image
-     * is refused before the first write.
+     * What to flash. A signed source carries its {@link TrustedRelease}: the map is the release's signed block map,
+     * a compressed payload must have the release's payload SHA-256 and a raw one the image's, checked by the end of the
+     * read, and every range is checked against the signed map before it is written. An unsigned source
+     * ({@code --allow-unsigned}) has only its bmap's own checksums: every range is checked in a dry pass first, and
+     * again before it is written.
      */
-    public record Source(Path payload, boolean compressed, BlockMap map, Optional<Sha256> payloadSha256, boolean mapIsSigned,
-            String description) {
+    public record Source(Path payload, boolean compressed, BlockMap map, Optional<TrustedRelease> release, String description) {
         public Source {
             requireNonNull(payload, "payload");
             requireNonNull(map, "map");
-            requireNonNull(payloadSha256, "payloadSha256");
+            requireNonNull(release, "release");
             requireNonNull(description, "description");
+            if (release.isPresent() && !release.get().blockMap().equals(map)) {
+                throw new IllegalArgumentException("a signed source flashes with its release's own block map");
+            }
+        }
+
+        public static Source signed(TrustedRelease release, Path payload, boolean compressed, String description) {
+            return new Source(payload, compressed, release.blockMap(), Optional.of(release), description);
+        }
+
+        public static Source unsigned(Path payload, boolean compressed, BlockMap map, String description) {
+            return new Source(payload, compressed, map, Optional.empty(), description);
+        }
+
+        /** The SHA-256 the whole payload file must have: a signed compressed payload's, or a signed raw image's. */
+        Optional<Sha256> payloadSha256() {
+            return release.map(trusted -> compressed ? trusted.payload().sha256() : trusted.imageSha256());
+        }
+
+        /** The SHA-256 the whole decompressed image must have, when a release vouches for it. */
+        Optional<Sha256> imageSha256() {
+            return release.map(TrustedRelease::imageSha256);
         }
     }
 
@@ -106,18 +145,21 @@ public final class Flasher {
             frames = scan.frames().filter(table -> alignedWithRanges(table, map));
             if (!actual.equals(source.payloadSha256().get())) {
                 throw IngotException.tried(ErrorCode.CHECK_FAILED, what, source.payload().getFileName() + " has SHA-256 " + actual
-                                + " but the signed manifest says " + source.payloadSha256().get() + "; nothing was written")
+                                + " but the signed manifest says " + source.payloadSha256().get() + " for "
+                                + (source.compressed() ? "the payload" : "the image") + "; nothing was written")
                         .withHint("fetch the image again (ingot cache sync, or ingot image pull)");
             }
-            phases.add(new Phase("verify payload", Duration.between(started, clock.instant()), fileSize(source.payload(), what)));
+            phases.add(new Phase(source.compressed() ? "verify payload" : "verify image", Duration.between(started, clock.instant()),
+                    fileSize(source.payload(), what)));
         }
-        if (!source.mapIsSigned()) {
+        if (source.release().isEmpty()) {
             Instant started = clock.instant();
             stream(source, what, "check ranges", piece -> { }, true);
             phases.add(new Phase("check ranges", Duration.between(started, clock.instant()), map.mappedBytes()));
         }
 
-        try (RandomAccessFile file = new RandomAccessFile(target.path().toFile(), "rw")) {
+        // A block device is claimed (O_EXCL) for the whole write: nothing can mount it or build on it meanwhile.
+        try (Claim claim = claim(target, what); RandomAccessFile file = new RandomAccessFile(target.path().toFile(), "rw")) {
             FileChannel channel = file.getChannel();
             if (target.kind() == FlashTarget.Kind.FILE && file.length() != map.imageSize()) {
                 file.setLength(map.imageSize()); // grows with a hole, or cuts a longer file to the image's size
@@ -157,6 +199,20 @@ public final class Flasher {
             throw IngotException.tried(ErrorCode.UNAVAILABLE, what, "writing the target failed: " + e.getMessage()
                     + " (the target is partly written; run the flash again)").withCause(e);
         }
+    }
+
+    /** An exclusive hold on a block device, released on close (nothing to hold for a file). */
+    private interface Claim extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    private static Claim claim(FlashTarget target, String what) throws IOException {
+        if (target.kind() != FlashTarget.Kind.BLOCK_DEVICE || !LinuxIo.available()) {
+            return () -> { };
+        }
+        LinuxIo claimed = LinuxIo.claim(target.path()).orElseThrow(() -> FlashTarget.busy(target.path(), what));
+        return claimed::close;
     }
 
     private record Zeroing(long bytes, String method) {}
@@ -216,9 +272,16 @@ public final class Flasher {
         return false;
     }
 
-    /** A piece of a mapped range: at most {@link #PIECE_SIZE} bytes. */
-    private record Piece(long offset, byte[] data, int length, int range, boolean lastOfRange) {
-        static final Piece END = new Piece(-1, null, 0, -1, true);
+    /**
+     * A piece of a mapped range: at most {@link #PIECE_SIZE} bytes in {@code data}; or, for a range longer than a
+     * piece, the whole checked range in a spool file ({@code spool}, {@code spooledLength} bytes).
+     */
+    private record Piece(long offset, byte[] data, int length, int range, boolean lastOfRange, Path spool, long spooledLength) {
+        static final Piece END = new Piece(-1, null, 0, -1, true, null, 0);
+
+        Piece(long offset, byte[] data, int length, int range, boolean lastOfRange) {
+            this(offset, data, length, range, lastOfRange, null, 0);
+        }
     }
 
     @FunctionalInterface
@@ -249,6 +312,8 @@ public final class Flasher {
         progress.start(phase + " " + source.payload().getFileName(), map.mappedBytes());
         Future<?> hasher = threads.submit(() -> {
             MessageDigest digest = Sha256.newDigest();
+            Path spool = null;
+            FileChannel spooled = null;
             try {
                 while (true) {
                     Piece piece = toHash.take();
@@ -256,11 +321,28 @@ public final class Flasher {
                         return null;
                     }
                     digest.update(piece.data(), 0, piece.length());
-                    if (!piece.lastOfRange()) {
-                        offer(toWrite, piece, writerStopped); // a range longer than a piece: only from a foreign bmap, which the dry pass checked
+                    BlockMap.Range range = map.ranges().get(piece.range());
+                    long rangeStart = map.startOffset(range);
+                    long rangeLength = map.endOffset(range) - rangeStart;
+                    boolean spooling = !dryRun && rangeLength > PIECE_SIZE;
+                    if (spooling) {
+                        // Nothing of a range reaches the target before its SHA-256 is known: a long one waits in the spool.
+                        if (spooled == null) {
+                            spool = WorkFolder.newFile(spoolFolder.get(), "range-");
+                            spooled = FileChannel.open(spool, StandardOpenOption.WRITE, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+                        }
+                        ByteBuffer bytes = ByteBuffer.wrap(piece.data(), 0, piece.length());
+                        while (bytes.hasRemaining()) {
+                            spooled.write(bytes, piece.offset() - rangeStart + bytes.position());
+                        }
+                        pool.put(piece.data());
+                    } else if (!piece.lastOfRange()) {
+                        offer(toWrite, piece, writerStopped); // a dry pass writes nothing: its pieces only return their buffers
                         continue;
                     }
-                    BlockMap.Range range = map.ranges().get(piece.range());
+                    if (!piece.lastOfRange()) {
+                        continue;
+                    }
                     Sha256 actual = Sha256.fromBytes(digest.digest());
                     if (!actual.equals(range.sha256())) {
                         throw IngotException.tried(ErrorCode.CHECK_FAILED, what, "blocks " + range.first() + "-" + range.last()
@@ -268,9 +350,22 @@ public final class Flasher {
                                 + (dryRun ? "; nothing was written (the bmap does not belong to this image)"
                                         : "; the range was not written, the target is incomplete"));
                     }
-                    offer(toWrite, piece, writerStopped);
+                    if (spooling) {
+                        spooled.close();
+                        spooled = null;
+                        offer(toWrite, new Piece(rangeStart, null, 0, piece.range(), true, spool, rangeLength), writerStopped);
+                        spool = null;
+                    } else {
+                        offer(toWrite, piece, writerStopped);
+                    }
                 }
             } finally {
+                if (spooled != null) {
+                    spooled.close();
+                }
+                if (spool != null) {
+                    Files.deleteIfExists(spool);
+                }
                 if (!writerStopped.get()) {
                     offer(toWrite, Piece.END, writerStopped);
                 }
@@ -282,6 +377,17 @@ public final class Flasher {
                     Piece piece = toWrite.take();
                     if (piece == Piece.END) {
                         return null;
+                    }
+                    if (piece.spool() != null) {
+                        try {
+                            if (!stop.get()) {
+                                writeSpooled(piece, writer);
+                            }
+                            progress.advance(piece.spooledLength());
+                        } finally {
+                            Files.deleteIfExists(piece.spool());
+                        }
+                        continue;
                     }
                     if (!stop.get()) {
                         writer.write(piece);
@@ -326,70 +432,83 @@ public final class Flasher {
         }
     }
 
+    /** Copies a checked range from its spool file to the target, a piece at a time. */
+    private static void writeSpooled(Piece spooled, PieceWriter writer) throws IOException {
+        byte[] buffer = new byte[PIECE_SIZE];
+        try (FileChannel in = FileChannel.open(spooled.spool(), StandardOpenOption.READ, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            for (long done = 0; done < spooled.spooledLength(); ) {
+                int length = (int) Math.min(PIECE_SIZE, spooled.spooledLength() - done);
+                ByteBuffer target = ByteBuffer.wrap(buffer, 0, length);
+                while (target.hasRemaining()) {
+                    if (in.read(target, done + target.position()) < 0) {
+                        throw new IOException("the spool file " + spooled.spool() + " ended early");
+                    }
+                }
+                writer.write(new Piece(spooled.offset() + done, buffer, length, spooled.range(), false));
+                done += length;
+            }
+        }
+    }
+
+    /**
+     * Reads the image in order (decompressed, or the raw file), handing every mapped range over in pieces; every byte,
+     * mapped or not, feeds the image's SHA-256, which must be the signed one by the end (when a release vouches for it).
+     */
     private static void readRanges(Source source, BlockingQueue<byte[]> pool, BlockingQueue<Piece> toHash, AtomicBoolean stop,
             Future<?> hasher, Future<?> writer) throws IOException, InterruptedException {
         BlockMap map = source.map();
-        if (source.compressed()) {
-            try (InputStream in = new ZstdInputStream(new BufferedInputStream(Files.newInputStream(source.payload()), 1 << 20))) {
-                byte[] skip = new byte[1 << 20];
-                long position = 0;
-                for (int index = 0; index < map.ranges().size() && !stop.get(); index++) {
-                    BlockMap.Range range = map.ranges().get(index);
-                    long start = map.startOffset(range);
-                    while (position < start) {
-                        int n = in.read(skip, 0, (int) Math.min(skip.length, start - position));
-                        if (n < 0) {
-                            throw imageEnded(source, position);
-                        }
-                        position += n;
-                    }
-                    long end = map.endOffset(range);
-                    while (position < end && !stop.get()) {
-                        byte[] buffer = takeBuffer(pool, hasher, writer);
-                        int length = (int) Math.min(PIECE_SIZE, end - position);
-                        int filled = 0;
-                        while (filled < length) {
-                            int n = in.read(buffer, filled, length - filled);
-                            if (n < 0) {
-                                throw imageEnded(source, position + filled);
-                            }
-                            filled += n;
-                        }
-                        handOver(toHash, new Piece(position, buffer, length, index, position + length == end), hasher);
-                        position += length;
-                    }
-                }
-                if (!stop.get()) {
-                    // The rest must be there too: a payload shorter than the bmap's image is not this image.
-                    while (position < map.imageSize()) {
-                        int n = in.read(skip, 0, (int) Math.min(skip.length, map.imageSize() - position));
-                        if (n < 0) {
-                            throw imageEnded(source, position);
-                        }
-                        position += n;
-                    }
-                }
-            }
-            return;
-        }
-        try (FileChannel channel = FileChannel.open(source.payload(), StandardOpenOption.READ)) {
+        MessageDigest image = Sha256.newDigest();
+        InputStream file = new BufferedInputStream(Files.newInputStream(source.payload()), 1 << 20);
+        try (InputStream in = source.compressed() ? new ZstdInputStream(file) : file) {
+            byte[] skip = new byte[1 << 20];
+            long position = 0;
             for (int index = 0; index < map.ranges().size() && !stop.get(); index++) {
                 BlockMap.Range range = map.ranges().get(index);
+                position = skipTo(in, skip, image, position, map.startOffset(range), source);
                 long end = map.endOffset(range);
-                for (long position = map.startOffset(range); position < end && !stop.get(); ) {
+                while (position < end && !stop.get()) {
                     byte[] buffer = takeBuffer(pool, hasher, writer);
                     int length = (int) Math.min(PIECE_SIZE, end - position);
-                    ByteBuffer target = ByteBuffer.wrap(buffer, 0, length);
-                    while (target.hasRemaining()) {
-                        if (channel.read(target, position + target.position()) < 0) {
-                            throw imageEnded(source, position + target.position());
+                    int filled = 0;
+                    while (filled < length) {
+                        int n = in.read(buffer, filled, length - filled);
+                        if (n < 0) {
+                            throw imageEnded(source, position + filled);
                         }
+                        filled += n;
                     }
+                    image.update(buffer, 0, length);
                     handOver(toHash, new Piece(position, buffer, length, index, position + length == end), hasher);
                     position += length;
                 }
             }
+            if (stop.get()) {
+                return;
+            }
+            // The rest must be there too: a payload shorter than the bmap's image is not this image.
+            skipTo(in, skip, image, position, map.imageSize(), source);
+            Optional<Sha256> expected = source.imageSha256();
+            Sha256 actual = Sha256.fromBytes(image.digest());
+            if (expected.isPresent() && !actual.equals(expected.get())) {
+                throw IngotException.tried(ErrorCode.CHECK_FAILED, "flash " + source.description(), "the image read while writing has SHA-256 "
+                        + actual + ", not the signed " + expected.get() + ": it changed after it was checked (every range written "
+                        + "matched the signed block map)").withHint("run the flash again");
+            }
         }
+    }
+
+    /** Reads from {@code position} up to {@code target}, feeding the image digest; returns {@code target}. */
+    private static long skipTo(InputStream in, byte[] skip, MessageDigest image, long position, long target, Source source)
+            throws IOException {
+        while (position < target) {
+            int n = in.read(skip, 0, (int) Math.min(skip.length, target - position));
+            if (n < 0) {
+                throw imageEnded(source, position);
+            }
+            image.update(skip, 0, n);
+            position += n;
+        }
+        return position;
     }
 
     /** Queues a piece for the writer, but gives up when the writer has stopped (it would never take it). */

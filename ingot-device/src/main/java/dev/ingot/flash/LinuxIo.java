@@ -24,6 +24,9 @@ final class LinuxIo implements AutoCloseable {
     private static final int O_RDONLY = 0;
     private static final int O_WRONLY = 1;
     private static final int O_CLOEXEC = 0x80000;
+    /** On a block device without O_CREAT: open exclusively, EBUSY while the kernel has it or a partition claimed (open(2)). */
+    private static final int O_EXCL = 0x80;
+    private static final int EBUSY = 16;
     private static final long BLKGETSIZE64 = 0x80081272L;
     private static final long BLKZEROOUT = 0x127fL;
     private static final long BLKFLSBUF = 0x1261L;
@@ -55,6 +58,31 @@ final class LinuxIo implements AutoCloseable {
                 throw new IOException("open(" + path + ") failed: errno " + calls.errno(state));
             }
             return new LinuxIo(fd, path);
+        } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IOException(e);
+        }
+    }
+
+    /**
+     * Claims a block device for as long as the result stays open: open(2) with O_EXCL fails with EBUSY while the
+     * device or any of its partitions is mounted, held by device-mapper (LVM, LUKS), md, or swap, or claimed by another
+     * program. Empty when it is busy.
+     */
+    static Optional<LinuxIo> claim(Path device) throws IOException {
+        Calls calls = CALLS.orElseThrow(() -> new IOException("Linux system calls are not available here"));
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(calls.callState());
+            int fd = (int) calls.open().invokeExact(state, arena.allocateFrom(device.toString()), O_RDONLY | O_EXCL | O_CLOEXEC, 0);
+            if (fd < 0) {
+                int errno = calls.errno(state);
+                if (errno == EBUSY) {
+                    return Optional.empty();
+                }
+                throw new IOException("open(" + device + ", O_EXCL) failed: errno " + errno);
+            }
+            return Optional.of(new LinuxIo(fd, device));
         } catch (IOException | RuntimeException | Error e) {
             throw e;
         } catch (Throwable e) {

@@ -17,6 +17,7 @@ import dev.ingot.progress.Progress;
 import dev.ingot.sign.Keyring;
 import dev.ingot.site.SiteId;
 import dev.ingot.store.ArtifactStore;
+import dev.ingot.store.WorkFolder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -48,7 +49,7 @@ public final class Rollback {
      * given); {@code cache} and {@code store} are the places to look, in that order.
      */
     public record Request(SiteId site, Path target, ImageName name, Optional<ImageVersion> to, Optional<ImageVersion> current,
-            Optional<UsbCache> cache, Optional<ArtifactStore> store, Keyring keyring, Path workFolder, Flasher.Options options,
+            Optional<UsbCache> cache, Optional<ArtifactStore> store, Keyring keyring, WorkFolder workFolder, Flasher.Options options,
             java.util.function.Consumer<FlashTarget> confirm) {}
 
     public record Phase(String name, Duration duration) {}
@@ -73,8 +74,7 @@ public final class Rollback {
             source = FlashSources.fromReleaseFolder(cached.get(), request.name(), version, request.keyring());
             from = "USB cache " + cached.get();
         } else if (request.store().isPresent()) {
-            FlashSources.download(request.store().get(), request.name(), version, request.keyring(), request.workFolder(), progress);
-            source = FlashSources.fromReleaseFolder(request.workFolder(), request.name(), version, request.keyring());
+            source = FlashSources.fromStore(request.store().get(), request.name(), version, request.keyring(), request.workFolder(), progress);
             from = "store " + request.store().get().describe();
         } else {
             throw IngotException.tried(ErrorCode.NOT_FOUND, what, version + " is not in the USB cache and no store was given")
@@ -84,7 +84,7 @@ public final class Rollback {
 
         FlashTarget target = FlashTarget.inspect(request.target(), source.map().imageSize(), system);
         request.confirm().accept(target);
-        Flasher.Report report = new Flasher(clock, progress).flash(source, target, request.options());
+        Flasher.Report report = new Flasher(clock, progress, request.workFolder().folder("spool")).flash(source, target, request.options());
         for (Flasher.Phase phase : report.phases()) {
             phases.add(new Phase(phase.name(), phase.duration()));
         }
@@ -98,13 +98,17 @@ public final class Rollback {
                 .withHint("pass --to VERSION, or --current VERSION (what the device runs now)"));
         TreeSet<ImageVersion> candidates = new TreeSet<>();
         String consulted;
+        Optional<KnownGood.Document> cached = request.cache().flatMap(cache -> cache.knownGood(request.name()));
         if (request.store().isPresent()) {
-            KnownGood.load(request.store().get(), request.name(), Optional.of(request.keyring())).document().entries()
-                    .forEach(entry -> candidates.add(entry.version()));
+            KnownGood.Document document = KnownGood.load(request.store().get(), request.name(), Optional.of(request.keyring())).document();
+            // A store's list older than the one the cache took is stale or replayed: it could name a withdrawn version.
+            cached.ifPresent(seen -> KnownGood.requireNotOlder(document, seen.revision(), request.store().get().describe()));
+            document.entries().forEach(entry -> candidates.add(entry.version()));
             consulted = "the store's known-good list";
         } else if (request.cache().isPresent()) {
-            // Offline: the cache holds only known-good versions (cache sync fetches nothing else), each checked here.
+            // Offline: the verified cached releases that the cache's own signed list (when it has one) still names known-good.
             request.cache().get().list(Optional.of(request.name()), false).stream().filter(UsbCache.Entry::ok)
+                    .filter(entry -> cached.map(document -> document.contains(entry.version())).orElse(true))
                     .forEach(entry -> candidates.add(entry.version()));
             consulted = "the USB cache";
         } else {

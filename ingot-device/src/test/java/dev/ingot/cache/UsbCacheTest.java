@@ -92,8 +92,35 @@ class UsbCacheTest {
                 "edge-golden-v1.3.img.bmap", "edge-golden-v1.3.img.zst", "edge-golden-v1.3.manifest.json",
                 "edge-golden-v1.3.manifest.json.asc", "edge-golden-v1.3.sha256",
                 "edge-golden-v1.5.img.bmap", "edge-golden-v1.5.img.zst", "edge-golden-v1.5.manifest.json",
-                "edge-golden-v1.5.manifest.json.asc", "edge-golden-v1.5.sha256");
+                "edge-golden-v1.5.manifest.json.asc", "edge-golden-v1.5.sha256", "edge-golden.known-good.json");
         assertThat(cache.list(Optional.empty(), true)).allMatch(UsbCache.Entry::ok);
+        assertThat(cache.knownGood(ImageName.DEFAULT).orElseThrow().revision()).isEqualTo(4);
+    }
+
+    @Test
+    void anOlderKnownGoodListThanTheCacheHasSeenIsRefusedAndTheCacheIsUntouched() throws IOException {
+        publish("v1.3", true);
+        byte[] revisionOne = Files.readAllBytes(store.root().resolve("golden-images/edge-golden.known-good.json"));
+        publish("v1.4", true);
+        cache.sync(store, ImageName.DEFAULT, 2);
+        List<String> before = cachedFiles();
+        // A stale mirror, or someone replaying the list from before v1.4 was promoted (or before a version was withdrawn).
+        Files.write(store.root().resolve("golden-images/edge-golden.known-good.json"), revisionOne);
+
+        assertThatThrownBy(() -> cache.sync(store, ImageName.DEFAULT, 2))
+                .hasMessageContaining("it is revision 1, older than revision 2 seen before (a stale or replayed copy)");
+        assertThat(cachedFiles()).isEqualTo(before);
+        assertThat(cache.knownGood(ImageName.DEFAULT).orElseThrow().revision()).isEqualTo(2);
+    }
+
+    @Test
+    void theKnownGoodListOfAnotherImageLineIsRefused() throws IOException {
+        publish("v1.3", true);
+        Files.copy(store.root().resolve("golden-images/edge-golden.known-good.json"),
+                store.root().resolve("golden-images/edge-other.known-good.json"));
+
+        assertThatThrownBy(() -> cache.sync(store, new ImageName("edge-other"), 2))
+                .hasMessageContaining("it is the known-good list of edge-golden, not of edge-other");
     }
 
     @Test

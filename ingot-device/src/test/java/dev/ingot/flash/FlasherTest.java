@@ -128,23 +128,29 @@ class FlasherTest {
     }
 
     @Test
-    void aBmapMadeByBmaptoolIsAccepted() throws IOException {
+    void aBmapMadeByBmaptoolFlashesAnUnsignedImageWithEveryLongRangeCheckedBeforeItIsWritten() throws IOException {
         assumeTrue(Tools.available("bmaptool"), "bmaptool is not installed (apt-get install bmap-tools)");
         Path theirs = folder.resolve("theirs.bmap");
         Tools.succeed(folder, "bmaptool", "create", "-o", theirs.toString(), image.toString());
-        Path disk = folder.resolve("disk.img");
-
-        // A foreign bmap beside a signed release: checked range by range before the first write.
-        Flasher.Source signedPayload = FlashSources.fromFiles(release.resolve("edge-golden-v1.4.img.zst"), Optional.of(theirs),
-                Optional.of(keyring), false);
-        assertThat(signedPayload.mapIsSigned()).isFalse();
-        // bmaptool's map has one 20 MiB range where Ingot's frames are cut at 16 MiB: the payload is streamed.
-        assertThat(flasher.flash(signedPayload, target(disk), new Flasher.Options(true, true)).decompression()).isEqualTo("one stream");
-        assertThat(Files.mismatch(disk, image)).isEqualTo(-1);
-
         Path rawDisk = folder.resolve("raw-disk.img");
-        flasher.flash(FlashSources.fromFiles(image, Optional.of(theirs), Optional.empty(), true), target(rawDisk), new Flasher.Options(true, true));
+
+        // bmaptool maps the 20 MiB extent as one range, longer than a piece: it is spooled and checked before it is written.
+        Flasher.Report report = flasher.flash(FlashSources.fromFiles(image, Optional.of(theirs), Optional.empty(), true), target(rawDisk),
+                new Flasher.Options(true, true));
+
+        assertThat(report.decompression()).isEqualTo("none (raw image)");
         assertThat(Files.mismatch(rawDisk, image)).isEqualTo(-1);
+    }
+
+    @Test
+    void aBmapMadeByBmaptoolBesideASignedReleaseIsRefusedItVouchesForNothing() throws IOException {
+        assumeTrue(Tools.available("bmaptool"), "bmaptool is not installed (apt-get install bmap-tools)");
+        Path theirs = folder.resolve("theirs.bmap");
+        Tools.succeed(folder, "bmaptool", "create", "-o", theirs.toString(), image.toString());
+
+        assertThatThrownBy(() -> FlashSources.fromFiles(release.resolve("edge-golden-v1.4.img.zst"), Optional.of(theirs),
+                Optional.of(keyring), false))
+                .hasMessageContaining("theirs.bmap is not the block map the signed manifest vouches for (edge-golden-v1.4.img.bmap)");
     }
 
     @Test
