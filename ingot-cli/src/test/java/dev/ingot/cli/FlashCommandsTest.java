@@ -50,7 +50,7 @@ class FlashCommandsTest {
     @Test
     void aDamagedFileLeftInTheWorkFolderIsFetchedAgain() throws IOException {
         run("flash", "v1.4", "--target", "disk.img", "--keyring", "keys/release.pub.asc", "--work-dir", "work");
-        Path payload = folder.resolve("work/edge-golden-v1.4.img.zst");
+        Path payload = folder.resolve("work/flash/edge-golden-v1.4/edge-golden-v1.4.img.zst");
         byte[] bytes = Files.readAllBytes(payload);
         bytes[100] ^= 1;
         Files.write(payload, bytes);

@@ -7,8 +7,9 @@ import dev.ingot.sign.VerifiedSignature;
 import java.util.Optional;
 
 /**
- * A release whose manifest checked out against the trusted keyring, and whose block map is the one that manifest
- * pins (its SHA-256 matched, it parsed, it maps the manifest's image). Only {@link ReleaseVerifier} makes one: every
+ * A release whose manifest checked out against the trusted keyring, whose block map is the one that manifest pins
+ * (its SHA-256 matched, it parsed, it maps the manifest's image), and whose sha256sum file is the pinned one and
+ * agrees with the manifest. Only {@link ReleaseVerifier} makes one: every
  * reader — verify, pull, flash from a store, a cache, a folder or loose files, cache sync, rollback, the agent to
  * come — holds one of these before it uses a byte of the release, so "trusted" means the same everywhere.
  *
