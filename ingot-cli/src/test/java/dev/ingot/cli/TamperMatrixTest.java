@@ -94,7 +94,11 @@ class TamperMatrixTest {
             List<PGPPublicKey> keys = new ArrayList<>();
             secret.getPublicKeys().forEachRemaining(keys::add);
             PGPPublicKeyRing ring = PGPPublicKeyRing.insertPublicKey(new PGPPublicKeyRing(keys), revoked);
-            return dev.ingot.sign.Armor.encode(out -> ring.encode(out, true));
+            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+            try (org.bouncycastle.bcpg.ArmoredOutputStream armored = new org.bouncycastle.bcpg.ArmoredOutputStream(bytes)) {
+                ring.encode(armored, true);
+            }
+            return bytes.toString(java.nio.charset.StandardCharsets.US_ASCII);
         } catch (org.bouncycastle.openpgp.PGPException e) {
             throw new IOException(e);
         }

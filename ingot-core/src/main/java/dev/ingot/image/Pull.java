@@ -60,10 +60,11 @@ public final class Pull {
             writeNew(work.resolve(files.manifest()), trusted.manifestBytes());
             writeNew(work.resolve(files.signature()), trusted.signatureBytes());
             writeNew(work.resolve(files.bmap()), trusted.bmapBytes());
+            writeNew(work.resolve(files.checksums()), trusted.checksumsBytes());
             List<Manifest.FileEntry> wanted = trusted.manifest().files().stream()
                     .filter(entry -> includeRaw || entry.role() != Manifest.Role.RAW).toList();
             for (Manifest.FileEntry entry : wanted) {
-                if (entry.role() != Manifest.Role.BMAP) {
+                if (entry.role() != Manifest.Role.BMAP && entry.role() != Manifest.Role.CHECKSUMS) {
                     download(prefix + entry.name(), work.resolve(entry.name()), what);
                 }
             }

@@ -163,13 +163,15 @@ public final class ReleaseVerifier {
             return new Established(Optional.of(manifest), Optional.of(signature), Optional.empty(), findings);
         }
         byte[] bmapBytes = readSmall(store, prefix + bmapEntry.name());
-        if (!Sha256.of(bmapBytes).equals(bmapEntry.sha256())) {
+        byte[] checksumsBytes = readSmall(store, prefix + checksumsEntry.name());
+        if (!Sha256.of(bmapBytes).equals(bmapEntry.sha256()) || !Sha256.of(checksumsBytes).equals(checksumsEntry.sha256())) {
             // Changed between the check and this read: trust neither.
-            findings.add(new Finding(bmapEntry.name(), false, "it changed while it was being read"));
+            findings.add(new Finding(bmapEntry.name(), false, "it or " + checksumsEntry.name() + " changed while being read"));
             return new Established(Optional.of(manifest), Optional.of(signature), Optional.empty(), findings);
         }
         return new Established(Optional.of(manifest), Optional.of(signature),
-                Optional.of(TrustedRelease.of(files, manifest, signature, map.get(), manifestBytes, signatureBytes.get(), bmapBytes)),
+                Optional.of(TrustedRelease.of(files, manifest, signature, map.get(), manifestBytes, signatureBytes.get(), bmapBytes,
+                        checksumsBytes)),
                 findings);
     }
 

@@ -26,9 +26,10 @@ public final class TrustedRelease {
     private final byte[] manifestBytes;
     private final byte[] signatureBytes;
     private final byte[] bmapBytes;
+    private final byte[] checksumsBytes;
 
     private TrustedRelease(ReleaseFiles files, Manifest manifest, VerifiedSignature signature, BlockMap blockMap,
-            byte[] manifestBytes, byte[] signatureBytes, byte[] bmapBytes) {
+            byte[] manifestBytes, byte[] signatureBytes, byte[] bmapBytes, byte[] checksumsBytes) {
         this.files = requireNonNull(files, "files");
         this.manifest = requireNonNull(manifest, "manifest");
         this.signature = requireNonNull(signature, "signature");
@@ -36,12 +37,13 @@ public final class TrustedRelease {
         this.manifestBytes = manifestBytes.clone();
         this.signatureBytes = signatureBytes.clone();
         this.bmapBytes = bmapBytes.clone();
+        this.checksumsBytes = checksumsBytes.clone();
     }
 
     /** Only the verifier, once every check passed. */
     static TrustedRelease of(ReleaseFiles files, Manifest manifest, VerifiedSignature signature, BlockMap blockMap,
-            byte[] manifestBytes, byte[] signatureBytes, byte[] bmapBytes) {
-        return new TrustedRelease(files, manifest, signature, blockMap, manifestBytes, signatureBytes, bmapBytes);
+            byte[] manifestBytes, byte[] signatureBytes, byte[] bmapBytes, byte[] checksumsBytes) {
+        return new TrustedRelease(files, manifest, signature, blockMap, manifestBytes, signatureBytes, bmapBytes, checksumsBytes);
     }
 
     public ReleaseFiles files() {
@@ -107,6 +109,10 @@ public final class TrustedRelease {
 
     public byte[] bmapBytes() {
         return bmapBytes.clone();
+    }
+
+    public byte[] checksumsBytes() {
+        return checksumsBytes.clone();
     }
 
     @Override

@@ -109,6 +109,7 @@ public final class FlashSources {
         Manifest.FileEntry payload = trusted.payload();
         fetch(store, ReleaseFiles.STORE_FOLDER + payload.name(), folder.resolve(payload.name()), payload, what, progress);
         place(folder, files.bmap(), trusted.bmapBytes(), what);
+        place(folder, files.checksums(), trusted.checksumsBytes(), what);
         place(folder, files.signature(), trusted.signatureBytes(), what);
         place(folder, files.manifest(), trusted.manifestBytes(), what);
         return fromReleaseFolder(folder, name, version, keyring);
