@@ -129,6 +129,24 @@ class TamperingTest {
         });
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"../../etc/cron.d/x", ".hidden.img.zst", "edge-golden-v1.3.img.zst", "other-name.img.zst"})
+    void aSignedManifestNamingAnyFileButTheReleasesOwnIsRefusedByEveryReader(String name) throws IOException {
+        // Even signed by the trusted key (a buggy or compromised build pipeline): names outside the release never reach a path.
+        Path manifest = releaseFolder.resolve("edge-golden-v1.4.manifest.json");
+        String text = Files.readString(manifest).replace("\"edge-golden-v1.4.img.zst\"", "\"" + name + "\"");
+        Files.writeString(manifest, text);
+        Files.writeString(releaseFolder.resolve("edge-golden-v1.4.manifest.json.asc"), key.sign(text.getBytes(), Releases.CLOCK.instant()));
+
+        assertThat(verify().failures()).singleElement().satisfies(finding -> {
+            assertThat(finding.file()).isEqualTo("edge-golden-v1.4.manifest.json");
+            assertThat(finding.detail()).contains(name);
+        });
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new ReleaseVerifier(keyring, Progress.NONE)
+                        .trust(store, ReleaseFiles.STORE_FOLDER, ImageName.DEFAULT, ImageVersion.parse("v1.4")))
+                .hasMessageContaining("edge-golden-v1.4.manifest.json: it names");
+    }
+
     @Test
     void aTruncatedUploadIsCaught() throws IOException {
         Path payload = releaseFolder.resolve("edge-golden-v1.4.img.zst");
