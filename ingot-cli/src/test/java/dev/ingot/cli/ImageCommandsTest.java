@@ -60,6 +60,13 @@ class ImageCommandsTest {
         assertThat(listed.json().get("releases")).extracting(node -> node.get("known_good").asBoolean())
                 .containsExactly(false, true, false);
         assertThat(listed.json().get("releases")).allMatch(node -> node.get("signature").asText().equals("verified"));
+        assertThat(listed.json().get("releases")).allMatch(node -> node.get("known_good_verified").asBoolean());
+
+        // Without keys the known-good list is only what an unsigned file says: marked, never presented as checked.
+        CommandRunner.Run unchecked = ingot.run("image", "list");
+        assertThat(unchecked.exitCode()).as(unchecked.toString()).isZero();
+        assertThat(unchecked.out()).contains("yes?").contains("UNVERIFIED");
+        assertThat(ingot.run("image", "list", "--json").json().at("/releases/1/known_good_verified").asBoolean()).isFalse();
 
         CommandRunner.Run pulled = ingot.run("image", "pull", "v1.4", "--to", "pulled", "--keyring", "keys/release.pub.asc");
         assertThat(pulled.exitCode()).as(pulled.toString()).isZero();
