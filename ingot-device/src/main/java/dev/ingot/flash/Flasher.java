@@ -169,16 +169,10 @@ public final class Flasher {
             phases.add(new Phase("zero unmapped", Duration.between(started, clock.instant()), zeroing.bytes()));
 
             started = clock.instant();
-            PieceWriter write = piece -> {
-                ByteBuffer buffer = ByteBuffer.wrap(piece.data(), 0, piece.length());
-                while (buffer.hasRemaining()) {
-                    channel.write(buffer, piece.offset() + buffer.position());
-                }
-            };
             if (frames.isPresent()) {
-                writeFrames(source, frames.get(), write, what);
+                writeFrames(source, frames.get(), writerOnto(channel), what);
             } else {
-                stream(source, what, "write", write, false);
+                writeStreamed(source, channel, what);
             }
             phases.add(new Phase("write", Duration.between(started, clock.instant()), map.mappedBytes()));
 
@@ -199,6 +193,24 @@ public final class Flasher {
             throw IngotException.tried(ErrorCode.UNAVAILABLE, what, "writing the target failed: " + e.getMessage()
                     + " (the target is partly written; run the flash again)").withCause(e);
         }
+    }
+
+    /**
+     * The streamed write pass: every range read in order and checked before it is written onto {@code channel}, a
+     * range longer than a piece through the spool. It never relies on an earlier pass: a source that changed since
+     * (or a dry pass that was skipped) still gets no unchecked byte onto the target.
+     */
+    void writeStreamed(Source source, FileChannel channel, String what) {
+        stream(source, what, "write", writerOnto(channel), false);
+    }
+
+    private static PieceWriter writerOnto(FileChannel channel) {
+        return piece -> {
+            ByteBuffer buffer = ByteBuffer.wrap(piece.data(), 0, piece.length());
+            while (buffer.hasRemaining()) {
+                channel.write(buffer, piece.offset() + buffer.position());
+            }
+        };
     }
 
     /** An exclusive hold on a block device, released on close (nothing to hold for a file). */

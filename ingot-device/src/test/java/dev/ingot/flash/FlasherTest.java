@@ -153,6 +153,48 @@ class FlasherTest {
                 .hasMessageContaining("theirs.bmap is not the block map the signed manifest vouches for (edge-golden-v1.4.img.bmap)");
     }
 
+    /** An unsigned raw image whose bmap has one 20 MiB range (longer than a 16 MiB piece), and that range's last byte changed. */
+    private Flasher.Source longRangeWithItsLastByteWrong() throws IOException {
+        Path raw = SparseImages.create(folder.resolve("long.img"), 24L << 20, 8, new SparseImages.Region(2L << 20, 20 << 20));
+        dev.ingot.image.BlockMap map = new dev.ingot.image.BlockMap(24L << 20, 4096, java.util.List.of(
+                new dev.ingot.image.BlockMap.Range(512, 512 + (20 << 20) / 4096 - 1, Sha256.of(java.util.Arrays.copyOfRange(
+                        Files.readAllBytes(raw), 2 << 20, 22 << 20)))));
+        try (RandomAccessFile file = new RandomAccessFile(raw.toFile(), "rw")) {
+            file.seek((22L << 20) - 1);
+            int last = file.read();
+            file.seek((22L << 20) - 1);
+            file.write(last ^ 0x01);
+        }
+        return Flasher.Source.unsigned(raw, false, map, "long.img (unsigned)");
+    }
+
+    @Test
+    void aRangeLongerThanAPieceWhoseLastByteIsWrongIsRefusedAndTheTargetIsUntouched() throws IOException {
+        Flasher.Source source = longRangeWithItsLastByteWrong();
+        Path disk = Files.write(folder.resolve("disk.img"), new byte[24 << 20]);
+
+        assertThatThrownBy(() -> flasher.flash(source, target(disk), new Flasher.Options(true, true)))
+                .hasMessageContaining("blocks 512-5631").hasMessageContaining("nothing was written");
+        assertThat(hash(disk)).isEqualTo(Sha256.of(new byte[24 << 20]));
+    }
+
+    @Test
+    void theWritePassAloneNeverWritesAnyByteOfALongRangeBeforeItsLastByteChecksOut() throws IOException {
+        // As if the source changed after a dry pass: the write pass itself holds the range in the spool until it is checked.
+        Flasher.Source source = longRangeWithItsLastByteWrong();
+        Path disk = Files.write(folder.resolve("disk.img"), new byte[24 << 20]);
+        Path spool = Files.createDirectories(folder.resolve("spool"));
+
+        try (FileChannel channel = FileChannel.open(disk, StandardOpenOption.WRITE)) {
+            assertThatThrownBy(() -> new Flasher(Clock.systemUTC(), Progress.NONE, spool).writeStreamed(source, channel, "flash long.img"))
+                    .hasMessageContaining("the range was not written");
+        }
+        assertThat(hash(disk)).isEqualTo(Sha256.of(new byte[24 << 20]));
+        try (var left = Files.list(spool)) {
+            assertThat(left.toList()).as("spool files left").isEmpty();
+        }
+    }
+
     @Test
     void aTamperedPayloadIsRefusedAndTheTargetIsUntouched() throws IOException {
         Path disk = Files.write(folder.resolve("disk.img"), "the old disk".getBytes());
