@@ -140,6 +140,64 @@ class LoopDeviceTest {
         assertThat(FlashTarget.inspect(device, IMAGE_SIZE, SystemView.live()).hasPartitionTable()).isTrue();
     }
 
+    /** A loop disk with a GPT (attached with -P so the kernel makes its partitions): p1 24 MiB Linux, p2 24 MiB swap. */
+    private Path partitionedLoopDevice() throws IOException {
+        assumeTrue(Tools.available("losetup") && Tools.available("sfdisk"), "losetup and sfdisk are needed (util-linux, fdisk)");
+        Path backing = folder.resolve("partitioned-" + attached.size() + ".img");
+        Files.write(backing, new byte[64 << 20]);
+        Tools.Outcome outcome = Tools.run(folder, "losetup", "--find", "--show", "--partscan", backing.toString());
+        assumeTrue(outcome.exitCode() == 0, "no loop device can be attached here: " + outcome.output().strip());
+        String device = outcome.output().strip();
+        attached.add(device);
+        Tools.Outcome partitioned = Tools.run(folder, java.util.Map.of(), List.of("sh", "-c",
+                "printf 'label: gpt\n,24M,L\n,24M,S\n' | sfdisk -q " + device + " && partx -u " + device + " || true"));
+        assumeTrue(partitioned.exitCode() == 0, "sfdisk failed: " + partitioned.output());
+        for (int i = 0; i < 50 && !Files.exists(Path.of(device + "p2")); i++) {
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        assumeTrue(Files.exists(Path.of(device + "p2")), "the kernel made no partition devices for " + device);
+        return Path.of(device);
+    }
+
+    @Test
+    void aDiskWhosePartitionIsMountedIsRefusedAndTheKernelRefusesToLetItBeClaimed() throws IOException {
+        Path device = partitionedLoopDevice();
+        assumeTrue(Tools.available("mkfs.ext4"), "mkfs.ext4 is missing (e2fsprogs)");
+        Tools.succeed(folder, "mkfs.ext4", "-q", "-F", device + "p1");
+        Path mountPoint = Files.createDirectories(folder.resolve("mnt-partition"));
+        Tools.Outcome mount = Tools.run(folder, "mount", device + "p1", mountPoint.toString());
+        assumeTrue(mount.exitCode() == 0, "mounting is not allowed here: " + mount.output().strip());
+        mounted.add(mountPoint);
+
+        assertThatThrownBy(() -> FlashTarget.inspect(device, IMAGE_SIZE, SystemView.live()))
+                .hasMessageContaining(device + "p1 is mounted on " + mountPoint);
+        // With a view that sees nothing, the kernel's own refusal still holds: O_EXCL gives EBUSY.
+        SystemView blind = SystemView.rooted(Files.createDirectories(folder.resolve("no-proc")), Files.createDirectories(folder.resolve("no-sys")));
+        Files.createDirectories(folder.resolve("no-proc/self"));
+        Files.writeString(folder.resolve("no-proc/self/mountinfo"), "");
+        assertThatThrownBy(() -> FlashTarget.inspect(device, IMAGE_SIZE, blind))
+                .hasMessageContaining("the kernel has it claimed (open with O_EXCL: EBUSY)");
+    }
+
+    @Test
+    void aDiskWithSwapOnAPartitionIsRefused() throws IOException {
+        Path device = partitionedLoopDevice();
+        assumeTrue(Tools.available("mkswap") && Tools.available("swapon"), "mkswap and swapon are needed (util-linux)");
+        Tools.succeed(folder, "mkswap", device + "p2");
+        Tools.Outcome swapon = Tools.run(folder, "swapon", device + "p2");
+        assumeTrue(swapon.exitCode() == 0, "swapon is not allowed here: " + swapon.output().strip());
+        try {
+            assertThatThrownBy(() -> FlashTarget.inspect(device, IMAGE_SIZE, SystemView.live()))
+                    .hasMessageContaining(device + "p2 is in use as swap");
+        } finally {
+            Tools.run(folder, "swapoff", device + "p2");
+        }
+    }
+
     @Test
     void theBackingFileOfALoopDeviceIsRefused() throws IOException {
         Path device = loopDevice(32L << 20);
