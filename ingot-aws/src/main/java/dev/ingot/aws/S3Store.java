@@ -192,6 +192,89 @@ public final class S3Store implements ArtifactStore {
         }
     }
 
+    /**
+     * Ranged GETs ({@code Range: bytes=a-b}) with {@code If-Match} on the entity tag seen first: a cut read resumes
+     * with the rest, and an object replaced meanwhile is a 412, never mixed bytes. Each answer's Content-Range and
+     * ETag are checked as {@link dev.ingot.fetch.HttpRange} checks them.
+     */
+    @Override
+    public dev.ingot.fetch.RangeReadable range(String key) {
+        ObjectInfo info = stat(key).orElseThrow(() -> IngotException.tried(ErrorCode.NOT_FOUND, "read " + key + " from " + describe(),
+                "it does not exist"));
+        String objectKey = objectKey(key);
+        String where = describe() + (describe().endsWith("/") ? "" : "/") + key;
+        return new dev.ingot.fetch.RangeReadable() {
+            @Override
+            public String describe() {
+                return where;
+            }
+
+            @Override
+            public long size() {
+                return info.size();
+            }
+
+            @Override
+            public int preferredConnections() {
+                return 4;
+            }
+
+            @Override
+            public InputStream open(long offset, long length) throws IOException {
+                if (length == 0) {
+                    return InputStream.nullInputStream();
+                }
+                String range = "bytes=" + offset + "-" + (offset + length - 1);
+                software.amazon.awssdk.core.ResponseInputStream<GetObjectResponse> response;
+                try {
+                    response = client.getObject(request -> request.bucket(location.bucket()).key(objectKey).range(range)
+                            .ifMatch(info.etag()));
+                } catch (S3Exception e) {
+                    if (e.statusCode() == 412) {
+                        throw IngotException.tried(ErrorCode.CHECK_FAILED, "read " + where, "it changed in the store during the download "
+                                + "(412: the ETag " + info.etag() + " no longer matches)").withHint("a published release never changes: check the store");
+                    }
+                    if (isMissingKey(e)) {
+                        throw IngotException.tried(ErrorCode.NOT_FOUND, "read " + where, "it does not exist any more");
+                    }
+                    if (e.statusCode() == 403 || e.statusCode() == 401) {
+                        throw unavailable("read " + key, e);
+                    }
+                    throw new IOException(e.getMessage(), e);
+                } catch (SdkException e) {
+                    throw new IOException(e.getMessage(), e);
+                }
+                GetObjectResponse answer = response.response();
+                String contentRange = String.valueOf(answer.contentRange());
+                String expected = "bytes " + offset + "-" + (offset + length - 1) + "/" + info.size();
+                boolean wholeFromZero = offset == 0 && length == info.size() && answer.contentRange() == null;
+                if (!wholeFromZero && !contentRange.equals(expected)
+                        || answer.eTag() != null && !answer.eTag().equals(info.etag())) {
+                    response.abort();
+                    throw IngotException.tried(ErrorCode.CHECK_FAILED, "read " + where, "the store broke the range contract: it returned "
+                            + contentRange + " (ETag " + answer.eTag() + ") for " + expected + " (ETag " + info.etag()
+                            + "); nothing from that answer was used");
+                }
+                return new java.io.FilterInputStream(response) {
+                    @Override
+                    public int read(byte[] bytes, int from, int count) throws IOException {
+                        try {
+                            return in.read(bytes, from, count);
+                        } catch (SdkException e) {
+                            throw new IOException(e.getMessage(), e);
+                        }
+                    }
+
+                    @Override
+                    public void close() throws IOException {
+                        response.abort(); // an unread rest is dropped, not drained over the network
+                        super.close();
+                    }
+                };
+            }
+        };
+    }
+
     @Override
     public Optional<VersionedBytes> read(String key) {
         String objectKey = objectKey(key);

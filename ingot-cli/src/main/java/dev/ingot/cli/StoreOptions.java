@@ -14,7 +14,8 @@ import picocli.CommandLine.Option;
 /** {@code --store} and {@code --endpoint-url}, and turning them into a store. */
 final class StoreOptions {
     @Option(names = "--store", paramLabel = "URI", defaultValue = "./store",
-            description = "Where releases live: a folder (./store, file:///srv/ingot) or s3://bucket/prefix. Default: ${DEFAULT-VALUE}.")
+            description = "Where releases live: a folder (./store, file:///srv/ingot), s3://bucket/prefix, or a store's folder served "
+                    + "over https:// (read-only). Default: ${DEFAULT-VALUE}.")
     String store;
 
     @Option(names = "--endpoint-url", paramLabel = "URL",
@@ -28,6 +29,9 @@ final class StoreOptions {
         }
         if (endpoint != null) {
             throw IngotException.tried(ErrorCode.BAD_INPUT, "open the store " + store, "--endpoint-url applies to s3:// stores only");
+        }
+        if (store.startsWith("https://") || store.startsWith("http://")) {
+            return dev.ingot.store.HttpStore.at(URI.create(store));
         }
         Path folder;
         if (store.startsWith("file://")) {

@@ -10,21 +10,40 @@ import picocli.CommandLine.Option;
 
 /** How a disk is written, shared by {@code flash} and {@code rollback}; and the question before a partitioned disk is overwritten. */
 final class WriteOptions {
-    @Option(names = "--work-dir", paramLabel = "DIR", description = "Your own folder for downloads and spooled ranges, created 0700 "
-            + "(default: $XDG_CACHE_HOME/ingot or ~/.cache/ingot; /var/cache/ingot for root).")
+    @Option(names = "--work-dir", paramLabel = "DIR", description = "Your own folder for spooled ranges (a foreign bmap's long ranges), "
+            + "created 0700 (default: $XDG_CACHE_HOME/ingot or ~/.cache/ingot; /var/cache/ingot for root).")
     Path workDir;
 
     @Option(names = "--no-zero", description = "Leave unmapped blocks as they are (bmaptool's behaviour) instead of zeroing them.")
     boolean noZero;
 
-    @Option(names = "--no-verify", description = "Skip reading back what was written.")
+    @Option(names = "--no-verify", description = "Skip reading back what was written (every range is still checked before it is written).")
     boolean noVerify;
 
     @Option(names = {"-y", "--yes"}, description = "Overwrite a disk that has a partition table without asking.")
     boolean yes;
 
+    @Option(names = "--direct", paramLabel = "auto|on|off", defaultValue = "auto",
+            description = "Direct I/O on the target (O_DIRECT): where the file system allows it (auto), required (on), or never (off). "
+                    + "Default: ${DEFAULT-VALUE}.")
+    String direct;
+
+    @Option(names = "--connections", paramLabel = "N", description = "Ranges fetched at once from a store or URL (default: 4 for "
+            + "S3 and HTTP(S), 1 for local files).")
+    Integer connections;
+
     Flasher.Options flasherOptions() {
-        return new Flasher.Options(!noZero, !noVerify);
+        Flasher.Direct mode = switch (direct.toLowerCase(java.util.Locale.ROOT)) {
+            case "auto" -> Flasher.Direct.AUTO;
+            case "on" -> Flasher.Direct.ON;
+            case "off" -> Flasher.Direct.OFF;
+            default -> throw IngotException.tried(ErrorCode.BAD_INPUT, "use --direct " + direct, "it is none of auto, on, off");
+        };
+        if (connections != null && (connections < 1 || connections > 32)) {
+            throw IngotException.tried(ErrorCode.BAD_INPUT, "use --connections " + connections, "it must be 1 to 32");
+        }
+        dev.ingot.fetch.OrderedFetch.Policy fetch = dev.ingot.fetch.OrderedFetch.Policy.defaults();
+        return new Flasher.Options(!noZero, !noVerify, mode, connections == null ? fetch : fetch.withConnections(connections));
     }
 
     /** The caller's work folder: --work-dir, else the per-user default; created 0700 and checked to be the caller's own. */

@@ -48,15 +48,12 @@ class FlashCommandsTest {
     }
 
     @Test
-    void aDamagedFileLeftInTheWorkFolderIsFetchedAgain() throws IOException {
-        run("flash", "v1.4", "--target", "disk.img", "--keyring", "keys/release.pub.asc", "--work-dir", "work");
-        Path payload = folder.resolve("work/flash/edge-golden-v1.4/edge-golden-v1.4.img.zst");
-        byte[] bytes = Files.readAllBytes(payload);
-        bytes[100] ^= 1;
-        Files.write(payload, bytes);
+    void aVersionStreamsFromTheStoreKeepingAVerifiedCopyThatTheNextFlashUsesAsACache() throws IOException {
+        CommandRunner.Run flashed = run("flash", "v1.4", "--target", "disk.img", "--keyring", "keys/release.pub.asc", "--keep", "usb", "--json");
 
-        run("flash", "v1.4", "--target", "disk2.img", "--keyring", "keys/release.pub.asc", "--work-dir", "work");
-
+        assertThat(flashed.json().get("kept").asText()).endsWith("usb");
+        assertThat(folder.resolve("usb/edge-golden-v1.4.manifest.json")).exists();
+        run("flash", "v1.4", "--target", "disk2.img", "--keyring", "keys/release.pub.asc", "--cache", "usb", "--store", "no-such-store");
         assertThat(Files.mismatch(folder.resolve("disk2.img"), folder.resolve("v1.4.img"))).isEqualTo(-1);
     }
 
@@ -112,7 +109,7 @@ class FlashCommandsTest {
     }
 
     @Test
-    void aTamperedPayloadInTheStoreIsCaughtOnDownloadAndTheDiskIsUntouched() throws IOException {
+    void aTamperedPayloadInTheStoreIsRefusedBeforeTheDamagedRangeIsWritten() throws IOException {
         Path payload = folder.resolve("store/golden-images/edge-golden-v1.4.img.zst");
         byte[] bytes = Files.readAllBytes(payload);
         bytes[bytes.length / 2] ^= 1;
@@ -122,8 +119,12 @@ class FlashCommandsTest {
         CommandRunner.Run run = ingot.run("flash", "v1.4", "--target", "disk.img", "--keyring", "keys/release.pub.asc", "--work-dir", "work");
 
         assertThat(run.exitCode()).isEqualTo(1);
-        assertThat(run.err()).contains("arrived as").contains("the signed manifest says");
-        assertThat(Files.readString(folder.resolve("disk.img"))).isEqualTo("old contents");
+        assertThat(run.err()).contains("edge-golden-v1.4").contains("that range was not written")
+                .contains("the target is incomplete: 1 of 2 ranges were written, each checked");
+        byte[] disk = Files.readAllBytes(folder.resolve("disk.img"));
+        byte[] image = Files.readAllBytes(folder.resolve("v1.4.img"));
+        assertThat(java.util.Arrays.copyOf(disk, 64 * 1024)).as("the checked range before it").isEqualTo(java.util.Arrays.copyOf(image, 64 * 1024));
+        assertThat(java.util.Arrays.copyOfRange(disk, 4 << 20, 7 << 20)).as("the damaged range").isEqualTo(new byte[3 << 20]);
     }
 
     @Test
@@ -189,7 +190,7 @@ class FlashCommandsTest {
         for (int hit : new int[] {1, 3, ranges}) {
             Files.write(folder.resolve("disk.img"), new byte[] {1, 2, 3});
 
-            KilledChild.killAt(folder, "dev.ingot.flash.Flasher", "writeNext", hit, flash);
+            KilledChild.killAt(folder, "dev.ingot.flash.TargetIo", "write", hit, flash);
 
             assertThat(Files.mismatch(folder.resolve("disk.img"), folder.resolve("big.img"))).as("the disk after a kill before write #%d", hit)
                     .isNotEqualTo(-1);

@@ -125,6 +125,11 @@ class TamperMatrixTest {
             this.files = files;
             this.args = List.of(args);
         }
+
+        /** Whether it streams a payload onto the target (and so may write checked ranges before a damaged one). */
+        boolean flashesThePayload() {
+            return this == FLASH_FROM_STORE || this == FLASH_FROM_CACHE || this == FLASH_LOCAL_ZST || this == ROLLBACK;
+        }
     }
 
     /** A way to tamper, the file it concerns (what the message must name), and to which readers it applies. */
@@ -228,10 +233,32 @@ class TamperMatrixTest {
 
         assertThat(run.exitCode()).as(run.toString()).isIn(1, 3);
         assertThat(run.out() + run.err()).as(run.toString()).contains(tamper.named(reader));
-        assertThat(Files.readString(folder.resolve("disk.img"))).as("the target").isEqualTo("the old disk");
+        if (tamper == Tamper.FLIP_PAYLOAD && reader.flashesThePayload()) {
+            // One pass over the payload (issue 11): the damaged range and all after it are not written; ranges before it
+            // may be, each checked against the signed bmap. So the target holds the old bytes or the image's, nothing else.
+            assertThat(run.err()).contains("not written");
+            assertOnlyImageBytes(folder.resolve("disk.img"), folder.resolve("v1.4.img"));
+        } else {
+            assertThat(Files.readString(folder.resolve("disk.img"))).as("the target").isEqualTo("the old disk");
+        }
         assertThat(folder.resolve("pulled/" + V + ".manifest.json")).as("a pulled release").doesNotExist();
         if (reader != Reader.FLASH_FROM_CACHE && reader != Reader.ROLLBACK) {
             assertThat(snapshot(folder.resolve("usb"))).as("the cache").isEqualTo(before);
+        }
+    }
+
+    /** Every 4 KiB block of the target is the image's, or still the old disk's (its 12 bytes, or the zeros a file grows with). */
+    private static void assertOnlyImageBytes(Path target, Path image) throws IOException {
+        byte[] disk = Files.readAllBytes(target);
+        byte[] expected = Files.readAllBytes(image);
+        byte[] old = java.util.Arrays.copyOf("the old disk".getBytes(java.nio.charset.StandardCharsets.US_ASCII), 4096);
+        for (int block = 0; block * 4096 < disk.length; block++) {
+            int from = block * 4096;
+            int to = Math.min(disk.length, from + 4096);
+            byte[] actual = java.util.Arrays.copyOfRange(disk, from, to);
+            boolean imageBytes = to <= expected.length && java.util.Arrays.equals(actual, java.util.Arrays.copyOfRange(expected, from, to));
+            boolean oldBytes = java.util.Arrays.equals(actual, block == 0 ? java.util.Arrays.copyOf(old, to - from) : new byte[to - from]);
+            assertThat(imageBytes || oldBytes).as("block %d of the target holds only the image's or the old bytes", block).isTrue();
         }
     }
 

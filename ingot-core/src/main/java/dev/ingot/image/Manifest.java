@@ -22,9 +22,16 @@ public record Manifest(
         List<FileEntry> files,
         Compression compression,
         Optional<Source> source,
-        Signer signer) {
+        Signer signer,
+        List<Slot> slots) {
 
     public static final int SCHEMA_VERSION = 1;
+
+    /** A release without slot payloads (as every release before slots was). */
+    public Manifest(ImageName name, ImageVersion version, Instant buildDate, String imageVersionFile, Image image, List<FileEntry> files,
+            Compression compression, Optional<Source> source, Signer signer) {
+        this(name, version, buildDate, imageVersionFile, image, files, compression, source, signer, List.of());
+    }
 
     public Manifest {
         requireNonNull(name, "name");
@@ -36,6 +43,51 @@ public record Manifest(
         requireNonNull(compression, "compression");
         requireNonNull(source, "source");
         requireNonNull(signer, "signer");
+        slots = List.copyOf(slots);
+    }
+
+    /**
+     * One partition's own payload set ({@code root-a}): the partition as the disk's GPT describes it, its image (the
+     * partition's bytes), its files (payload, bmap, sha256sum file, optionally raw), and where its frames sit inside the
+     * disk payload (the same frames, byte for byte). An optional manifest field: readers before slots ignore it.
+     */
+    public record Slot(Partition partition, Image image, List<FileEntry> files, Optional<ByteRange> diskPayloadBytes) {
+        public Slot {
+            requireNonNull(partition, "partition");
+            requireNonNull(image, "image");
+            files = List.copyOf(files);
+            requireNonNull(diskPayloadBytes, "diskPayloadBytes");
+        }
+
+        public Optional<FileEntry> file(Role role) {
+            return files.stream().filter(entry -> entry.role() == role).findFirst();
+        }
+    }
+
+    /** A GPT partition entry (UEFI 2.10 §5.3.3): name, number, first and last LBA, sector size, type and unique GUIDs. */
+    public record Partition(String name, int number, long firstLba, long lastLba, int sectorSize, String typeGuid, String uniqueGuid) {
+        public long offset() {
+            return firstLba * sectorSize;
+        }
+
+        public long size() {
+            return (lastLba - firstLba + 1) * sectorSize;
+        }
+    }
+
+    /** A byte range of a file. */
+    public record ByteRange(long offset, long length) {}
+
+    /** Every file of the release: the disk's, then each slot's. */
+    public List<FileEntry> allFiles() {
+        List<FileEntry> all = new java.util.ArrayList<>(files);
+        slots.forEach(slot -> all.addAll(slot.files()));
+        return List.copyOf(all);
+    }
+
+    /** The slot of a partition name. */
+    public Optional<Slot> slot(String partition) {
+        return slots.stream().filter(slot -> slot.partition().name().equals(partition)).findFirst();
     }
 
     /** The raw disk image the release stands for. */

@@ -42,21 +42,30 @@ public final class ManifestJson {
         root.put("build_date", manifest.buildDate().toString());
         root.put("image_version_file", manifest.imageVersionFile());
         Manifest.Image image = manifest.image();
-        ObjectNode imageNode = root.putObject("image");
-        imageNode.put("file", image.file());
-        imageNode.put("size", image.size());
-        imageNode.put("sha256", image.sha256().hex());
-        imageNode.put("block_size", image.blockSize());
-        imageNode.put("blocks_count", image.blocksCount());
-        imageNode.put("mapped_blocks_count", image.mappedBlocksCount());
-        imageNode.put("mapped_bytes", image.mappedBytes());
-        ArrayNode files = root.putArray("files");
-        for (Manifest.FileEntry entry : manifest.files()) {
-            ObjectNode fileNode = files.addObject();
-            fileNode.put("name", entry.name());
-            fileNode.put("role", entry.role().json());
-            fileNode.put("size", entry.size());
-            fileNode.put("sha256", entry.sha256().hex());
+        writeImage(root.putObject("image"), image);
+        writeFiles(root.putArray("files"), manifest.files());
+        if (!manifest.slots().isEmpty()) {
+            // Written only when there are slots: a release without them has the same bytes as before slots existed.
+            ArrayNode slots = root.putArray("slots");
+            for (Manifest.Slot slot : manifest.slots()) {
+                ObjectNode slotNode = slots.addObject();
+                Manifest.Partition partition = slot.partition();
+                ObjectNode partitionNode = slotNode.putObject("partition");
+                partitionNode.put("name", partition.name());
+                partitionNode.put("number", partition.number());
+                partitionNode.put("first_lba", partition.firstLba());
+                partitionNode.put("last_lba", partition.lastLba());
+                partitionNode.put("sector_size", partition.sectorSize());
+                partitionNode.put("type_guid", partition.typeGuid());
+                partitionNode.put("unique_guid", partition.uniqueGuid());
+                writeImage(slotNode.putObject("image"), slot.image());
+                writeFiles(slotNode.putArray("files"), slot.files());
+                slot.diskPayloadBytes().ifPresent(range -> {
+                    ObjectNode rangeNode = slotNode.putObject("disk_payload_bytes");
+                    rangeNode.put("offset", range.offset());
+                    rangeNode.put("length", range.length());
+                });
+            }
         }
         ObjectNode compression = root.putObject("compression");
         compression.put("algorithm", manifest.compression().algorithm());
@@ -72,6 +81,72 @@ public final class ManifestJson {
         signer.put("fingerprint", manifest.signer().fingerprint().hex());
         signer.put("user_id", manifest.signer().userId());
         return serialize(root);
+    }
+
+    private static void writeImage(ObjectNode imageNode, Manifest.Image image) {
+        imageNode.put("file", image.file());
+        imageNode.put("size", image.size());
+        imageNode.put("sha256", image.sha256().hex());
+        imageNode.put("block_size", image.blockSize());
+        imageNode.put("blocks_count", image.blocksCount());
+        imageNode.put("mapped_blocks_count", image.mappedBlocksCount());
+        imageNode.put("mapped_bytes", image.mappedBytes());
+    }
+
+    private static void writeFiles(ArrayNode files, List<Manifest.FileEntry> entries) {
+        for (Manifest.FileEntry entry : entries) {
+            ObjectNode fileNode = files.addObject();
+            fileNode.put("name", entry.name());
+            fileNode.put("role", entry.role().json());
+            fileNode.put("size", entry.size());
+            fileNode.put("sha256", entry.sha256().hex());
+        }
+    }
+
+    private static Manifest.Image image(JsonNode image, String source) {
+        return new Manifest.Image(text(image, "file", source), number(image, "size", source),
+                Sha256.fromHex(text(image, "sha256", source)), (int) number(image, "block_size", source),
+                number(image, "blocks_count", source), number(image, "mapped_blocks_count", source),
+                number(image, "mapped_bytes", source));
+    }
+
+    private static List<Manifest.FileEntry> files(JsonNode node, String source) {
+        List<Manifest.FileEntry> files = new ArrayList<>();
+        if (!node.isArray()) {
+            throw invalid(source, "'files' is not a list");
+        }
+        for (JsonNode file : node) {
+            String role = text(file, "role", source);
+            files.add(new Manifest.FileEntry(text(file, "name", source),
+                    Manifest.Role.fromJson(role).orElseThrow(() -> invalid(source, "a file has the unknown role '" + role + "'")),
+                    number(file, "size", source), Sha256.fromHex(text(file, "sha256", source))));
+        }
+        return files;
+    }
+
+    private static List<Manifest.Slot> slots(JsonNode root, String source) {
+        List<Manifest.Slot> slots = new ArrayList<>();
+        JsonNode node = root.get("slots");
+        if (node == null || node.isNull()) {
+            return slots;
+        }
+        if (!node.isArray()) {
+            throw invalid(source, "'slots' is not a list");
+        }
+        for (JsonNode slot : node) {
+            JsonNode partition = required(slot, "partition", source);
+            Optional<Manifest.ByteRange> range = Optional.empty();
+            if (slot.has("disk_payload_bytes")) {
+                JsonNode rangeNode = slot.get("disk_payload_bytes");
+                range = Optional.of(new Manifest.ByteRange(number(rangeNode, "offset", source), number(rangeNode, "length", source)));
+            }
+            slots.add(new Manifest.Slot(new Manifest.Partition(text(partition, "name", source), (int) number(partition, "number", source),
+                    number(partition, "first_lba", source), number(partition, "last_lba", source),
+                    (int) number(partition, "sector_size", source), text(partition, "type_guid", source),
+                    text(partition, "unique_guid", source)), image(required(slot, "image", source), source),
+                    files(required(slot, "files", source), source), range));
+        }
+        return slots;
     }
 
     static byte[] serialize(JsonNode node) {
@@ -104,13 +179,7 @@ public final class ManifestJson {
         }
         try {
             JsonNode image = required(root, "image", source);
-            List<Manifest.FileEntry> files = new ArrayList<>();
-            for (JsonNode file : required(root, "files", source)) {
-                String role = text(file, "role", source);
-                files.add(new Manifest.FileEntry(text(file, "name", source),
-                        Manifest.Role.fromJson(role).orElseThrow(() -> invalid(source, "a file has the unknown role '" + role + "'")),
-                        number(file, "size", source), Sha256.fromHex(text(file, "sha256", source))));
-            }
+            List<Manifest.FileEntry> files = files(required(root, "files", source), source);
             JsonNode compression = required(root, "compression", source);
             Optional<Manifest.Source> sourceInfo = Optional.empty();
             if (root.has("source")) {
@@ -126,14 +195,12 @@ public final class ManifestJson {
                     ImageVersion.parse(text(root, "version", source)),
                     Instant.parse(text(root, "build_date", source)),
                     text(root, "image_version_file", source),
-                    new Manifest.Image(text(image, "file", source), number(image, "size", source),
-                            Sha256.fromHex(text(image, "sha256", source)), (int) number(image, "block_size", source),
-                            number(image, "blocks_count", source), number(image, "mapped_blocks_count", source),
-                            number(image, "mapped_bytes", source)),
+                    image(image, source),
                     files,
                     new Manifest.Compression(text(compression, "algorithm", source), (int) number(compression, "level", source)),
                     sourceInfo,
-                    new Manifest.Signer(Fingerprint.parse(text(signer, "fingerprint", source)), signer.path("user_id").asText("")));
+                    new Manifest.Signer(Fingerprint.parse(text(signer, "fingerprint", source)), signer.path("user_id").asText("")),
+                    slots(root, source));
         } catch (DateTimeParseException e) {
             throw invalid(source, "its build_date is not an ISO-8601 instant");
         } catch (IngotException e) {

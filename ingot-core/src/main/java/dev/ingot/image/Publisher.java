@@ -211,7 +211,7 @@ public final class Publisher {
     /** Whether every file the manifest names, and the signature, stand under their names with their sizes. */
     private boolean complete(ReleaseFiles files, Manifest manifest) {
         String prefix = ReleaseFiles.STORE_FOLDER;
-        for (Manifest.FileEntry entry : manifest.files()) {
+        for (Manifest.FileEntry entry : manifest.allFiles()) {
             if (store.stat(prefix + entry.name()).map(ArtifactStore.ObjectInfo::size).orElse(-1L) != entry.size()) {
                 return false;
             }
@@ -241,7 +241,7 @@ public final class Publisher {
         String prefix = ReleaseFiles.STORE_FOLDER;
         List<String> keys = new ArrayList<>();
         List<String[]> moves = new ArrayList<>();
-        for (Manifest.FileEntry entry : manifest.files()) {
+        for (Manifest.FileEntry entry : manifest.allFiles()) {
             moves.add(new String[] {entry.name(), Long.toString(entry.size())});
         }
         moves.add(new String[] {files.signature(), "-1"});

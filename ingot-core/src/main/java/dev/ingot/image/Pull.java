@@ -41,7 +41,10 @@ public final class Pull {
         return pull(name, version, destination, true);
     }
 
-    /** As {@link #pull(ImageName, ImageVersion, Path)}; {@code includeRaw} false leaves a stored raw image in the store (a USB cache needs only the payload). */
+    /**
+     * As {@link #pull(ImageName, ImageVersion, Path)}; {@code includeRaw} false takes only the disk's payload (a USB cache
+     * needs nothing else): no raw image, no slot payloads (their small files still come: the trust path reads them).
+     */
     public Result pull(ImageName name, ImageVersion version, Path destination, boolean includeRaw) {
         ReleaseFiles files = new ReleaseFiles(name, version);
         String what = "pull " + files.base() + " into " + destination;
@@ -59,13 +62,20 @@ public final class Pull {
             TrustedRelease trusted = verifier.trust(store, prefix, name, version);
             writeNew(work.resolve(files.manifest()), trusted.manifestBytes());
             writeNew(work.resolve(files.signature()), trusted.signatureBytes());
-            writeNew(work.resolve(files.bmap()), trusted.bmapBytes());
-            writeNew(work.resolve(files.checksums()), trusted.checksumsBytes());
-            List<Manifest.FileEntry> wanted = trusted.manifest().files().stream()
-                    .filter(entry -> includeRaw || entry.role() != Manifest.Role.RAW).toList();
-            for (Manifest.FileEntry entry : wanted) {
-                if (entry.role() != Manifest.Role.BMAP && entry.role() != Manifest.Role.CHECKSUMS) {
-                    download(prefix + entry.name(), work.resolve(entry.name()), what);
+            List<Manifest.FileEntry> wanted = new ArrayList<>();
+            for (PayloadSet set : trusted.sets()) {
+                // Every set's small files always (the trust path reads them); its large files as asked.
+                writeNew(work.resolve(trusted.bmapEntry(set).name()), trusted.bmapBytes(set));
+                writeNew(work.resolve(trusted.checksumsEntry(set).name()), trusted.checksumsBytes(set));
+                wanted.add(trusted.bmapEntry(set));
+                wanted.add(trusted.checksumsEntry(set));
+                if (includeRaw || set instanceof PayloadSet.Disk) {
+                    wanted.add(trusted.payload(set));
+                    download(prefix + trusted.payload(set).name(), work.resolve(trusted.payload(set).name()), what);
+                }
+                if (includeRaw && trusted.raw(set).isPresent()) {
+                    wanted.add(trusted.raw(set).get());
+                    download(prefix + trusted.raw(set).get().name(), work.resolve(trusted.raw(set).get().name()), what);
                 }
             }
             // The copy is what will be used: check it in full, as it lies on the disk.

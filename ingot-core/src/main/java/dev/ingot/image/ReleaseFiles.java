@@ -49,11 +49,23 @@ public record ReleaseFiles(ImageName name, ImageVersion version) {
 
     /** The one name a file of {@code role} has in this release. */
     public String nameFor(Manifest.Role role) {
+        return nameFor(PayloadSet.DISK, role);
+    }
+
+    /**
+     * The one name a file of {@code role} of a payload set has: the disk's ({@code edge-golden-v1.5.img.zst}), or a
+     * slot's, the partition's name before the suffix ({@code edge-golden-v1.5.root-a.img.zst}, {@code .root-a.sha256}).
+     */
+    public String nameFor(PayloadSet set, Manifest.Role role) {
+        String stem = switch (set) {
+            case PayloadSet.Disk disk -> base();
+            case PayloadSet.Slot slot -> base() + "." + slot.partition();
+        };
         return switch (role) {
-            case PAYLOAD -> payload();
-            case BMAP -> bmap();
-            case CHECKSUMS -> checksums();
-            case RAW -> rawImage();
+            case PAYLOAD -> stem + ".img.zst";
+            case BMAP -> stem + ".img.bmap";
+            case CHECKSUMS -> stem + ".sha256";
+            case RAW -> stem + ".img";
         };
     }
 
@@ -63,12 +75,18 @@ public record ReleaseFiles(ImageName name, ImageVersion version) {
      * no folder, no hidden or relative name, nothing but {@code NAME-VERSION} and the role's suffix.
      */
     public Optional<String> problemWith(String fileName, Manifest.Role role) {
+        return problemWith(fileName, PayloadSet.DISK, role);
+    }
+
+    /** As {@link #problemWith(String, Manifest.Role)}, for a file of a payload set (the disk's or a slot's). */
+    public Optional<String> problemWith(String fileName, PayloadSet set, Manifest.Role role) {
         if (fileName.isEmpty() || fileName.contains("/") || fileName.contains("\\") || fileName.startsWith(".")
                 || fileName.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
             return Optional.of("it names the unsafe file '" + fileName.replace("\n", "\\n") + "'");
         }
-        if (!fileName.equals(nameFor(role))) {
-            return Optional.of("it names the " + role.json() + " '" + fileName + "', not " + nameFor(role) + " (only the release's own names are used)");
+        if (!fileName.equals(nameFor(set, role))) {
+            return Optional.of("it names the " + (set instanceof PayloadSet.Slot slot ? slot.partition() + " " : "") + role.json() + " '"
+                    + fileName + "', not " + nameFor(set, role) + " (only the release's own names are used)");
         }
         return Optional.empty();
     }

@@ -90,10 +90,18 @@ public final class ReleaseVerifier {
         Established established = establish(store, prefix, files, findings);
         if (established.trusted().isPresent()) {
             TrustedRelease trusted = established.trusted().get();
-            for (Manifest.FileEntry entry : trusted.manifest().files()) {
-                if (entry.role() != Manifest.Role.BMAP && entry.role() != Manifest.Role.CHECKSUMS
-                        && (entry.role() != Manifest.Role.RAW || includeRaw)) {
-                    checkFile(store, prefix, trusted, entry, findings);
+            for (PayloadSet set : trusted.sets()) {
+                for (Manifest.FileEntry entry : trusted.files(set)) {
+                    if (entry.role() == Manifest.Role.BMAP || entry.role() == Manifest.Role.CHECKSUMS
+                            || (entry.role() == Manifest.Role.RAW && !includeRaw)) {
+                        continue;
+                    }
+                    if (set instanceof PayloadSet.Slot && !includeRaw && store.stat(prefix + entry.name()).isEmpty()) {
+                        // A copy (a pull for a USB cache) keeps the disk's payload; a slot's is optional there.
+                        findings.add(new Finding(entry.name(), true, "not in this copy (a slot payload is optional in a copy)"));
+                        continue;
+                    }
+                    checkFile(store, prefix, trusted, set, entry, findings);
                 }
             }
         }
@@ -141,38 +149,111 @@ public final class ReleaseVerifier {
         }
         findings.add(new Finding(files.manifest(), true, "describes " + name + " " + version + ", built " + manifest.buildDate()));
 
-        Manifest.FileEntry bmapEntry = manifest.file(Manifest.Role.BMAP).orElseThrow();
-        Optional<BlockMap> map = checkBmap(store, prefix + bmapEntry.name(), manifest, bmapEntry, findings);
+        Map<PayloadSet, TrustedRelease.Parts> sets = new java.util.LinkedHashMap<>();
+        List<PayloadSet> wanted = new ArrayList<>();
+        wanted.add(PayloadSet.DISK);
+        manifest.slots().forEach(slot -> wanted.add(PayloadSet.slot(slot.partition().name())));
+        for (PayloadSet set : wanted) {
+            Optional<TrustedRelease.Parts> parts = checkSet(store, prefix, manifest, set, findings);
+            if (parts.isEmpty()) {
+                return new Established(Optional.of(manifest), Optional.of(signature), Optional.empty(), findings);
+            }
+            sets.put(set, parts.get());
+        }
+        for (Manifest.Slot slot : manifest.slots()) {
+            // The slot's map must be the disk's ranges inside the partition: a slot file from another build fails here.
+            BlockMap slotMap = sets.get(PayloadSet.slot(slot.partition().name())).blockMap();
+            Optional<String> disagreement = disagreement(sets.get(PayloadSet.DISK).blockMap(), slot, slotMap);
+            if (disagreement.isPresent()) {
+                findings.add(new Finding(slot.file(Manifest.Role.BMAP).orElseThrow().name(), false, disagreement.get()));
+                return new Established(Optional.of(manifest), Optional.of(signature), Optional.empty(), findings);
+            }
+        }
+        return new Established(Optional.of(manifest), Optional.of(signature),
+                Optional.of(TrustedRelease.of(files, manifest, signature, sets, manifestBytes, signatureBytes.get())), findings);
+    }
+
+    /** A set's bmap and sha256sum file, each checked against the signed manifest; empty (with a finding) when one fails. */
+    private Optional<TrustedRelease.Parts> checkSet(ArtifactStore store, String prefix, Manifest manifest, PayloadSet set,
+            List<Finding> findings) {
+        Manifest.Image image = imageOf(manifest, set);
+        List<Manifest.FileEntry> setFiles = filesOf(manifest, set);
+        Manifest.FileEntry bmapEntry = role(setFiles, Manifest.Role.BMAP);
+        Optional<BlockMap> map = checkBmap(store, prefix + bmapEntry.name(), image, bmapEntry, findings);
         if (map.isEmpty()) {
-            return new Established(Optional.of(manifest), Optional.of(signature), Optional.empty(), findings);
+            return Optional.empty();
         }
         // The sha256sum file is small: checked here, so no reader hands on a release whose runbook file lies.
-        Manifest.FileEntry checksumsEntry = manifest.file(Manifest.Role.CHECKSUMS).orElseThrow();
+        Manifest.FileEntry checksumsEntry = role(setFiles, Manifest.Role.CHECKSUMS);
         Optional<ArtifactStore.ObjectInfo> checksumsInfo = store.stat(prefix + checksumsEntry.name());
         if (checksumsInfo.isEmpty()) {
             findings.add(new Finding(checksumsEntry.name(), false, "the file is missing"));
-            return new Established(Optional.of(manifest), Optional.of(signature), Optional.empty(), findings);
+            return Optional.empty();
         }
         if (checksumsInfo.get().size() != checksumsEntry.size()) {
             findings.add(sizeMismatch(checksumsEntry, checksumsInfo.get().size()));
-            return new Established(Optional.of(manifest), Optional.of(signature), Optional.empty(), findings);
+            return Optional.empty();
         }
         int before = findings.size();
-        checkChecksums(store, prefix + checksumsEntry.name(), manifest, checksumsEntry, findings);
+        checkChecksums(store, prefix + checksumsEntry.name(), image, setFiles, checksumsEntry, findings);
         if (findings.subList(before, findings.size()).stream().anyMatch(finding -> !finding.ok())) {
-            return new Established(Optional.of(manifest), Optional.of(signature), Optional.empty(), findings);
+            return Optional.empty();
         }
         byte[] bmapBytes = readSmall(store, prefix + bmapEntry.name());
         byte[] checksumsBytes = readSmall(store, prefix + checksumsEntry.name());
         if (!Sha256.of(bmapBytes).equals(bmapEntry.sha256()) || !Sha256.of(checksumsBytes).equals(checksumsEntry.sha256())) {
             // Changed between the check and this read: trust neither.
             findings.add(new Finding(bmapEntry.name(), false, "it or " + checksumsEntry.name() + " changed while being read"));
-            return new Established(Optional.of(manifest), Optional.of(signature), Optional.empty(), findings);
+            return Optional.empty();
         }
-        return new Established(Optional.of(manifest), Optional.of(signature),
-                Optional.of(TrustedRelease.of(files, manifest, signature, map.get(), manifestBytes, signatureBytes.get(), bmapBytes,
-                        checksumsBytes)),
-                findings);
+        return Optional.of(new TrustedRelease.Parts(image, setFiles, map.get(), bmapBytes, checksumsBytes));
+    }
+
+    private static Manifest.Image imageOf(Manifest manifest, PayloadSet set) {
+        return switch (set) {
+            case PayloadSet.Disk disk -> manifest.image();
+            case PayloadSet.Slot slot -> manifest.slot(slot.partition()).orElseThrow().image();
+        };
+    }
+
+    private static List<Manifest.FileEntry> filesOf(Manifest manifest, PayloadSet set) {
+        return switch (set) {
+            case PayloadSet.Disk disk -> manifest.files();
+            case PayloadSet.Slot slot -> manifest.slot(slot.partition()).orElseThrow().files();
+        };
+    }
+
+    private static Manifest.FileEntry role(List<Manifest.FileEntry> files, Manifest.Role role) {
+        return files.stream().filter(entry -> entry.role() == role).findFirst().orElseThrow();
+    }
+
+    /**
+     * Why a slot's block map is not the disk map's ranges inside the slot's partition (rebased to it), or empty. Every
+     * disk range lies wholly inside or outside a slot (publish cuts ranges at partition boundaries).
+     */
+    static Optional<String> disagreement(BlockMap disk, Manifest.Slot slot, BlockMap slotMap) {
+        long offset = slot.partition().offset();
+        long end = offset + slot.partition().size();
+        if (slotMap.blockSize() != disk.blockSize() || offset % disk.blockSize() != 0) {
+            return Optional.of("the " + slot.partition().name() + " slot's blocks do not line up with the disk's");
+        }
+        long shift = offset / disk.blockSize();
+        List<BlockMap.Range> inside = new ArrayList<>();
+        for (BlockMap.Range range : disk.ranges()) {
+            long start = disk.startOffset(range);
+            long stop = disk.endOffset(range);
+            if (start < end && stop > offset) {
+                if (start < offset || stop > end) {
+                    return Optional.of("disk blocks " + range.first() + "-" + range.last() + " cross the " + slot.partition().name()
+                            + " partition's boundary");
+                }
+                inside.add(new BlockMap.Range(range.first() - shift, range.last() - shift, range.sha256()));
+            }
+        }
+        if (!inside.equals(slotMap.ranges())) {
+            return Optional.of("it does not map the disk's blocks inside " + slot.partition().name() + " (a slot file from another build?)");
+        }
+        return Optional.empty();
     }
 
     /** What is wrong with a signed manifest for the release asked for, or empty. */
@@ -191,26 +272,57 @@ public final class ReleaseVerifier {
         if (!manifest.image().file().equals(files.rawImage())) {
             return Optional.of("its image file is '" + manifest.image().file() + "', not " + files.rawImage());
         }
-        java.util.EnumSet<Manifest.Role> seen = java.util.EnumSet.noneOf(Manifest.Role.class);
-        for (Manifest.FileEntry entry : manifest.files()) {
-            Optional<String> nameProblem = files.problemWith(entry.name(), entry.role());
-            if (nameProblem.isPresent()) {
-                return nameProblem;
-            }
-            if (!seen.add(entry.role())) {
-                return Optional.of("it lists more than one " + entry.role().json() + " file");
-            }
+        Optional<String> diskProblem = filesProblem(files, PayloadSet.DISK, manifest.files());
+        if (diskProblem.isPresent()) {
+            return diskProblem;
         }
-        for (Manifest.Role required : List.of(Manifest.Role.PAYLOAD, Manifest.Role.BMAP, Manifest.Role.CHECKSUMS)) {
-            if (!seen.contains(required)) {
-                return Optional.of("it lists no " + required.json() + " file");
+        java.util.Set<String> slotNames = new java.util.HashSet<>();
+        for (Manifest.Slot slot : manifest.slots()) {
+            String partition = slot.partition().name();
+            if (!PayloadSet.SLOT_NAME.matcher(partition).matches() || !slotNames.add(partition)) {
+                return Optional.of("it names the slot '" + partition.replace("\n", "\\n") + "' (not a safe, unique partition name)");
+            }
+            PayloadSet set = PayloadSet.slot(partition);
+            if (!slot.image().file().equals(files.nameFor(set, Manifest.Role.RAW))) {
+                return Optional.of("its " + partition + " image file is '" + slot.image().file() + "', not " + files.nameFor(set, Manifest.Role.RAW));
+            }
+            Manifest.Partition entry = slot.partition();
+            if ((entry.sectorSize() != 512 && entry.sectorSize() != 4096) || entry.lastLba() < entry.firstLba()
+                    || slot.image().size() != entry.size() || entry.offset() + entry.size() > manifest.image().size()) {
+                return Optional.of("its " + partition + " slot does not fit the disk image (LBA " + entry.firstLba() + "-" + entry.lastLba()
+                        + " of " + entry.sectorSize() + " bytes, image " + slot.image().size() + " bytes)");
+            }
+            Optional<String> slotProblem = filesProblem(files, set, slot.files());
+            if (slotProblem.isPresent()) {
+                return slotProblem;
             }
         }
         return Optional.empty();
     }
 
-    private void checkFile(ArtifactStore store, String prefix, TrustedRelease trusted, Manifest.FileEntry entry, List<Finding> findings) {
-        Manifest manifest = trusted.manifest();
+    /** The one name check for a set's files, each role once, payload, bmap and sha256sum file present. */
+    private static Optional<String> filesProblem(ReleaseFiles files, PayloadSet set, List<Manifest.FileEntry> entries) {
+        java.util.EnumSet<Manifest.Role> seen = java.util.EnumSet.noneOf(Manifest.Role.class);
+        String of = set instanceof PayloadSet.Slot slot ? " for the " + slot.partition() + " slot" : "";
+        for (Manifest.FileEntry entry : entries) {
+            Optional<String> nameProblem = files.problemWith(entry.name(), set, entry.role());
+            if (nameProblem.isPresent()) {
+                return nameProblem;
+            }
+            if (!seen.add(entry.role())) {
+                return Optional.of("it lists more than one " + entry.role().json() + " file" + of);
+            }
+        }
+        for (Manifest.Role required : List.of(Manifest.Role.PAYLOAD, Manifest.Role.BMAP, Manifest.Role.CHECKSUMS)) {
+            if (!seen.contains(required)) {
+                return Optional.of("it lists no " + required.json() + " file" + of);
+            }
+        }
+        return Optional.empty();
+    }
+
+    private void checkFile(ArtifactStore store, String prefix, TrustedRelease trusted, PayloadSet set, Manifest.FileEntry entry,
+            List<Finding> findings) {
         String key = prefix + entry.name();
         Optional<ArtifactStore.ObjectInfo> info = store.stat(key);
         if (info.isEmpty()) {
@@ -226,12 +338,12 @@ public final class ReleaseVerifier {
             case CHECKSUMS -> { /* checked before the release was trusted */ }
             case PAYLOAD -> {
                 if (decompress) {
-                    checkPayload(store, key, trusted, entry, findings);
+                    checkPayload(store, key, trusted.image(set), trusted.blockMap(set), entry, findings);
                 } else {
                     checkDigest(store, key, entry, findings);
                 }
             }
-            case RAW -> checkRaw(store, key, manifest, entry, findings);
+            case RAW -> checkRaw(store, key, trusted.image(set), entry, findings);
         }
     }
 
@@ -240,7 +352,7 @@ public final class ReleaseVerifier {
                 + entry.size() + (size < entry.size() ? " (truncated or an incomplete upload)" : ""));
     }
 
-    private Optional<BlockMap> checkBmap(ArtifactStore store, String key, Manifest manifest, Manifest.FileEntry entry,
+    private Optional<BlockMap> checkBmap(ArtifactStore store, String key, Manifest.Image image, Manifest.FileEntry entry,
             List<Finding> findings) {
         Optional<ArtifactStore.ObjectInfo> info = store.stat(key);
         if (info.isEmpty()) {
@@ -259,7 +371,6 @@ public final class ReleaseVerifier {
         }
         try {
             BlockMap map = BmapXml.parse(content, entry.name());
-            Manifest.Image image = manifest.image();
             if (map.imageSize() != image.size() || map.blockSize() != image.blockSize()
                     || map.mappedBlocksCount() != image.mappedBlocksCount()) {
                 findings.add(new Finding(entry.name(), false, "it maps a " + map.imageSize() + "-byte image in "
@@ -276,8 +387,8 @@ public final class ReleaseVerifier {
         }
     }
 
-    private void checkChecksums(ArtifactStore store, String key, Manifest manifest, Manifest.FileEntry entry,
-            List<Finding> findings) {
+    private void checkChecksums(ArtifactStore store, String key, Manifest.Image image, List<Manifest.FileEntry> setFiles,
+            Manifest.FileEntry entry, List<Finding> findings) {
         byte[] content = readSmall(store, key);
         Sha256 actual = Sha256.of(content);
         if (!actual.equals(entry.sha256())) {
@@ -285,8 +396,8 @@ public final class ReleaseVerifier {
             return;
         }
         Map<String, Sha256> expected = new HashMap<>();
-        expected.put(manifest.image().file(), manifest.image().sha256());
-        for (Manifest.FileEntry file : manifest.files()) {
+        expected.put(image.file(), image.sha256());
+        for (Manifest.FileEntry file : setFiles) {
             if (file.role() == Manifest.Role.PAYLOAD || file.role() == Manifest.Role.BMAP) {
                 expected.put(file.name(), file.sha256());
             }
@@ -310,10 +421,9 @@ public final class ReleaseVerifier {
         findings.add(new Finding(entry.name(), true, "SHA-256 matches and its lines agree with the manifest"));
     }
 
-    private void checkPayload(ArtifactStore store, String key, TrustedRelease trusted, Manifest.FileEntry entry,
+    private void checkPayload(ArtifactStore store, String key, Manifest.Image image, BlockMap blockMap, Manifest.FileEntry entry,
             List<Finding> findings) {
-        Manifest.Image image = trusted.image();
-        Optional<BlockMap> map = Optional.of(trusted.blockMap());
+        Optional<BlockMap> map = Optional.of(blockMap);
         RangeChecker ranges = new RangeChecker(map);
         MessageDigest imageDigest = Sha256.newDigest();
         long imageBytes = 0;
@@ -391,12 +501,12 @@ public final class ReleaseVerifier {
         }
     }
 
-    private void checkRaw(ArtifactStore store, String key, Manifest manifest, Manifest.FileEntry entry, List<Finding> findings) {
+    private void checkRaw(ArtifactStore store, String key, Manifest.Image image, Manifest.FileEntry entry, List<Finding> findings) {
         progress.start("verify " + entry.name(), entry.size());
         try (InputStream in = store.open(key)) {
             DigestingInputStream digesting = new DigestingInputStream(new ProgressInputStream(in, progress));
             Sha256 actual = digesting.drainAndDigest();
-            if (!actual.equals(entry.sha256()) || !actual.equals(manifest.image().sha256())) {
+            if (!actual.equals(entry.sha256()) || !actual.equals(image.sha256())) {
                 findings.add(digestMismatch(entry, actual));
             } else {
                 findings.add(new Finding(entry.name(), true, "SHA-256 matches"));
@@ -427,8 +537,8 @@ public final class ReleaseVerifier {
         }
     }
 
-    /** The reason part of a "Tried to X but failed because Y" message. */
-    static String reasonOf(IngotException e) {
+    /** The reason part of a "Tried to X but failed because Y" message (to reword it for another attempt). */
+    public static String reasonOf(IngotException e) {
         String message = e.getMessage();
         int because = message.indexOf(" but failed because ");
         return because < 0 ? message : message.substring(because + " but failed because ".length());

@@ -1,6 +1,10 @@
 package dev.ingot.store;
 
+import dev.ingot.error.ErrorCode;
+import dev.ingot.error.IngotException;
+import dev.ingot.fetch.RangeReadable;
 import dev.ingot.progress.Progress;
+import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.List;
@@ -22,6 +26,49 @@ public interface ArtifactStore extends AutoCloseable {
 
     /** Opens a key for streaming. Throws NOT_FOUND when absent. */
     InputStream open(String key);
+
+    /**
+     * A key for reading at any offset (the flash engine streams payloads through it, resuming cut reads). Throws
+     * NOT_FOUND when absent. This default streams from the start and skips to the offset: correct for any store, fast
+     * for none; the folder store reads the file in place, S3 sends ranged GETs with {@code If-Match}.
+     */
+    default RangeReadable range(String key) {
+        ObjectInfo info = stat(key).orElseThrow(() -> IngotException.tried(ErrorCode.NOT_FOUND, "read " + key + " from " + describe(),
+                "it does not exist"));
+        ArtifactStore store = this;
+        return new RangeReadable() {
+            @Override
+            public String describe() {
+                return store.describe() + "/" + key;
+            }
+
+            @Override
+            public long size() {
+                return info.size();
+            }
+
+            @Override
+            public InputStream open(long offset, long length) throws IOException {
+                InputStream in = store.open(key);
+                in.skipNBytes(offset);
+                return new java.io.FilterInputStream(in) {
+                    private long remaining = length;
+
+                    @Override
+                    public int read(byte[] bytes, int from, int count) throws IOException {
+                        if (remaining <= 0) {
+                            return -1;
+                        }
+                        int n = in.read(bytes, from, (int) Math.min(count, remaining));
+                        if (n > 0) {
+                            remaining -= n;
+                        }
+                        return n;
+                    }
+                };
+            }
+        };
+    }
 
     /** The whole (small) object with its entity tag, or empty when absent. */
     Optional<VersionedBytes> read(String key);

@@ -213,8 +213,23 @@ public final class UsbCache {
     /** Removes a release, manifest first: an interrupted removal leaves files that no longer count as a cached release. */
     private void remove(ReleaseFiles files) {
         try {
-            Files.deleteIfExists(folder.resolve(files.manifest()));
-            for (String name : List.of(files.signature(), files.payload(), files.bmap(), files.checksums(), files.rawImage())) {
+            List<String> names = new ArrayList<>(List.of(files.signature(), files.payload(), files.bmap(), files.checksums(), files.rawImage()));
+            Path manifest = folder.resolve(files.manifest());
+            if (Files.isRegularFile(manifest, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                try {
+                    // A release's slot files too (their names checked as every manifest name is, before they touch a path).
+                    for (Manifest.Slot slot : ManifestJson.parse(Files.readAllBytes(manifest), files.manifest()).slots()) {
+                        dev.ingot.image.PayloadSet set = dev.ingot.image.PayloadSet.slot(slot.partition().name());
+                        for (Manifest.Role role : Manifest.Role.values()) {
+                            names.add(files.nameFor(set, role));
+                        }
+                    }
+                } catch (IngotException e) {
+                    // an unreadable manifest names nothing more
+                }
+            }
+            Files.deleteIfExists(manifest);
+            for (String name : names) {
                 Files.deleteIfExists(folder.resolve(name));
             }
         } catch (IOException e) {

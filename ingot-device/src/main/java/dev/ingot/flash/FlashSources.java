@@ -1,14 +1,15 @@
 package dev.ingot.flash;
 
-import dev.ingot.digest.DigestingOutputStream;
-import dev.ingot.digest.Sha256;
 import dev.ingot.error.ErrorCode;
 import dev.ingot.error.IngotException;
+import dev.ingot.fetch.FileRange;
+import dev.ingot.fetch.RangeReadable;
 import dev.ingot.image.BlockMap;
 import dev.ingot.image.BmapXml;
 import dev.ingot.image.ImageName;
 import dev.ingot.image.ImageVersion;
 import dev.ingot.image.Manifest;
+import dev.ingot.image.PayloadSet;
 import dev.ingot.image.ReleaseFiles;
 import dev.ingot.image.ReleaseVerifier;
 import dev.ingot.image.TrustedRelease;
@@ -18,30 +19,67 @@ import dev.ingot.store.ArtifactStore;
 import dev.ingot.store.FolderStore;
 import dev.ingot.store.WorkFolder;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
 
 /**
  * Where a flash gets its image from. Every signed source is a {@link TrustedRelease} from {@link ReleaseVerifier#trust}
- * (the one trust path) plus the file holding its payload or raw image: a folder of release files (a USB cache, a pulled
- * copy, a store download), or loose files ({@code NAME-VERSION.img.zst} or {@code NAME-VERSION.img}) with the signed
- * manifest beside them. Only {@code --allow-unsigned} flashes what no manifest vouches for.
+ * (the one trust path) plus a {@link RangeReadable} of its payload or raw image: a folder of release files (a USB cache,
+ * a pulled copy, a kept download), a store (a folder, S3, HTTP(S): streamed, nothing staged), or loose files
+ * ({@code NAME-VERSION.img.zst} or {@code NAME-VERSION.img}) with the signed manifest beside them. Only
+ * {@code --allow-unsigned} flashes what no manifest vouches for.
  */
 public final class FlashSources {
     private FlashSources() {}
 
     /** A release in a flat folder: trusted from the folder's own manifest, signature and bmap; the payload checked as it streams. */
-    public static Flasher.Source fromReleaseFolder(Path folder, ImageName name, ImageVersion version, Keyring keyring) {
-        TrustedRelease release = new ReleaseVerifier(keyring, Progress.NONE).trust(new FolderStore(folder), "", name, version);
-        Path payload = folder.resolve(release.payload().name());
-        checkFile(payload, release.payload().size(), "flash " + release.files().base() + " from " + folder);
-        return Flasher.Source.signed(release, payload, true, release.files().base());
+    public static FlashJob fromReleaseFolder(Path folder, ImageName name, ImageVersion version, Keyring keyring, PayloadSet set) {
+        return fromStore(new FolderStore(folder), "", name, version, keyring, set, Progress.NONE);
+    }
+
+    /** The whole disk from a release folder. */
+    public static FlashJob fromReleaseFolder(Path folder, ImageName name, ImageVersion version, Keyring keyring) {
+        return fromReleaseFolder(folder, name, version, keyring, PayloadSet.DISK);
+    }
+
+    /**
+     * A published version in a store ({@code golden-images/} prefix) or a flat folder ({@code ""}): trusted from the
+     * store's manifest, signature and bmap, then the payload streamed from the store as it is flashed (a folder in
+     * place; S3 and HTTP(S) with ranged, resumable reads). Nothing is downloaded first: {@code --keep} keeps a copy.
+     */
+    public static FlashJob fromStore(ArtifactStore store, String prefix, ImageName name, ImageVersion version, Keyring keyring,
+            PayloadSet set, Progress progress) {
+        TrustedRelease trusted = new ReleaseVerifier(keyring, progress).trust(store, prefix, name, version);
+        String what = "flash " + trusted.files().base() + " from " + store.describe();
+        requireSet(trusted, set, what);
+        Manifest.FileEntry payload = trusted.payload(set);
+        RangeReadable source = store.range(prefix + payload.name());
+        if (source instanceof FileRange file && !WorkFolder.isPlainFile(file.file())) {
+            source.close();
+            throw IngotException.tried(ErrorCode.CHECK_FAILED, what, payload.name() + " is missing or not a plain file; nothing was written");
+        }
+        return FlashJob.signed(trusted, set, source);
+    }
+
+    /** The whole disk from a store. */
+    public static FlashJob fromStore(ArtifactStore store, ImageName name, ImageVersion version, Keyring keyring, Progress progress) {
+        return fromStore(store, ReleaseFiles.STORE_FOLDER, name, version, keyring, PayloadSet.DISK, progress);
+    }
+
+    private static void requireSet(TrustedRelease trusted, PayloadSet set, String what) {
+        if (set instanceof PayloadSet.Slot slot && trusted.slots().stream().noneMatch(each -> each.partition().name().equals(slot.partition()))) {
+            throw IngotException.tried(ErrorCode.BAD_INPUT, what, trusted.files().base() + " has no " + slot.partition() + " slot payload"
+                            + (trusted.slots().isEmpty() ? " (it was published without slots)" : " (it has "
+                            + String.join(", ", trusted.slots().stream().map(each -> each.partition().name()).toList()) + ")"))
+                    .withHint("flash the whole disk, or republish the image with this Ingot (it extracts root-a)");
+        }
     }
 
     /**
@@ -51,7 +89,7 @@ public final class FlashSources {
      * that file is refused: a re-made map vouches for nothing). Without a manifest, {@code allowUnsigned} must be set:
      * then only the bmap's own checksums vouch for the data, and every range is checked before it is written.
      */
-    public static Flasher.Source fromFiles(Path file, Optional<Path> bmapFile, Optional<Keyring> keyring, boolean allowUnsigned) {
+    public static FlashJob fromFiles(Path file, Optional<Path> bmapFile, Optional<Keyring> keyring, boolean allowUnsigned) {
         String what = "flash " + file;
         if (!Files.isRegularFile(file)) {
             throw IngotException.tried(ErrorCode.BAD_INPUT, what, file + " does not exist or is not a file");
@@ -78,8 +116,8 @@ public final class FlashSources {
                                 + "vouches for (" + trusted.bmap().name() + "); nothing was written")
                         .withHint("drop --bmap: a signed release is flashed with its own block map (a re-made one vouches for nothing)");
             }
-            checkFile(file, compressed ? trusted.payload().size() : trusted.image().size(), what);
-            return Flasher.Source.signed(trusted, file, compressed, fileName);
+            RangeReadable source = openPlain(file, what);
+            return compressed ? FlashJob.signed(trusted, PayloadSet.DISK, source) : FlashJob.signedRaw(trusted, source);
         }
         if (!allowUnsigned) {
             throw IngotException.tried(ErrorCode.BAD_INPUT, what, "there is no signed manifest " + base + ".manifest.json beside it")
@@ -92,71 +130,40 @@ public final class FlashSources {
                     .withHint("pass --bmap FILE (make one with: bmaptool create " + imageName + " > " + imageName + ".bmap)");
         }
         BlockMap map = BmapXml.parse(read(bmapPath, what), bmapPath.getFileName().toString());
-        return Flasher.Source.unsigned(file, compressed, map, fileName + " (unsigned)");
+        return FlashJob.unsigned(map, openPlain(file, what), compressed ? FlashJob.Format.ZSTD : FlashJob.Format.RAW, fileName);
     }
 
-    /**
-     * A published version from a store: trusted from the store's manifest, signature and bmap, then its payload fetched
-     * into {@code workFolder} (hashed on the way), and the copy trusted again from the folder. A payload already there
-     * is reused only when it verifies again; files are created exclusively and renamed into place, never through a link.
-     */
-    public static Flasher.Source fromStore(ArtifactStore store, ImageName name, ImageVersion version, Keyring keyring, WorkFolder workFolder,
-            Progress progress) {
-        ReleaseFiles files = new ReleaseFiles(name, version);
-        String what = "fetch " + files.base() + " from " + store.describe();
-        TrustedRelease trusted = new ReleaseVerifier(keyring, progress).trust(store, ReleaseFiles.STORE_FOLDER, name, version);
-        Path folder = workFolder.folder("flash", files.base());
-        Manifest.FileEntry payload = trusted.payload();
-        fetch(store, ReleaseFiles.STORE_FOLDER + payload.name(), folder.resolve(payload.name()), payload, what, progress);
-        place(folder, files.bmap(), trusted.bmapBytes(), what);
-        place(folder, files.checksums(), trusted.checksumsBytes(), what);
-        place(folder, files.signature(), trusted.signatureBytes(), what);
-        place(folder, files.manifest(), trusted.manifestBytes(), what);
-        return fromReleaseFolder(folder, name, version, keyring);
-    }
-
-    private static void fetch(ArtifactStore store, String key, Path target, Manifest.FileEntry entry, String what, Progress progress) {
+    private static RangeReadable openPlain(Path file, String what) {
+        if (!WorkFolder.isPlainFile(file)) {
+            throw IngotException.tried(ErrorCode.CHECK_FAILED, what, file.getFileName() + " is not a plain file (a link?); nothing was written");
+        }
         try {
-            if (WorkFolder.isPlainFile(target) && Files.size(target) == entry.size()) {
-                // A download kept from an earlier run is used only if it still has the signed digest; else fetched again.
-                try (InputStream existing = Files.newInputStream(target, LinkOption.NOFOLLOW_LINKS)) {
-                    if (new dev.ingot.digest.DigestingInputStream(existing).drainAndDigest().equals(entry.sha256())) {
-                        return;
-                    }
-                }
-            }
-            Path partial = WorkFolder.newFile(target.getParent(), target.getFileName().toString());
-            progress.start("fetch " + entry.name(), entry.size());
-            try (InputStream in = store.open(key); OutputStream file = Files.newOutputStream(partial, LinkOption.NOFOLLOW_LINKS)) {
-                DigestingOutputStream out = new DigestingOutputStream(file);
-                byte[] buffer = new byte[1 << 20];
-                int n;
-                while ((n = in.read(buffer)) >= 0) {
-                    out.write(buffer, 0, n);
-                    progress.advance(n);
-                }
-                out.flush();
-                Sha256 actual = out.sha256();
-                if (out.count() != entry.size() || !actual.equals(entry.sha256())) {
-                    throw IngotException.tried(ErrorCode.CHECK_FAILED, what, entry.name() + " arrived as " + out.count() + " bytes with SHA-256 "
-                            + actual + "; the signed manifest says " + entry.size() + " bytes, " + entry.sha256());
-                }
-            } catch (IOException | RuntimeException e) {
-                Files.deleteIfExists(partial);
-                throw e;
-            } finally {
-                progress.done();
-            }
-            // rename(2) replaces whatever is at the name, a planted link included, without following it.
-            Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            return FileRange.open(file);
         } catch (IOException e) {
-            throw IngotException.tried(ErrorCode.UNAVAILABLE, what, "downloading " + key + " failed: " + e.getMessage()).withCause(e);
+            throw IngotException.tried(ErrorCode.BAD_INPUT, what, file + " cannot be read (" + e.getMessage() + ")");
         }
     }
 
-    /** Writes a small verified file into the work folder: a new file, renamed over the name. */
+    /**
+     * Writes a trusted release's small files for {@code set} into {@code folder} beside its payload — block map,
+     * sha256sum file, signature, and the manifest last (a manifest means the rest is there) — each as a new file
+     * renamed over its name, never through a link: the folder is then a release folder ({@code --cache}).
+     */
+    static void placeRelease(Path folder, TrustedRelease release, PayloadSet set, String what) {
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        ReleaseFiles names = release.files();
+        files.put(release.bmapEntry(set).name(), release.bmapBytes(set));
+        files.put(release.checksumsEntry(set).name(), release.checksumsBytes(set));
+        files.put(names.signature(), release.signatureBytes());
+        files.put(names.manifest(), release.manifestBytes());
+        for (Map.Entry<String, byte[]> file : files.entrySet()) {
+            place(folder, file.getKey(), file.getValue(), what);
+        }
+    }
+
+    /** Writes a small verified file: a new file, renamed over the name. */
     private static void place(Path folder, String name, byte[] content, String what) {
-        Path temp = WorkFolder.newFile(folder, name);
+        Path temp = WorkFolder.newFile(folder, "." + name);
         try {
             try (OutputStream out = Files.newOutputStream(temp, LinkOption.NOFOLLOW_LINKS)) {
                 out.write(content);
@@ -164,21 +171,6 @@ public final class FlashSources {
             Files.move(temp, folder.resolve(name), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw IngotException.tried(ErrorCode.UNAVAILABLE, what, "writing " + folder.resolve(name) + " failed: " + e.getMessage());
-        }
-    }
-
-    private static void checkFile(Path file, long expected, String what) {
-        try {
-            if (!WorkFolder.isPlainFile(file)) {
-                throw IngotException.tried(ErrorCode.CHECK_FAILED, what, file.getFileName() + " is missing or not a plain file; nothing was written");
-            }
-            long size = Files.size(file);
-            if (size != expected) {
-                throw IngotException.tried(ErrorCode.CHECK_FAILED, what, file.getFileName() + " is " + size + " bytes but the signed manifest says "
-                        + expected + " (truncated or replaced); nothing was written");
-            }
-        } catch (IOException e) {
-            throw IngotException.tried(ErrorCode.BAD_INPUT, what, file + " cannot be read (" + e.getMessage() + ")");
         }
     }
 

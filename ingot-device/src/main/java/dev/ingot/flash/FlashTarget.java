@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.ingot.error.ErrorCode;
 import dev.ingot.error.IngotException;
+import dev.ingot.image.GptTable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -22,14 +23,50 @@ import java.util.Optional;
  * use as swap, by device-mapper or as a loop device's backing file, is too small, or is neither a
  * block device nor a regular file.
  */
-public record FlashTarget(Path path, Kind kind, long size, Optional<SystemView.DeviceNumber> device, boolean hasPartitionTable) {
+public record FlashTarget(Path path, Kind kind, long size, Optional<SystemView.DeviceNumber> device, boolean hasPartitionTable,
+        Window window) {
 
     public enum Kind { BLOCK_DEVICE, FILE }
+
+    /**
+     * Where on the target the image lands: the whole disk (or file) from byte 0, or one partition: its own device node
+     * (offset 0 there), or its bytes inside a disk image file (offset = the partition's start).
+     */
+    public record Window(long offset, long length, Optional<String> partition) {
+        public static final Window WHOLE = new Window(0, Long.MAX_VALUE, Optional.empty());
+
+        public Window {
+            requireNonNull(partition, "partition");
+        }
+
+        /** The whole target, not a partition. */
+        public boolean whole() {
+            return partition.isEmpty();
+        }
+    }
 
     public FlashTarget {
         requireNonNull(path, "path");
         requireNonNull(kind, "kind");
         requireNonNull(device, "device");
+        requireNonNull(window, "window");
+    }
+
+    public FlashTarget(Path path, Kind kind, long size, Optional<SystemView.DeviceNumber> device, boolean hasPartitionTable) {
+        this(path, kind, size, device, hasPartitionTable, Window.WHOLE);
+    }
+
+    /** How many bytes the image may take: a block device's or a partition's size; a whole file grows as needed. */
+    public long capacity() {
+        if (!window.whole()) {
+            return window.length();
+        }
+        return kind == Kind.FILE ? Long.MAX_VALUE : size;
+    }
+
+    /** What the target is, for messages: the path, and the partition when the image goes into one. */
+    public String describe() {
+        return window.partition().map(name -> path + " (partition " + name + ")").orElse(path.toString());
     }
 
     private static final int S_IFMT = 0170000;
@@ -74,6 +111,161 @@ public record FlashTarget(Path path, Kind kind, long size, Optional<SystemView.D
             };
         } catch (IOException e) {
             throw IngotException.tried(ErrorCode.UNAVAILABLE, what, "the system's view of it cannot be read (" + e.getMessage() + ")");
+        }
+    }
+
+    /**
+     * A partition to write a slot payload into: a partition device ({@code /dev/nvme0n1p3}, its GPT name from sysfs), a
+     * disk and the partition's GPT name ({@code /dev/nvme0n1} + {@code root-b}: the GPT is read and checked, and the
+     * kernel's device for that partition is used, so the write claims the partition, not the disk whose other slot runs
+     * the system), or a disk image file and the name (a window inside the file). Refuses a partition that is mounted,
+     * swap, held (LVM, LUKS, md) or the running root, one smaller than the image, and a name the GPT lacks. The rest of
+     * the disk — its GPT, the other slot — is never touched.
+     */
+    public static FlashTarget inspectPartition(Path given, Optional<String> name, long imageSize, SystemView system) {
+        String what = "flash " + given + name.map(partition -> " (partition " + partition + ")").orElse("");
+        FlashTarget whole = inspectUnchecked(given, system, what);
+        try {
+            if (whole.kind() == Kind.FILE) {
+                String partition = name.orElseThrow(() -> IngotException.tried(ErrorCode.BAD_INPUT, what,
+                        "a file target is a disk image: name the partition to write into").withHint("add --partition root-b"));
+                if (whole.size() == 0) {
+                    throw IngotException.tried(ErrorCode.BAD_INPUT, what, "there is no disk image at " + whole.path() + " to write a partition of");
+                }
+                GptTable.Partition entry = partitionOf(gpt(whole.path(), whole.size(), what), partition, what);
+                refuseIfTooSmall(entry.size(), imageSize, partition, what);
+                return new FlashTarget(whole.path(), Kind.FILE, whole.size(), Optional.empty(), true,
+                        new Window(entry.offset(), entry.size(), Optional.of(partition)));
+            }
+            SystemView.DeviceNumber device = whole.device().orElseThrow();
+            Optional<Path> folder = system.sysfsFolder(device);
+            boolean isPartition = folder.isPresent() && Files.exists(folder.get().resolve("partition"));
+            Path partitionDevice;
+            String partition;
+            if (isPartition) {
+                partition = partName(folder.get()).orElse(whole.path().getFileName().toString());
+                if (name.isPresent() && !name.get().equals(partition)) {
+                    throw IngotException.tried(ErrorCode.BAD_INPUT, what, whole.path() + " is the partition named '" + partition + "', not '"
+                            + name.get() + "'").withHint("name the disk with --partition, or the partition device alone");
+                }
+                partitionDevice = whole.path();
+            } else {
+                partition = name.orElseThrow(() -> IngotException.tried(ErrorCode.BAD_INPUT, what,
+                        "it is a whole disk: name the partition to write into").withHint("add --partition root-b"));
+                long diskSize = whole.size();
+                GptTable.Partition entry = partitionOf(gpt(whole.path(), diskSize, what), partition, what);
+                partitionDevice = partitionDevice(folder, entry, what);
+            }
+            SystemView.DeviceNumber number = system.deviceOf(partitionDevice.toString())
+                    .orElseThrow(() -> new IOException("the device number of " + partitionDevice + " cannot be read"));
+            refuseIfInUse(number, system, what);
+            long size;
+            if (LinuxIo.available()) {
+                try (LinuxIo io = LinuxIo.claim(partitionDevice).orElseThrow(() -> busy(partitionDevice, what))) {
+                    size = io.blockDeviceSize();
+                }
+            } else {
+                size = sizeFromSysfs(number, system).orElseThrow(() -> new IOException("the size of " + partitionDevice + " cannot be read"));
+            }
+            refuseIfTooSmall(size, imageSize, partition, what);
+            return new FlashTarget(partitionDevice, Kind.BLOCK_DEVICE, size, Optional.of(number), false,
+                    new Window(0, size, Optional.of(partition)));
+        } catch (IOException e) {
+            throw IngotException.tried(ErrorCode.UNAVAILABLE, what, "the system's view of it cannot be read (" + e.getMessage() + ")");
+        }
+    }
+
+    /** Whether {@code path} is a partition's block device (sysfs says so); false for anything else. */
+    public static boolean isPartitionDevice(Path path) {
+        try {
+            if (!Files.exists(path) || ((Integer) Files.getAttribute(path, "unix:mode") & S_IFMT) != S_IFBLK) {
+                return false;
+            }
+            SystemView.DeviceNumber device = SystemView.DeviceNumber.fromRdev((Long) Files.getAttribute(path, "unix:rdev"));
+            return SystemView.live().sysfsFolder(device).map(folder -> Files.exists(folder.resolve("partition"))).orElse(false);
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    private static FlashTarget inspectUnchecked(Path given, SystemView system, String what) {
+        Path path;
+        try {
+            path = given.toRealPath();
+        } catch (IOException e) {
+            throw IngotException.tried(ErrorCode.BAD_INPUT, what, "it does not exist (" + e.getMessage() + ")")
+                    .withHint("name a disk image file, a disk (/dev/nvme0n1) with --partition, or a partition device");
+        }
+        try {
+            int mode = (Integer) Files.getAttribute(path, "unix:mode");
+            return switch (mode & S_IFMT) {
+                case S_IFBLK -> {
+                    SystemView.DeviceNumber device = SystemView.DeviceNumber.fromRdev((Long) Files.getAttribute(path, "unix:rdev"));
+                    long size = sizeFromSysfs(device, system).orElse(0L);
+                    yield new FlashTarget(path, Kind.BLOCK_DEVICE, size, Optional.of(device), false);
+                }
+                case S_IFREG -> inspectFile(path, system, what);
+                default -> throw IngotException.tried(ErrorCode.BAD_INPUT, what, "it is neither a block device nor a regular file")
+                        .withHint("name a disk, a partition device or a disk image file");
+            };
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            throw IngotException.tried(ErrorCode.BAD_INPUT, what, "its file type cannot be read (" + e.getMessage() + ")");
+        }
+    }
+
+    /** The disk's GPT, both headers checked; a damaged table is refused (the slots it describes cannot be trusted). */
+    private static GptTable gpt(Path disk, long size, String what) throws IOException {
+        try (FileChannel channel = FileChannel.open(disk, StandardOpenOption.READ)) {
+            return GptTable.read(channel, size, disk.toString());
+        } catch (IngotException e) {
+            throw IngotException.tried(ErrorCode.CONFLICT, what, "its partition table is damaged: " + dev.ingot.image.ReleaseVerifier.reasonOf(e))
+                    .withHint("repair the GPT first (sgdisk -e, or re-image the whole disk)");
+        }
+    }
+
+    private static GptTable.Partition partitionOf(GptTable table, String name, String what) {
+        return table.partition(name).orElseThrow(() -> IngotException.tried(ErrorCode.BAD_INPUT, what,
+                "the disk's GPT has no partition named '" + name + "' (it has " + table.names() + ")"));
+    }
+
+    /** The kernel's device for a GPT entry: the disk's sysfs child with that partition number, its start checked. */
+    private static Path partitionDevice(Optional<Path> diskFolder, GptTable.Partition entry, String what) throws IOException {
+        if (diskFolder.isPresent()) {
+            try (var children = Files.list(diskFolder.get())) {
+                for (Path child : children.filter(each -> Files.exists(each.resolve("partition"))).sorted().toList()) {
+                    if (Integer.parseInt(Files.readString(child.resolve("partition")).strip()) == entry.number()) {
+                        long start = Long.parseLong(Files.readString(child.resolve("start")).strip()) * 512;
+                        if (start != entry.offset()) {
+                            throw IngotException.tried(ErrorCode.CONFLICT, what, "the kernel's " + child.getFileName() + " starts at byte "
+                                    + start + " but the GPT says " + entry.offset()).withHint("re-read the table: partprobe, or reboot");
+                        }
+                        return Path.of("/dev", child.getFileName().toString());
+                    }
+                }
+            }
+        }
+        throw IngotException.tried(ErrorCode.CONFLICT, what, "the kernel has no device for partition " + entry.number() + " ('"
+                + entry.name() + "')").withHint("let it read the table: partprobe, or losetup --partscan for a loop device");
+    }
+
+    /** The GPT name of a partition device (sysfs uevent PARTNAME). */
+    private static Optional<String> partName(Path sysfsFolder) {
+        try {
+            for (String line : Files.readAllLines(sysfsFolder.resolve("uevent"))) {
+                if (line.startsWith("PARTNAME=")) {
+                    return Optional.of(line.substring("PARTNAME=".length()));
+                }
+            }
+        } catch (IOException e) {
+            // no name: the caller uses the device's
+        }
+        return Optional.empty();
+    }
+
+    private static void refuseIfTooSmall(long size, long imageSize, String partition, String what) {
+        if (size < imageSize) {
+            throw IngotException.tried(ErrorCode.BAD_INPUT, what, partition + " holds " + size + " bytes, the slot payload needs " + imageSize)
+                    .withHint("this disk's partitions are smaller than the image's: re-image the whole disk");
         }
     }
 

@@ -14,8 +14,8 @@ import java.nio.file.Path;
 import java.util.Optional;
 
 /**
- * The few Linux calls the JDK has no API for, through the FFM API: ioctl BLKGETSIZE64,
- * BLKZEROOUT and BLKFLSBUF (linux/fs.h), fallocate FALLOC_FL_PUNCH_HOLE (fallocate(2)) and
+ * The few Linux calls the JDK has no API for, through the FFM API: ioctl BLKGETSIZE64 and
+ * BLKZEROOUT (linux/fs.h), fallocate FALLOC_FL_PUNCH_HOLE (fallocate(2)), sync_file_range(2) and
  * posix_fadvise POSIX_FADV_DONTNEED (posix_fadvise(2)). Each works on a file descriptor this class
  * opens itself; writes go through the JDK's FileChannel. Hand-written: no maintained Java library
  * wraps these calls.
@@ -29,10 +29,11 @@ final class LinuxIo implements AutoCloseable {
     private static final int EBUSY = 16;
     private static final long BLKGETSIZE64 = 0x80081272L;
     private static final long BLKZEROOUT = 0x127fL;
-    private static final long BLKFLSBUF = 0x1261L;
     private static final int FALLOC_FL_KEEP_SIZE = 0x01;
     private static final int FALLOC_FL_PUNCH_HOLE = 0x02;
     private static final int POSIX_FADV_DONTNEED = 4;
+    /** sync_file_range(2): wait for earlier writeback, start writeback of the range, wait for it. */
+    private static final int SYNC_FILE_RANGE_ALL = 1 | 2 | 4;
 
     private static final Optional<Calls> CALLS = Calls.load();
 
@@ -109,11 +110,6 @@ final class LinuxIo implements AutoCloseable {
         }
     }
 
-    /** Drops a block device's buffer cache (ioctl BLKFLSBUF), so a read-back reads the device. */
-    void flushBuffers() throws IOException {
-        ioctl(BLKFLSBUF, MemorySegment.NULL, "BLKFLSBUF");
-    }
-
     /** Turns [offset, offset + length) of a regular file into a hole that reads as zeros, keeping the size. */
     void punchHole(long offset, long length) throws IOException {
         Calls calls = CALLS.orElseThrow();
@@ -130,11 +126,20 @@ final class LinuxIo implements AutoCloseable {
         }
     }
 
-    /** Asks the kernel to drop cached pages of a file (after fsync), so a read-back reads the disk. */
-    void dropCache() throws IOException {
+    /**
+     * Writes back the cached pages of {@code [offset, offset + length)} and drops them, so that a buffered read of that
+     * range reads the disk (the read-back's way where direct I/O is refused). sync_file_range accepts regular files and
+     * block devices (fs/sync.c); DONTNEED drops only clean pages, hence the write-back first.
+     */
+    void writeBackAndDrop(long offset, long length) throws IOException {
         Calls calls = CALLS.orElseThrow();
-        try {
-            int result = (int) calls.fadvise().invokeExact(fd, 0L, 0L, POSIX_FADV_DONTNEED);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(calls.callState());
+            int synced = (int) calls.syncFileRange().invokeExact(state, fd, offset, length, SYNC_FILE_RANGE_ALL);
+            if (synced != 0) {
+                throw new IOException("sync_file_range on " + path + " failed: errno " + calls.errno(state));
+            }
+            int result = (int) calls.fadvise().invokeExact(fd, offset, length, POSIX_FADV_DONTNEED);
             if (result != 0) {
                 throw new IOException("posix_fadvise(DONTNEED) on " + path + " failed: " + result);
             }
@@ -169,8 +174,8 @@ final class LinuxIo implements AutoCloseable {
         }
     }
 
-    private record Calls(MethodHandle open, MethodHandle ioctl, MethodHandle fallocate, MethodHandle fadvise, MethodHandle close,
-            StructLayout callState, VarHandle errnoHandle) {
+    private record Calls(MethodHandle open, MethodHandle ioctl, MethodHandle fallocate, MethodHandle fadvise, MethodHandle syncFileRange,
+            MethodHandle close, StructLayout callState, VarHandle errnoHandle) {
 
         static Optional<Calls> load() {
             if (!System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).contains("linux")) {
@@ -195,9 +200,13 @@ final class LinuxIo implements AutoCloseable {
                 MethodHandle fadvise = linker.downcallHandle(libc.find("posix_fadvise").orElseThrow(),
                         FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
                                 ValueLayout.JAVA_INT));
+                MethodHandle syncFileRange = linker.downcallHandle(libc.find("sync_file_range").orElseThrow(),
+                        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
+                                ValueLayout.JAVA_INT),
+                        capture);
                 MethodHandle close = linker.downcallHandle(libc.find("close").orElseThrow(),
                         FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-                return Optional.of(new Calls(open, ioctl, fallocate, fadvise, close, callState, errno));
+                return Optional.of(new Calls(open, ioctl, fallocate, fadvise, syncFileRange, close, callState, errno));
             } catch (RuntimeException | LinkageError e) {
                 return Optional.empty();
             }

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.ingot.cache.UsbCache;
 import dev.ingot.error.ErrorCode;
 import dev.ingot.error.IngotException;
+import dev.ingot.flash.FlashJob;
 import dev.ingot.flash.FlashSources;
 import dev.ingot.flash.FlashTarget;
 import dev.ingot.flash.Flasher;
@@ -67,14 +68,15 @@ public final class Rollback {
         ReleaseFiles files = new ReleaseFiles(request.name(), version);
         List<Phase> phases = new ArrayList<>();
 
-        Flasher.Source source;
+        FlashJob source;
         String from;
         Optional<Path> cached = request.cache().map(UsbCache::folder).filter(folder -> Files.exists(folder.resolve(files.manifest())));
         if (cached.isPresent()) {
             source = FlashSources.fromReleaseFolder(cached.get(), request.name(), version, request.keyring());
             from = "USB cache " + cached.get();
         } else if (request.store().isPresent()) {
-            source = FlashSources.fromStore(request.store().get(), request.name(), version, request.keyring(), request.workFolder(), progress);
+            // Streamed from the store as it is written: fetching and writing overlap (the "fetch" phase is the trust checks).
+            source = FlashSources.fromStore(request.store().get(), request.name(), version, request.keyring(), progress);
             from = "store " + request.store().get().describe();
         } else {
             throw IngotException.tried(ErrorCode.NOT_FOUND, what, version + " is not in the USB cache and no store was given")
@@ -82,9 +84,15 @@ public final class Rollback {
         }
         phases.add(new Phase("fetch", Duration.between(started, clock.instant())));
 
-        FlashTarget target = FlashTarget.inspect(request.target(), source.map().imageSize(), system);
-        request.confirm().accept(target);
-        Flasher.Report report = new Flasher(clock, progress, request.workFolder().folder("spool")).flash(source, target, request.options());
+        FlashTarget target;
+        Flasher.Report report;
+        try {
+            target = FlashTarget.inspect(request.target(), source.imageSize(), system);
+            request.confirm().accept(target);
+            report = new Flasher(clock, progress, () -> request.workFolder().folder("spool")).flash(source, target, request.options());
+        } finally {
+            source.source().close();
+        }
         for (Flasher.Phase phase : report.phases()) {
             phases.add(new Phase(phase.name(), phase.duration()));
         }

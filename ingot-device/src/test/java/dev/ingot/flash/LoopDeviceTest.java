@@ -89,7 +89,7 @@ class LoopDeviceTest {
         }
     }
 
-    private Flasher.Source source() {
+    private FlashJob source() {
         return FlashSources.fromReleaseFolder(release, ImageName.DEFAULT, ImageVersion.parse("v1.4"), keyring);
     }
 
@@ -97,7 +97,7 @@ class LoopDeviceTest {
     void aFlashedLoopDeviceReadsBackAsTheImage() throws IOException {
         Path device = loopDevice(32L << 20);
 
-        Flasher.Report report = flasher.flash(source(), FlashTarget.inspect(device, IMAGE_SIZE, SystemView.live()), new Flasher.Options(true, true));
+        Flasher.Report report = flasher.flash(source(), FlashTarget.inspect(device, IMAGE_SIZE, SystemView.live()), Flasher.Options.defaults());
 
         assertThat(hashPrefix(device, IMAGE_SIZE)).isEqualTo(Sha256.of(Files.readAllBytes(image)));
         assertThat(report.zeroing()).isIn("BLKZEROOUT",

@@ -28,9 +28,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The work folder a flash downloads into: the caller's own, never a shared temp path. Links planted where Ingot
- * writes are replaced, never followed, so nothing outside the folder is touched; a folder that is a link or belongs to
- * someone else is refused.
+ * The work folder (a flash's spool) is the caller's own, never a shared temp path; a folder that is a link or belongs to
+ * someone else is refused. Links planted where a kept copy ({@code --keep}) is written are replaced, never followed, so
+ * nothing outside the folder is touched.
  */
 class WorkFolderTest {
     @TempDir
@@ -60,19 +60,18 @@ class WorkFolderTest {
     }
 
     @Test
-    void linksPlantedForEveryFileAFlashDownloadWritesAreReplacedAndWhatTheyPointAtIsUntouched() throws IOException {
-        WorkFolder work = WorkFolder.at(folder.resolve("work"));
-        Path release = work.folder("flash", "edge-golden-v1.4");
+    void linksPlantedForEveryFileAKeptCopyWritesAreReplacedAndWhatTheyPointAtIsUntouched() throws IOException {
+        Path keep = Files.createDirectories(folder.resolve("usb"));
         Path victims = Files.createDirectories(folder.resolve("outside"));
-        for (String name : List.of("edge-golden-v1.4.img.zst", "edge-golden-v1.4.img.bmap", "edge-golden-v1.4.manifest.json",
-                "edge-golden-v1.4.manifest.json.asc")) {
+        for (String name : List.of("edge-golden-v1.4.img.zst", "edge-golden-v1.4.img.bmap", "edge-golden-v1.4.sha256",
+                "edge-golden-v1.4.manifest.json", "edge-golden-v1.4.manifest.json.asc")) {
             Path victim = Files.writeString(victims.resolve(name), "an important file: " + name);
-            Files.createSymbolicLink(release.resolve(name), victim);
+            Files.createSymbolicLink(keep.resolve(name), victim);
         }
 
-        Flasher.Source source = FlashSources.fromStore(store, ImageName.DEFAULT, ImageVersion.parse("v1.4"), keyring, work, Progress.NONE);
-        new Flasher(Clock.systemUTC(), Progress.NONE, work.folder("spool")).flash(source,
-                FlashTarget.inspect(folder.resolve("disk.img"), 8L << 20, SystemView.live()), new Flasher.Options(true, true));
+        FlashJob job = FlashSources.fromStore(store, ImageName.DEFAULT, ImageVersion.parse("v1.4"), keyring, Progress.NONE).keepingIn(keep);
+        new Flasher(Clock.systemUTC(), Progress.NONE, () -> folder.resolve("spool")).flash(job,
+                FlashTarget.inspect(folder.resolve("disk.img"), 8L << 20, SystemView.live()), Flasher.Options.defaults());
 
         assertThat(Files.mismatch(folder.resolve("disk.img"), image)).isEqualTo(-1);
         try (var outside = Files.list(victims)) {
@@ -80,9 +79,24 @@ class WorkFolderTest {
                 assertThat(Files.readString(victim)).isEqualTo("an important file: " + victim.getFileName());
             }
         }
-        try (var inside = Files.list(release)) {
+        try (var inside = Files.list(keep)) {
             assertThat(inside.toList()).allSatisfy(file -> assertThat(Files.isSymbolicLink(file)).as(file.toString()).isFalse());
         }
+    }
+
+    @Test
+    void aLinkPlantedWhereAKeptDownloadGrowsIsRefusedAndNotFollowed() throws IOException {
+        Path keep = Files.createDirectories(folder.resolve("usb"));
+        Path victim = Files.writeString(folder.resolve("victim"), "an important file");
+        Files.createSymbolicLink(keep.resolve("edge-golden-v1.4.img.zst.part"), victim);
+
+        FlashJob job = FlashSources.fromStore(store, ImageName.DEFAULT, ImageVersion.parse("v1.4"), keyring, Progress.NONE).keepingIn(keep);
+        assertThatThrownBy(() -> new Flasher(Clock.systemUTC(), Progress.NONE, () -> folder.resolve("spool")).flash(job,
+                FlashTarget.inspect(folder.resolve("disk.img"), 8L << 20, SystemView.live()), Flasher.Options.defaults()))
+                .hasMessageContaining("is not a plain file (a link?)");
+
+        assertThat(Files.readString(victim)).isEqualTo("an important file");
+        assertThat(folder.resolve("disk.img")).doesNotExist();
     }
 
     @Test
@@ -115,16 +129,24 @@ class WorkFolderTest {
 
     @Test
     void aKeptDownloadIsReusedOnlyAfterItVerifiesAgain() throws IOException {
-        WorkFolder work = WorkFolder.at(folder.resolve("work"));
-        FlashSources.fromStore(store, ImageName.DEFAULT, ImageVersion.parse("v1.4"), keyring, work, Progress.NONE);
-        Path kept = folder.resolve("work/flash/edge-golden-v1.4/edge-golden-v1.4.img.zst");
+        Path keep = folder.resolve("usb");
+        Flasher flasher = new Flasher(Clock.systemUTC(), Progress.NONE, () -> folder.resolve("spool"));
+        FlashTarget disk = FlashTarget.inspect(folder.resolve("disk.img"), 8L << 20, SystemView.live());
+        flasher.flash(FlashSources.fromStore(store, ImageName.DEFAULT, ImageVersion.parse("v1.4"), keyring, Progress.NONE).keepingIn(keep),
+                disk, Flasher.Options.defaults());
+        Path kept = keep.resolve("edge-golden-v1.4.img.zst");
         byte[] good = Files.readAllBytes(kept);
         byte[] damaged = good.clone();
         damaged[damaged.length / 2] ^= 1;
         Files.write(kept, damaged);
 
-        FlashSources.fromStore(store, ImageName.DEFAULT, ImageVersion.parse("v1.4"), keyring, work, Progress.NONE);
+        // The damaged copy is read, fails its range, and is cut back; the rerun fetches the rest and keeps a good copy.
+        assertThatThrownBy(() -> flasher.flash(FlashSources.fromStore(store, ImageName.DEFAULT, ImageVersion.parse("v1.4"), keyring,
+                Progress.NONE).keepingIn(keep), disk, Flasher.Options.defaults())).hasMessageContaining("that range was not written");
+        flasher.flash(FlashSources.fromStore(store, ImageName.DEFAULT, ImageVersion.parse("v1.4"), keyring, Progress.NONE).keepingIn(keep),
+                disk, Flasher.Options.defaults());
 
         assertThat(Files.readAllBytes(kept)).isEqualTo(good);
+        assertThat(Files.mismatch(folder.resolve("disk.img"), image)).isEqualTo(-1);
     }
 }

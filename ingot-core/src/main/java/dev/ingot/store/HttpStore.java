@@ -1,0 +1,169 @@
+package dev.ingot.store;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.ingot.error.ErrorCode;
+import dev.ingot.error.IngotException;
+import dev.ingot.fetch.HttpRange;
+import dev.ingot.fetch.RangeReadable;
+import dev.ingot.progress.Progress;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * A read-only store behind HTTP(S): a store's folder served by any web server ({@code --store https://host/store}),
+ * the control plane's download endpoint, or the presigned URLs an agent is handed, one per file. Keys map to URLs
+ * through {@code locate}; every read is a GET (a presigned URL is signed for GET only), large files are read through
+ * {@link HttpRange} (ranged, validated, resumable), and the one trust path ({@code ReleaseVerifier.trust}) reads the
+ * manifest, signature and bmap through it as through any store. Writing is refused.
+ */
+public final class HttpStore implements ArtifactStore {
+    /** How long a response may deliver nothing before the read is abandoned and resumed. */
+    public static final Duration STALL_TIMEOUT = Duration.ofSeconds(30);
+
+    private final HttpClient client;
+    private final Function<String, Optional<URI>> locate;
+    private final String description;
+    private final Duration stall;
+
+    /** Keys resolved by {@code locate} (empty: no such file); {@code locate} is asked again when a URL is refused (expired). */
+    public HttpStore(HttpClient client, Function<String, Optional<URI>> locate, String description, Duration stall) {
+        this.client = requireNonNull(client, "client");
+        this.locate = requireNonNull(locate, "locate");
+        this.description = requireNonNull(description, "description");
+        this.stall = requireNonNull(stall, "stall");
+    }
+
+    /** A store's folder at {@code base} ({@code https://host/store/}): key {@code golden-images/X} is {@code base/golden-images/X}. */
+    public static HttpStore at(URI base) {
+        String text = base.toString().endsWith("/") ? base.toString() : base + "/";
+        URI root = URI.create(text);
+        return new HttpStore(defaultClient(), key -> Optional.of(root.resolve(key)), base.toString(), STALL_TIMEOUT);
+    }
+
+    /** A client that connects within 10 s and follows redirects (a presigned URL behind the control plane's redirect). */
+    public static HttpClient defaultClient() {
+        return HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).followRedirects(HttpClient.Redirect.NORMAL).build();
+    }
+
+    @Override
+    public String describe() {
+        return description;
+    }
+
+    private URI uriOf(String key) {
+        return locate.apply(key).orElseThrow(() -> IngotException.tried(ErrorCode.NOT_FOUND, "read " + key + " from " + description,
+                "no URL was given for it"));
+    }
+
+    @Override
+    public Optional<ObjectInfo> stat(String key) {
+        if (locate.apply(key).isEmpty()) {
+            return Optional.empty();
+        }
+        HttpRange range = newRange(key);
+        try {
+            return Optional.of(new ObjectInfo(key, range.size(), range.etag().orElse("")));
+        } catch (IngotException e) {
+            if (e.code() == ErrorCode.NOT_FOUND) {
+                return Optional.empty();
+            }
+            throw e;
+        } catch (IOException e) {
+            throw unavailable("read " + key, e);
+        }
+    }
+
+    @Override
+    public InputStream open(String key) {
+        HttpRange range = newRange(key);
+        try {
+            return range.open(0, range.size());
+        } catch (IOException e) {
+            throw unavailable("read " + key, e);
+        }
+    }
+
+    @Override
+    public RangeReadable range(String key) {
+        HttpRange range = newRange(key);
+        try {
+            range.size(); // first contact: a missing file is NOT_FOUND here, not later
+        } catch (IOException e) {
+            throw unavailable("read " + key, e);
+        }
+        return range;
+    }
+
+    private HttpRange newRange(String key) {
+        return new HttpRange(client, () -> uriOf(key), description + (description.endsWith("/") ? "" : "/") + key, stall);
+    }
+
+    @Override
+    public Optional<VersionedBytes> read(String key) {
+        Optional<URI> uri = locate.apply(key);
+        if (uri.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            HttpResponse<byte[]> response = client.send(HttpRequest.newBuilder(uri.get()).GET().timeout(stall).build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            return switch (response.statusCode()) {
+                case 200 -> Optional.of(new VersionedBytes(response.body(), response.headers().firstValue("ETag").orElse("")));
+                case 404, 410 -> Optional.empty();
+                default -> throw IngotException.tried(ErrorCode.UNAVAILABLE, "read " + key + " from " + description,
+                        "the server answered " + response.statusCode());
+            };
+        } catch (IOException e) {
+            throw unavailable("read " + key, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw IngotException.tried(ErrorCode.UNAVAILABLE, "read " + key + " from " + description, "interrupted");
+        }
+    }
+
+    private IngotException unavailable(String attempt, IOException e) {
+        return IngotException.tried(ErrorCode.UNAVAILABLE, attempt + " from " + description, String.valueOf(e.getMessage()))
+                .withHint("check the URL and the network").withCause(e);
+    }
+
+    private IngotException readOnly(String attempt) {
+        return IngotException.tried(ErrorCode.BAD_INPUT, attempt + " in " + description, "an HTTP(S) store is read-only")
+                .withHint("publish to a folder or an s3:// store; serve that over HTTP");
+    }
+
+    @Override
+    public void put(String key, Path file, Progress progress) {
+        throw readOnly("write " + key);
+    }
+
+    @Override
+    public boolean compareAndSet(String key, Optional<String> expectedEtag, byte[] content) {
+        throw readOnly("write " + key);
+    }
+
+    @Override
+    public void move(String fromKey, String toKey) {
+        throw readOnly("move " + fromKey);
+    }
+
+    @Override
+    public List<String> list(String prefix) {
+        throw IngotException.tried(ErrorCode.BAD_INPUT, "list " + prefix + " in " + description, "HTTP has no listing")
+                .withHint("name the version (ingot flash v1.5 --store URL); list the catalog from the store itself");
+    }
+
+    @Override
+    public void delete(String key) {
+        throw readOnly("delete " + key);
+    }
+}
