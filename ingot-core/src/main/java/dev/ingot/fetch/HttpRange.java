@@ -39,6 +39,8 @@ import java.util.regex.Pattern;
 public final class HttpRange implements RangeReadable {
     private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
     private static final Pattern UNSATISFIED = Pattern.compile("bytes \\*/(\\d+)");
+    /** The least time a server gets to answer with headers, however short the stall timeout of a body is. */
+    static final Duration HEADERS = Duration.ofSeconds(10);
 
     private final HttpClient client;
     private final Supplier<URI> location;
@@ -177,7 +179,7 @@ public final class HttpRange implements RangeReadable {
     private HttpResponse<Flow.Publisher<List<ByteBuffer>>> send(long offset, long length, boolean conditional) throws IOException {
         boolean refreshed = false;
         while (true) {
-            HttpRequest.Builder request = HttpRequest.newBuilder(uri).GET().timeout(stallTimeout)
+            HttpRequest.Builder request = HttpRequest.newBuilder(uri).GET().timeout(headerTimeout(stallTimeout))
                     .header("Range", "bytes=" + offset + "-" + (offset + length - 1));
             if (conditional && etag.isPresent()) {
                 request.header("If-Match", etag.get());
@@ -239,6 +241,11 @@ public final class HttpRange implements RangeReadable {
         }
         // 5xx, 429 and the like pass: worth another try.
         return new IOException(description + " answered " + status + " for bytes from " + offset);
+    }
+
+    /** How long to wait for a response's headers: the stall timeout, but never less than {@link #HEADERS}. */
+    public static Duration headerTimeout(Duration stall) {
+        return stall.compareTo(HEADERS) < 0 ? HEADERS : stall;
     }
 
     private static Optional<String> strong(Optional<String> tag) {

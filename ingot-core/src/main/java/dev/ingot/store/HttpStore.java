@@ -115,7 +115,7 @@ public final class HttpStore implements ArtifactStore {
             return Optional.empty();
         }
         try {
-            HttpResponse<byte[]> response = client.send(HttpRequest.newBuilder(uri.get()).GET().timeout(stall).build(),
+            HttpResponse<byte[]> response = client.send(HttpRequest.newBuilder(uri.get()).GET().timeout(HttpRange.headerTimeout(stall)).build(),
                     HttpResponse.BodyHandlers.ofByteArray());
             return switch (response.statusCode()) {
                 case 200 -> Optional.of(new VersionedBytes(response.body(), response.headers().firstValue("ETag").orElse("")));
