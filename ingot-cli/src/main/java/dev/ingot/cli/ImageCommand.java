@@ -72,7 +72,10 @@ final class ImageCommand {
                 "Reads the image once: SHA-256, a bmaptool block map (holes are never read) and zstd",
                 "compression on all cores in the same pass. Then stores NAME-VERSION.img.zst, .img.bmap,",
                 ".sha256 (sha256sum -c format), .manifest.json.asc and, last, .manifest.json, under",
-                "golden-images/. A version once published is never overwritten; a failed publish can be rerun."},
+                "golden-images/. A GPT disk image's root-a partition (checked: both headers, both entry arrays)",
+                "also becomes a slot payload, NAME-VERSION.root-a.img.zst with its own .img.bmap and .sha256, in the",
+                "same pass (the disk payload's own frames of that partition), for A/B updates (ingot flash --partition).",
+                "A version once published is never overwritten; a failed publish can be rerun."},
             footer = {"", "Examples:",
                 "  ingot image publish edge-golden.img --version v1.4 --key keys/signing-key.asc",
                 "  ingot image publish out/edge.img --version v1.5 --store s3://artifacts/prod --key keys/signing-key.asc \\",
@@ -115,6 +118,13 @@ final class ImageCommand {
         @Option(names = "--threads", paramLabel = "N", description = "Compression threads (the payload's bytes do not depend on it). Default: the number of cores.")
         Integer threads;
 
+        @Option(names = "--slot", paramLabel = "PARTITION", description = "A GPT partition to publish as its own slot payload (repeatable). "
+                + "Default: root-a, when the image has it.")
+        List<String> slots;
+
+        @Option(names = "--no-slots", description = "Publish no slot payload, only the disk's.")
+        boolean noSlots;
+
         Publish(CliContext context) {
             super(context);
         }
@@ -135,10 +145,14 @@ final class ImageCommand {
             }
             // The payload is the same for any worker count: each frame is compressed on its own (ImageScanner).
             int workers = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+            if (noSlots && slots != null) {
+                throw IngotException.tried(ErrorCode.BAD_INPUT, "publish " + imageName + "-" + version, "--slot and --no-slots contradict each other");
+            }
+            Optional<List<String>> slotNames = noSlots ? Optional.of(List.of()) : Optional.ofNullable(slots);
             try (ArtifactStore artifactStore = store.open(context, false)) {
                 Publisher publisher = new Publisher(artifactStore, signingKey, context.clock(), progress());
                 Publisher.Result result = publisher.publish(new Publisher.Request(context.resolve(image), imageName, imageVersion,
-                        fixedDate, raw, source, new ImageScanner.Compression(level, workers), ImageScanner.DEFAULT_BLOCK_SIZE));
+                        fixedDate, raw, source, new ImageScanner.Compression(level, workers), ImageScanner.DEFAULT_BLOCK_SIZE, slotNames));
                 Manifest manifest = result.manifest();
                 ObjectNode json = Ingot.JSON.createObjectNode();
                 json.put("name", imageName.value());
@@ -158,6 +172,11 @@ final class ImageCommand {
                 human.append(String.format("  image    %s  %s, %.1f%% mapped, sha256 %s%n", manifest.image().file(),
                         Sizes.bytes(manifest.image().size()), manifest.image().mappedPercent(), manifest.image().sha256()));
                 human.append(String.format("  payload  %s  %s (zstd -%d)%n", payload.name(), Sizes.bytes(payload.size()), level));
+                for (Manifest.Slot slot : manifest.slots()) {
+                    Manifest.FileEntry slotPayload = slot.file(Manifest.Role.PAYLOAD).orElseThrow();
+                    human.append(String.format("  slot     %s  %s of the %s partition (%s)%n", slotPayload.name(), Sizes.bytes(slotPayload.size()),
+                            Sizes.bytes(slot.image().size()), slot.partition().name()));
+                }
                 human.append("  signed   by ").append(signingKey.fingerprint()).append(" (").append(signingKey.userId()).append(")\n");
                 human.append("  scan     ").append(Sizes.seconds(result.scanTime())).append(" (")
                         .append(Sizes.rate(manifest.image().size(), result.scanTime())).append("), store ")

@@ -58,6 +58,31 @@ class FlashCommandsTest {
     }
 
     @Test
+    void aSlotPayloadIsWrittenIntoAPartitionOfADiskImageAndTheRestStays() throws IOException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.ingot.testing.GoldenImages.unavailableBecause() == null,
+                String.valueOf(dev.ingot.testing.GoldenImages.unavailableBecause()));
+        Path golden = dev.ingot.testing.GoldenImages.diskImage(dev.ingot.testing.GoldenImages.writeTree(folder.resolve("tree"),
+                dev.ingot.testing.GoldenImages.goodFiles()), folder.resolve("golden.img"));
+        CommandRunner.Run published = run("image", "publish", "golden.img", "--version", "v1.5", "--key", "keys/release.asc", "--json");
+        assertThat(published.json().at("/manifest/slots/0/partition/name").asText()).isEqualTo("root-a");
+        Files.copy(golden, folder.resolve("device.img"));
+
+        CommandRunner.Run flashed = run("flash", "v1.5", "--target", "device.img", "--partition", "root-b", "--keyring",
+                "keys/release.pub.asc", "--json");
+
+        assertThat(flashed.json().get("target_description").asText()).endsWith("(partition root-b)");
+        byte[] device = Files.readAllBytes(folder.resolve("device.img"));
+        byte[] image = Files.readAllBytes(golden);
+        assertThat(java.util.Arrays.copyOfRange(device, 18 << 20, 34 << 20)).isEqualTo(java.util.Arrays.copyOfRange(image, 2 << 20, 18 << 20));
+        assertThat(java.util.Arrays.copyOf(device, 18 << 20)).isEqualTo(java.util.Arrays.copyOf(image, 18 << 20));
+
+        CommandRunner.Run noSlot = ingot.run("flash", "v1.4", "--target", "device.img", "--partition", "root-b", "--keyring",
+                "keys/release.pub.asc");
+        assertThat(noSlot.exitCode()).as(noSlot.toString()).isEqualTo(2);
+        assertThat(noSlot.err()).contains("edge-golden-v1.4 has no root-a slot payload (it was published without slots)");
+    }
+
+    @Test
     void aLocalPayloadWithItsSignedManifestBesideItFlashes() throws IOException {
         run("flash", "store/golden-images/edge-golden-v1.3.img.zst", "--target", "disk.img", "--keyring", "keys/release.pub.asc");
 

@@ -49,8 +49,31 @@ public final class ImageScanner {
     private static final int POOL_SIZE = 6;
     private static final byte[] ZEROS = new byte[CHUNK_SIZE];
 
-    /** What one pass produced. */
-    public record Result(long imageSize, Sha256 imageSha256, BlockMap blockMap, long payloadSize, Sha256 payloadSha256) {}
+    /** What one pass produced; {@code slots} in the order of the windows asked for. */
+    public record Result(long imageSize, Sha256 imageSha256, BlockMap blockMap, long payloadSize, Sha256 payloadSha256,
+            List<SlotResult> slots) {}
+
+    /**
+     * A partition to publish as its own payload set: its bytes {@code [offset, offset + length)} of the image (both
+     * multiples of the block size), written as the slot payload {@code payload} (and a raw copy, when asked).
+     */
+    public record Window(String name, long offset, long length, Path payload, Optional<Path> rawCopy) {
+        public long end() {
+            return offset + length;
+        }
+
+        boolean holds(long chunkOffset, int chunkLength) {
+            return chunkOffset >= offset && chunkOffset + chunkLength <= end();
+        }
+    }
+
+    /**
+     * A slot payload made in the same pass: the partition's SHA-256, its block map (the disk's ranges inside it,
+     * rebased), and its payload, which is byte for byte the disk payload's frames of the partition, at
+     * {@code [diskPayloadOffset, diskPayloadOffset + payloadSize)} of the disk payload.
+     */
+    public record SlotResult(Window window, Sha256 imageSha256, BlockMap blockMap, long payloadSize, Sha256 payloadSha256,
+            long diskPayloadOffset) {}
 
     /** How to compress: zstd level and worker threads (0 = single-threaded, as zstd without -T). */
     public record Compression(int level, int workers) {}
@@ -64,9 +87,28 @@ public final class ImageScanner {
 
     public static Result scan(Path image, int blockSize, Path payload, Optional<Path> rawCopy, Compression compression,
             Progress progress) throws IOException {
+        return scan(image, blockSize, payload, rawCopy, compression, List.of(), progress);
+    }
+
+    /**
+     * One pass that also makes a slot payload for each window: extents and hole pieces are cut at every window's
+     * boundaries, so each frame lies wholly inside or outside a window, and the frames inside are teed into the slot
+     * payload as the disk payload is written: no second read, no second compression. An image without windows is cut
+     * exactly as before slots existed (the same image gives the same payload).
+     */
+    public static Result scan(Path image, int blockSize, Path payload, Optional<Path> rawCopy, Compression compression,
+            List<Window> windows, Progress progress) throws IOException {
         long size = Files.size(image);
-        List<SparseFile.Extent> mapped = SparseFile.split(
-                SparseFile.alignToBlocks(SparseFile.dataExtents(image), blockSize, size), MAX_RANGE_BYTES);
+        List<Long> boundaries = new ArrayList<>();
+        for (Window window : windows) {
+            if (window.offset() % blockSize != 0 || window.length() % blockSize != 0 || window.end() > size) {
+                throw new IllegalArgumentException("window " + window.name() + " is not block-aligned inside the image");
+            }
+            boundaries.add(window.offset());
+            boundaries.add(window.end());
+        }
+        List<SparseFile.Extent> mapped = SparseFile.cutAt(SparseFile.split(
+                SparseFile.alignToBlocks(SparseFile.dataExtents(image), blockSize, size), MAX_RANGE_BYTES), boundaries);
 
         BlockingQueue<byte[]> pool = new ArrayBlockingQueue<>(POOL_SIZE);
         for (int i = 0; i < POOL_SIZE; i++) {
@@ -74,15 +116,29 @@ public final class ImageScanner {
         }
         AtomicReference<Throwable> failure = new AtomicReference<>();
         List<Consumer> consumers = new ArrayList<>();
-        WholeHash whole = new WholeHash();
-        Compressor compressor = new Compressor(payload, compression, mapped.size(), pool);
+        WholeHash whole = new WholeHash(0, size);
+        Compressor compressor = new Compressor(payload, compression, mapped.size(), pool, windows);
         consumers.add(whole);
         consumers.add(compressor);
-        RawCopy raw = null;
+        List<RawCopy> raws = new ArrayList<>();
         if (rawCopy.isPresent()) {
-            raw = new RawCopy(rawCopy.get(), size);
-            consumers.add(raw);
+            raws.add(new RawCopy(rawCopy.get(), 0, size));
         }
+        List<WholeHash> windowHashes = new ArrayList<>();
+        for (Window window : windows) {
+            // A slot's image digest covers its zeros too, as the disk's does: one more SHA-256 stream, on its own thread.
+            WholeHash hash = new WholeHash(window.offset(), window.end());
+            windowHashes.add(hash);
+            consumers.add(hash);
+            window.rawCopy().ifPresent(file -> {
+                try {
+                    raws.add(new RawCopy(file, window.offset(), window.length()));
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+        }
+        consumers.addAll(raws);
 
         ExecutorService threads = Executors.newFixedThreadPool(consumers.size(), runnable -> {
             Thread thread = new Thread(runnable, "ingot-scan");
@@ -98,7 +154,7 @@ public final class ImageScanner {
             long position = 0;
             for (int rangeIndex = 0; rangeIndex < mapped.size() && failure.get() == null; rangeIndex++) {
                 SparseFile.Extent extent = mapped.get(rangeIndex);
-                position = feedZeros(consumers, position, extent.offset(), progress, failure);
+                position = feedZeros(consumers, position, extent.offset(), boundaries, progress, failure);
                 while (position < extent.end() && failure.get() == null) {
                     int length = (int) Math.min(CHUNK_SIZE, extent.end() - position);
                     byte[] buffer = pool.take();
@@ -110,7 +166,7 @@ public final class ImageScanner {
                     progress.advance(length);
                 }
             }
-            feedZeros(consumers, position, size, progress, failure);
+            feedZeros(consumers, position, size, boundaries, progress, failure);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             failure.compareAndSet(null, e);
@@ -131,9 +187,7 @@ public final class ImageScanner {
             }
             threads.shutdown();
             compressor.closeQuietly();
-            if (raw != null) {
-                raw.closeQuietly();
-            }
+            raws.forEach(RawCopy::closeQuietly);
             progress.done();
         }
         Throwable problem = failure.get();
@@ -153,15 +207,39 @@ public final class ImageScanner {
             long last = (extent.end() - 1) / blockSize;
             blockRanges.add(new BlockMap.Range(first, last, compressor.rangeDigests[i]));
         }
-        return new Result(size, whole.result, new BlockMap(size, blockSize, blockRanges), compressor.size,
-                compressor.sha256);
+        BlockMap diskMap = new BlockMap(size, blockSize, blockRanges);
+        List<SlotResult> slots = new ArrayList<>();
+        for (int i = 0; i < windows.size(); i++) {
+            Window window = windows.get(i);
+            slots.add(new SlotResult(window, windowHashes.get(i).result, slotMap(diskMap, window), compressor.slotOutputs[i].count(),
+                    compressor.slotOutputs[i].sha256(), compressor.slotStarts[i]));
+        }
+        return new Result(size, whole.result, diskMap, compressor.size, compressor.sha256, slots);
     }
 
-    private static long feedZeros(List<Consumer> consumers, long from, long to, Progress progress,
+    /** The disk's ranges inside a window, rebased to it: the slot's block map. */
+    static BlockMap slotMap(BlockMap disk, Window window) {
+        long shift = window.offset() / disk.blockSize();
+        List<BlockMap.Range> ranges = new ArrayList<>();
+        for (BlockMap.Range range : disk.ranges()) {
+            if (window.holds(disk.startOffset(range), (int) Math.min(Integer.MAX_VALUE, disk.endOffset(range) - disk.startOffset(range)))) {
+                ranges.add(new BlockMap.Range(range.first() - shift, range.last() - shift, range.sha256()));
+            }
+        }
+        return new BlockMap(window.length(), disk.blockSize(), ranges);
+    }
+
+    private static long feedZeros(List<Consumer> consumers, long from, long to, List<Long> boundaries, Progress progress,
             AtomicReference<Throwable> failure) throws InterruptedException {
         long position = from;
         while (position < to && failure.get() == null) {
-            int length = (int) Math.min(CHUNK_SIZE, to - position);
+            long stop = to;
+            for (long boundary : boundaries) {
+                if (boundary > position && boundary < stop) {
+                    stop = boundary; // a hole piece never crosses a window's edge
+                }
+            }
+            int length = (int) Math.min(CHUNK_SIZE, stop - position);
             publish(consumers, new Chunk(position, ZEROS, length, true, -1, false, null));
             position += length;
             progress.advance(length);
@@ -245,13 +323,23 @@ public final class ImageScanner {
         void finish() throws IOException {}
     }
 
+    /** The SHA-256 of the image's bytes {@code [from, to)}: the whole image, or one window. */
     private static final class WholeHash extends Consumer {
         private final MessageDigest digest = Sha256.newDigest();
+        private final long from;
+        private final long to;
         Sha256 result;
+
+        WholeHash(long from, long to) {
+            this.from = from;
+            this.to = to;
+        }
 
         @Override
         void accept(Chunk chunk) {
-            digest.update(chunk.data(), 0, chunk.length());
+            if (chunk.offset() >= from && chunk.offset() + chunk.length() <= to) {
+                digest.update(chunk.data(), 0, chunk.length());
+            }
         }
 
         @Override
@@ -266,14 +354,20 @@ public final class ImageScanner {
      * One-shot compression with a fixed level gives the same bytes whatever the number of workers.
      */
     private static final class Compressor extends Consumer {
-        private static final Future<byte[]> END = java.util.concurrent.CompletableFuture.completedFuture(new byte[0]);
+        /** A frame in the making, with the image bytes it holds (so the writer knows which slot payloads it also belongs to). */
+        private record Pending(long offset, int length, Future<byte[]> frame) {}
+
+        private static final Pending END = new Pending(-1, 0, java.util.concurrent.CompletableFuture.completedFuture(new byte[0]));
 
         private final DigestingOutputStream counted;
         private final OutputStream file;
         private final int level;
         private final BlockingQueue<byte[]> pool;
         private final ExecutorService workers;
-        private final BlockingQueue<Future<byte[]>> frames;
+        private final BlockingQueue<Pending> frames;
+        private final List<Window> windows;
+        final DigestingOutputStream[] slotOutputs;
+        final long[] slotStarts;
         private final Thread writer;
         private final java.util.concurrent.ConcurrentHashMap<Integer, byte[]> zeroFrames = new java.util.concurrent.ConcurrentHashMap<>();
         private final AtomicReference<Throwable> writeFailure = new AtomicReference<>();
@@ -281,9 +375,17 @@ public final class ImageScanner {
         long size;
         Sha256 sha256;
 
-        Compressor(Path payload, Compression compression, int ranges, BlockingQueue<byte[]> pool) throws IOException {
+        Compressor(Path payload, Compression compression, int ranges, BlockingQueue<byte[]> pool, List<Window> windows) throws IOException {
             file = Files.newOutputStream(payload, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
             counted = new DigestingOutputStream(new BufferedOutputStream(file, 1 << 20));
+            this.windows = List.copyOf(windows);
+            slotOutputs = new DigestingOutputStream[windows.size()];
+            slotStarts = new long[windows.size()];
+            for (int i = 0; i < windows.size(); i++) {
+                slotOutputs[i] = new DigestingOutputStream(new BufferedOutputStream(Files.newOutputStream(windows.get(i).payload(),
+                        StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE), 1 << 20));
+                slotStarts[i] = -1;
+            }
             level = compression.level();
             this.pool = pool;
             rangeDigests = new Sha256[ranges];
@@ -320,8 +422,9 @@ public final class ImageScanner {
                     }
                 });
             }
+            Pending pending = new Pending(chunk.offset(), chunk.length(), frame);
             try {
-                while (!frames.offer(frame, 100, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                while (!frames.offer(pending, 100, java.util.concurrent.TimeUnit.MILLISECONDS)) {
                     if (writeFailure.get() != null) {
                         throw new IOException("writing the payload failed", writeFailure.get());
                     }
@@ -351,12 +454,24 @@ public final class ImageScanner {
         private void writeFrames() {
             try {
                 while (true) {
-                    Future<byte[]> frame = frames.take();
-                    if (frame == END) {
+                    Pending pending = frames.take();
+                    if (pending == END) {
                         counted.flush();
+                        for (DigestingOutputStream slot : slotOutputs) {
+                            slot.flush();
+                        }
                         return;
                     }
-                    counted.write(frame.get());
+                    byte[] frame = pending.frame().get();
+                    for (int i = 0; i < windows.size(); i++) {
+                        if (windows.get(i).holds(pending.offset(), pending.length())) {
+                            if (slotStarts[i] < 0) {
+                                slotStarts[i] = counted.count();
+                            }
+                            slotOutputs[i].write(frame); // the same frame: a slot payload is the disk payload's frames of its partition
+                        }
+                    }
+                    counted.write(frame);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -389,6 +504,9 @@ public final class ImageScanner {
             counted.close();
             size = counted.count();
             sha256 = counted.sha256();
+            for (DigestingOutputStream slot : slotOutputs) {
+                slot.close();
+            }
         }
 
         void closeQuietly() {
@@ -396,32 +514,38 @@ public final class ImageScanner {
             writer.interrupt();
             try {
                 file.close();
+                for (DigestingOutputStream slot : slotOutputs) {
+                    slot.close();
+                }
             } catch (IOException ignored) {
                 // the pass already failed; the partial payload is discarded by the caller
             }
         }
     }
 
+    /** A sparse copy of the image's bytes {@code [base, base + size)}: the raw image, or one slot's. */
     private static final class RawCopy extends Consumer {
         private final Path target;
         private final FileChannel channel;
+        private final long base;
         private final long size;
 
-        RawCopy(Path target, long size) throws IOException {
+        RawCopy(Path target, long base, long size) throws IOException {
             this.target = target;
             this.channel = FileChannel.open(target, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                     StandardOpenOption.WRITE);
+            this.base = base;
             this.size = size;
         }
 
         @Override
         void accept(Chunk chunk) throws IOException {
-            if (chunk.zero()) {
-                return; // stays a hole
+            if (chunk.zero() || chunk.offset() < base || chunk.offset() + chunk.length() > base + size) {
+                return; // a hole stays a hole; bytes outside the window are not this copy's
             }
             ByteBuffer source = ByteBuffer.wrap(chunk.data(), 0, chunk.length());
             while (source.hasRemaining()) {
-                channel.write(source, chunk.offset() + source.position());
+                channel.write(source, chunk.offset() - base + source.position());
             }
         }
 

@@ -21,6 +21,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 
@@ -58,8 +59,14 @@ public final class Publisher {
         this.workFolder = workFolder;
     }
 
+    /**
+     * What to publish. {@code slots}: the GPT partitions that get their own payload set; empty means the default,
+     * {@code root-a} when the image's (checked) GPT has it, and an empty list means none.
+     */
     public record Request(Path image, ImageName name, ImageVersion version, Optional<Instant> buildDate, boolean raw,
-            Optional<Manifest.Source> source, ImageScanner.Compression compression, int blockSize) {
+            Optional<Manifest.Source> source, ImageScanner.Compression compression, int blockSize, Optional<List<String>> slots) {
+        public static final String DEFAULT_SLOT = "root-a";
+
         public Request {
             requireNonNull(image, "image");
             requireNonNull(name, "name");
@@ -67,6 +74,14 @@ public final class Publisher {
             requireNonNull(buildDate, "buildDate");
             requireNonNull(source, "source");
             requireNonNull(compression, "compression");
+            requireNonNull(slots, "slots");
+            slots = slots.map(List::copyOf);
+        }
+
+        /** With the default slots ({@code root-a} when the image has it). */
+        public Request(Path image, ImageName name, ImageVersion version, Optional<Instant> buildDate, boolean raw,
+                Optional<Manifest.Source> source, ImageScanner.Compression compression, int blockSize) {
+            this(image, name, version, buildDate, raw, source, compression, blockSize, Optional.empty());
         }
     }
 
@@ -84,6 +99,7 @@ public final class Publisher {
 
         refuseAnotherSpellingOf(request, what);
 
+        List<GptTable.Partition> partitions = slotPartitions(request, what);
         Path staging = createStaging(what);
         String stagingPrefix = ArtifactStore.STAGING_PREFIX + staging.getFileName() + "/";
         List<String> staged = new ArrayList<>();
@@ -93,9 +109,16 @@ public final class Publisher {
             Instant started = clock.instant();
             Path payload = staging.resolve(files.payload());
             Optional<Path> raw = request.raw() ? Optional.of(staging.resolve(files.rawImage())) : Optional.empty();
+            List<ImageScanner.Window> windows = new ArrayList<>();
+            for (GptTable.Partition partition : partitions) {
+                PayloadSet set = PayloadSet.slot(partition.name());
+                windows.add(new ImageScanner.Window(partition.name(), partition.offset(), partition.size(),
+                        staging.resolve(files.nameFor(set, Manifest.Role.PAYLOAD)),
+                        request.raw() ? Optional.of(staging.resolve(files.nameFor(set, Manifest.Role.RAW))) : Optional.empty()));
+            }
             ImageScanner.Result scan;
             try {
-                scan = ImageScanner.scan(request.image(), request.blockSize(), payload, raw, request.compression(), progress);
+                scan = ImageScanner.scan(request.image(), request.blockSize(), payload, raw, request.compression(), windows, progress);
             } catch (IOException e) {
                 throw IngotException.tried(ErrorCode.UNAVAILABLE, what, "reading " + request.image() + " or writing "
                         + staging + " failed: " + e.getMessage()).withCause(e);
@@ -116,6 +139,12 @@ public final class Publisher {
             raw.ifPresent(path -> entries.add(new Manifest.FileEntry(files.rawImage(), Manifest.Role.RAW, scan.imageSize(),
                     scan.imageSha256())));
 
+            List<Manifest.Slot> slots = new ArrayList<>();
+            Map<String, byte[]> slotSmallFiles = new java.util.LinkedHashMap<>();
+            for (int i = 0; i < scan.slots().size(); i++) {
+                slots.add(slot(files, partitions.get(i), scan.slots().get(i), slotSmallFiles));
+            }
+
             Instant buildDate = request.buildDate().orElse(clock.instant()).truncatedTo(ChronoUnit.SECONDS);
             BlockMap map = scan.blockMap();
             Manifest manifest = new Manifest(request.name(), request.version(), buildDate,
@@ -123,7 +152,7 @@ public final class Publisher {
                     new Manifest.Image(files.rawImage(), scan.imageSize(), scan.imageSha256(), map.blockSize(),
                             map.blocksCount(), map.mappedBlocksCount(), map.mappedBytes()),
                     entries, new Manifest.Compression("zstd", request.compression().level()), request.source(),
-                    new Manifest.Signer(key.fingerprint(), key.userId()));
+                    new Manifest.Signer(key.fingerprint(), key.userId()), slots);
             byte[] manifestBytes = ManifestJson.write(manifest);
             // Signed now, not at the build date: gpg rejects a signature older than its key ("Time conflict").
             byte[] signature = key.sign(manifestBytes, clock.instant()).getBytes(StandardCharsets.US_ASCII);
@@ -136,11 +165,20 @@ public final class Publisher {
             }
             stageBytes(stagingPrefix + files.bmap(), bmap, staging, staged);
             stageBytes(stagingPrefix + files.checksums(), checksums, staging, staged);
+            for (Manifest.Slot slot : slots) {
+                for (Manifest.FileEntry entry : slot.files()) {
+                    if (entry.role() == Manifest.Role.PAYLOAD || entry.role() == Manifest.Role.RAW) {
+                        stageFile(stagingPrefix + entry.name(), staging.resolve(entry.name()), staged);
+                    } else {
+                        stageBytes(stagingPrefix + entry.name(), slotSmallFiles.get(entry.name()), staging, staged);
+                    }
+                }
+            }
             stageBytes(stagingPrefix + files.signature(), signature, staging, staged);
             // The staged manifest lets a later run find these bytes if this one dies after the commit.
             stageBytes(stagingPrefix + files.manifest(), manifestBytes, staging, staged);
             // 2. Read the staged bytes back before anything is visible: a server that stored something else fails here.
-            checkStaged(stagingPrefix, files, entries, signature, manifestBytes, staging, what);
+            checkStaged(stagingPrefix, files, manifest.allFiles(), signature, manifestBytes, staging, what);
             // 3. The commit point: the manifest, create-only. Whoever creates it owns the version's names.
             if (!store.createIfAbsent(manifestKey, manifestBytes)) {
                 throw IngotException.tried(ErrorCode.CONFLICT, what,
@@ -200,6 +238,83 @@ public final class Publisher {
                     .withHint("publish the new image under a new version");
         }
         return new Result(manifest, Sha256.of(manifestBytes), keys, Duration.ZERO, Duration.between(started, clock.instant()));
+    }
+
+    /**
+     * The partitions to publish as slots: those asked for, or {@code root-a} by default when the image has a GPT that
+     * names it. The GPT is checked (both headers, both entry arrays): a publisher never ships slots of a damaged table.
+     * Each slot must start and end on the block size (modern partitioners align to 1 MiB).
+     */
+    private static List<GptTable.Partition> slotPartitions(Request request, String what) {
+        List<String> names = request.slots().orElse(List.of(Request.DEFAULT_SLOT));
+        if (names.isEmpty()) {
+            return List.of();
+        }
+        if (!GptTable.present(request.image())) {
+            if (request.slots().isPresent()) {
+                throw IngotException.tried(ErrorCode.BAD_INPUT, what, request.image() + " has no GPT, so it has no partition "
+                        + names.getFirst() + " to publish as a slot").withHint("publish a GPT disk image, or leave out --slot");
+            }
+            return List.of();
+        }
+        GptTable table;
+        try {
+            table = GptTable.read(request.image());
+        } catch (IngotException e) {
+            throw IngotException.tried(ErrorCode.BAD_INPUT, what, "its partition table is damaged: " + ReleaseVerifier.reasonOf(e))
+                    .withHint("repair it (sgdisk -e) or rebuild the image; a release never ships slots of a damaged table");
+        }
+        List<GptTable.Partition> partitions = new ArrayList<>();
+        for (String name : names) {
+            PayloadSet.slot(name); // a safe name, or BAD_INPUT
+            Optional<GptTable.Partition> partition = table.partition(name);
+            if (partition.isEmpty()) {
+                if (request.slots().isPresent()) {
+                    throw IngotException.tried(ErrorCode.BAD_INPUT, what, "the image's GPT has no partition named '" + name + "' (it has "
+                            + table.names() + ")");
+                }
+                continue;
+            }
+            GptTable.Partition found = partition.get();
+            if (found.offset() % request.blockSize() != 0 || found.size() % request.blockSize() != 0) {
+                throw IngotException.tried(ErrorCode.BAD_INPUT, what, name + " spans bytes " + found.offset() + "-" + (found.offset()
+                        + found.size()) + ", not on " + request.blockSize() + "-byte blocks").withHint("align partitions to 1 MiB (sfdisk, parted do)");
+            }
+            if (partitions.stream().anyMatch(other -> other.name().equals(name))) {
+                throw IngotException.tried(ErrorCode.BAD_INPUT, what, "--slot " + name + " is given twice");
+            }
+            partitions.add(found);
+        }
+        return partitions;
+    }
+
+    /** A slot's manifest entry and its small files (bmap, sha256sum file), from what the scan made of its window. */
+    private static Manifest.Slot slot(ReleaseFiles files, GptTable.Partition partition, ImageScanner.SlotResult result,
+            Map<String, byte[]> smallFiles) {
+        PayloadSet set = PayloadSet.slot(partition.name());
+        BlockMap map = result.blockMap();
+        byte[] bmap = BmapXml.write(map);
+        Sha256 bmapSha256 = Sha256.of(bmap);
+        String rawName = files.nameFor(set, Manifest.Role.RAW);
+        byte[] checksums = checksumFile(List.of(
+                new String[] {result.imageSha256().hex(), rawName},
+                new String[] {result.payloadSha256().hex(), files.nameFor(set, Manifest.Role.PAYLOAD)},
+                new String[] {bmapSha256.hex(), files.nameFor(set, Manifest.Role.BMAP)}));
+        smallFiles.put(files.nameFor(set, Manifest.Role.BMAP), bmap);
+        smallFiles.put(files.nameFor(set, Manifest.Role.CHECKSUMS), checksums);
+        List<Manifest.FileEntry> entries = new ArrayList<>();
+        entries.add(new Manifest.FileEntry(files.nameFor(set, Manifest.Role.PAYLOAD), Manifest.Role.PAYLOAD, result.payloadSize(),
+                result.payloadSha256()));
+        entries.add(new Manifest.FileEntry(files.nameFor(set, Manifest.Role.BMAP), Manifest.Role.BMAP, bmap.length, bmapSha256));
+        entries.add(new Manifest.FileEntry(files.nameFor(set, Manifest.Role.CHECKSUMS), Manifest.Role.CHECKSUMS, checksums.length,
+                Sha256.of(checksums)));
+        result.window().rawCopy().ifPresent(path -> entries.add(new Manifest.FileEntry(rawName, Manifest.Role.RAW, map.imageSize(),
+                result.imageSha256())));
+        return new Manifest.Slot(new Manifest.Partition(partition.name(), partition.number(), partition.firstLba(), partition.lastLba(),
+                        partition.sectorSize(), partition.typeGuid(), partition.uniqueGuid()),
+                new Manifest.Image(rawName, map.imageSize(), result.imageSha256(), map.blockSize(), map.blocksCount(),
+                        map.mappedBlocksCount(), map.mappedBytes()),
+                entries, Optional.of(new Manifest.ByteRange(result.diskPayloadOffset(), result.payloadSize())));
     }
 
     private IngotException alreadyPublished(Request request, String what) {

@@ -93,6 +93,23 @@ public final class SparseFile {
         return pieces;
     }
 
+    /** Cuts extents at each of {@code boundaries} that falls inside one (a partition's edges: no range crosses them). */
+    public static List<Extent> cutAt(List<Extent> extents, List<Long> boundaries) {
+        List<Long> sorted = boundaries.stream().sorted().distinct().toList();
+        List<Extent> pieces = new ArrayList<>();
+        for (Extent extent : extents) {
+            long start = extent.offset();
+            for (long boundary : sorted) {
+                if (boundary > start && boundary < extent.end()) {
+                    pieces.add(new Extent(start, boundary - start));
+                    start = boundary;
+                }
+            }
+            pieces.add(new Extent(start, extent.end() - start));
+        }
+        return pieces;
+    }
+
     private static long ceilToBlock(long offset, int blockSize) {
         return Math.floorDiv(offset + blockSize - 1, blockSize) * (long) blockSize;
     }

@@ -143,7 +143,7 @@ public record FlashTarget(Path path, Kind kind, long size, Optional<SystemView.D
             Path partitionDevice;
             String partition;
             if (isPartition) {
-                partition = partName(folder.get()).orElse(whole.path().getFileName().toString());
+                partition = partName(folder.get()).or(() -> nameInParentGpt(folder.get())).orElse(whole.path().getFileName().toString());
                 if (name.isPresent() && !name.get().equals(partition)) {
                     throw IngotException.tried(ErrorCode.BAD_INPUT, what, whole.path() + " is the partition named '" + partition + "', not '"
                             + name.get() + "'").withHint("name the disk with --partition, or the partition device alone");
@@ -246,6 +246,25 @@ public record FlashTarget(Path path, Kind kind, long size, Optional<SystemView.D
         }
         throw IngotException.tried(ErrorCode.CONFLICT, what, "the kernel has no device for partition " + entry.number() + " ('"
                 + entry.name() + "')").withHint("let it read the table: partprobe, or losetup --partscan for a loop device");
+    }
+
+    /**
+     * A partition's GPT name from its disk's table, by its number: where the kernel did not scan the table itself
+     * (partitions added with partx/BLKPG have no PARTNAME), the table on the disk still says.
+     */
+    private static Optional<String> nameInParentGpt(Path partitionFolder) {
+        try {
+            Path diskFolder = partitionFolder.getParent();
+            int number = Integer.parseInt(Files.readString(partitionFolder.resolve("partition")).strip());
+            long size = Long.parseLong(Files.readString(diskFolder.resolve("size")).strip()) * 512;
+            Path diskDevice = Path.of("/dev", diskFolder.getFileName().toString());
+            try (FileChannel channel = FileChannel.open(diskDevice, StandardOpenOption.READ)) {
+                return GptTable.read(channel, size, diskDevice.toString()).partitions().stream()
+                        .filter(entry -> entry.number() == number).map(GptTable.Partition::name).findFirst();
+            }
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
     }
 
     /** The GPT name of a partition device (sysfs uevent PARTNAME). */
