@@ -224,4 +224,29 @@ class FlashCommandsTest {
                     .isEqualTo(-1);
         }
     }
+
+    /**
+     * Killed with SIGKILL while streaming from the store with --keep (a power cut on a device): the kept copy holds what
+     * was read, and the rerun replays it and fetches only the rest; the disk equals the image and the copy is complete.
+     */
+    @Test
+    void aKeptFlashKilledMidWayResumesFromItsCopyAndEndsEqualToTheImage() throws Exception {
+        SparseImages.create(folder.resolve("big.img"), 96L << 20, 5, new SparseImages.Region(0, 1 << 20),
+                new SparseImages.Region(16L << 20, 40 << 20), new SparseImages.Region(80L << 20, 10 << 20));
+        run("image", "publish", "big.img", "--version", "v2.0", "--key", "keys/release.asc", "--threads", "2");
+        List<String> flash = List.of("flash", "v2.0", "--target", "disk.img", "--keyring", "keys/release.pub.asc", "--keep", "usb", "--json");
+
+        KilledChild.killAt(folder, "dev.ingot.flash.TargetIo", "write", 3, flash);
+
+        Path part = folder.resolve("usb/edge-golden-v2.0.img.zst.part");
+        assertThat(part).exists();
+        long kept = Files.size(part);
+        assertThat(kept).isPositive();
+        CommandRunner.Run rerun = run(flash.toArray(String[]::new));
+        assertThat(rerun.json().get("replayed_bytes").asLong()).isEqualTo(kept);
+        assertThat(Files.mismatch(folder.resolve("disk.img"), folder.resolve("big.img"))).isEqualTo(-1);
+        assertThat(Files.readAllBytes(folder.resolve("usb/edge-golden-v2.0.img.zst")))
+                .isEqualTo(Files.readAllBytes(folder.resolve("store/golden-images/edge-golden-v2.0.img.zst")));
+        assertThat(part).doesNotExist();
+    }
 }
