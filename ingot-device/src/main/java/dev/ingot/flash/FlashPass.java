@@ -54,7 +54,7 @@ import java.util.function.Supplier;
  * decoded as one stream from the first frame that does not fit, and cut into ranges the same way; a range longer than
  * a buffer is checked in a private spool file before it is written. A raw image is read range by range.
  *
- * <p>Every queue is bounded by its buffer pool, so memory is (workers + 3) decompressed buffers and (workers + 2)
+ * <p>Every queue is bounded by its buffer pool, so memory is (workers + 5) decompressed buffers and (workers + 2)
  * frames of 16 MiB whatever the image's size. The first failure anywhere stops every stage.
  */
 final class FlashPass {
@@ -64,7 +64,11 @@ final class FlashPass {
 
     /** Where checked ranges go, in image order: the target (write and read back), or nowhere (a dry pass). */
     interface Sink {
-        void write(CheckedRange range) throws IOException;
+        /**
+         * Takes one checked range. Returns true when it keeps the range's buffer (to compare the read-back with it) and
+         * gives it back later through {@link FlashPass#giveBack}; false when the pass may reuse it at once.
+         */
+        boolean write(CheckedRange range) throws IOException;
     }
 
     /** What the pass saw: the payload's SHA-256 and size (a zstd pass), how it decoded, how many ranges it handed on. */
@@ -116,7 +120,8 @@ final class FlashPass {
         this.fetchPolicy = fetchPolicy;
         this.align = Math.max(4096, align);
         this.workers = Math.max(1, Runtime.getRuntime().availableProcessors());
-        this.buffers = new ArrayBlockingQueue<>(workers + 3);
+        // Two more buffers than the workers and the write queue can hold: a range stays in memory until its read-back compared.
+        this.buffers = new ArrayBlockingQueue<>(workers + 5);
         this.frames = new ArrayBlockingQueue<>(workers + 2);
         this.ordered = new ArrayBlockingQueue<>(workers + 1);
         this.pool = Executors.newFixedThreadPool(workers, runnable -> {
@@ -142,7 +147,7 @@ final class FlashPass {
     }
 
     Outcome run() {
-        for (int i = 0; i < workers + 3; i++) {
+        for (int i = 0; i < workers + 5; i++) {
             buffers.add(aligned(PIECE, align));
         }
         for (int i = 0; i < workers + 2; i++) {
@@ -544,11 +549,14 @@ final class FlashPass {
                     fail(e.getCause());
                     return;
                 }
+                boolean kept = false;
                 try {
-                    sink.write(range);
+                    kept = sink.write(range);
                 } finally {
                     if (range.data() != null) {
-                        buffers.put(range.data());
+                        if (!kept) {
+                            buffers.put(range.data());
+                        }
                     } else {
                         release(range.spool());
                     }
@@ -560,6 +568,13 @@ final class FlashPass {
             fail(stopping() ? failure.get() : e);
         } finally {
             stages.stage("write").add(Stages.threadCpu() - started, 0);
+        }
+    }
+
+    /** A buffer a sink kept (to compare a read-back with it) back into the pool. */
+    void giveBack(ByteBuffer buffer) {
+        if (!buffers.offer(buffer)) {
+            throw new IllegalStateException("a buffer was given back twice");
         }
     }
 

@@ -159,7 +159,7 @@ public final class Flasher {
             Instant started = clock.instant();
             progress.start("check " + job.description(), map.mappedBytes());
             try {
-                new FlashPass(job, job.source(), Optional.empty(), 0, range -> { }, new Stages(), progress, spoolFolder, clock,
+                new FlashPass(job, job.source(), Optional.empty(), 0, range -> false, new Stages(), progress, spoolFolder, clock,
                         options.fetch(), 4096).run();
             } catch (IngotException e) {
                 throw reworded(e, what, "nothing was written");
@@ -321,7 +321,7 @@ public final class Flasher {
         }
 
         @Override
-        public void write(CheckedRange range) throws IOException {
+        public boolean write(CheckedRange range) throws IOException {
             if (!io.prepared()) {
                 prepare();
             }
@@ -334,23 +334,41 @@ public final class Flasher {
                 FlashPass.copySpool(range, spoolBuffer, io::write);
             }
             written++;
-            if (options.readBack()) {
-                int index = range.index();
-                checks.add(readers.submit(() -> readBack(index)));
+            if (!options.readBack()) {
+                return false;
             }
+            int index = range.index();
+            ByteBuffer checked = range.data();
+            checks.add(readers.submit(() -> readBack(index, checked)));
+            return checked != null;
         }
 
-        private void readBack(int index) {
+        /**
+         * Reads a written range back and compares it with the checked bytes still in memory (byte for byte: equal bytes
+         * have the signed digest, and comparing costs a fraction of hashing again), then frees the buffer; a spooled range
+         * is hashed and compared with the signed map instead.
+         */
+        private void readBack(int index, ByteBuffer checked) {
             long cpu = Stages.threadCpu();
-            Stages.Stage hashing = stages.stage("read-back hash");
-            long hashedBefore = hashing.cpuNanos();
+            Stages.Stage comparing = stages.stage("read-back compare or hash");
+            long before = comparing.cpuNanos();
             try {
                 BlockMap.Range range = map.ranges().get(index);
                 long start = map.startOffset(range);
-                Sha256 actual = io.readBack(start, map.endOffset(range) - start, readBuffers.get(), hashing);
-                if (!actual.equals(range.sha256())) {
+                int length = (int) Math.min(Integer.MAX_VALUE, map.endOffset(range) - start);
+                boolean same;
+                if (checked != null) {
+                    ByteBuffer read = readBuffers.get();
+                    io.readBack(start, length, read);
+                    long compare = Stages.threadCpu();
+                    same = read.mismatch(checked.duplicate().position(0).limit(length)) < 0;
+                    comparing.add(Stages.threadCpu() - compare, length);
+                } else {
+                    same = io.readBackDigest(start, map.endOffset(range) - start, readBuffers.get(), comparing).equals(range.sha256());
+                }
+                if (!same) {
                     throw IngotException.tried(ErrorCode.CHECK_FAILED, what, "reading back blocks " + range.first() + "-" + range.last()
-                                    + " gave SHA-256 " + actual + " instead of " + range.sha256() + ": the disk did not keep what was written")
+                                    + " gave other bytes than were written (and checked): the disk did not keep what was written")
                             .withHint("the disk may be failing; try again, then replace it");
                 }
             } catch (IOException e) {
@@ -358,7 +376,10 @@ public final class Flasher {
             } catch (RuntimeException e) {
                 fail(e);
             } finally {
-                stages.stage("read back").add(Stages.threadCpu() - cpu - (hashing.cpuNanos() - hashedBefore), 0);
+                if (checked != null && pass != null) {
+                    pass.giveBack(checked);
+                }
+                stages.stage("read back").add(Stages.threadCpu() - cpu - (comparing.cpuNanos() - before), 0);
             }
         }
 

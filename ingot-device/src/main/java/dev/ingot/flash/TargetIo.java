@@ -163,32 +163,39 @@ final class TargetIo implements AutoCloseable {
     }
 
     /**
-     * Reads {@code [offset, offset + length)} of the image back from the target and returns its SHA-256. Direct reads
-     * go to the device (the kernel writes back dirty pages of the range first, so they are right even after buffered
+     * Reads {@code [offset, offset + length)} of the image back from the target into {@code buffer} (aligned at 0, with
+     * room for {@code length} rounded up to the alignment) and leaves the bytes at {@code [0, length)}. Direct reads go
+     * to the device (the kernel writes back dirty pages of the range first, so they are right even after buffered
      * writes); without them the range's pages are written back and dropped (sync_file_range, POSIX_FADV_DONTNEED) and
-     * read again. {@code buffer} is aligned at 0.
+     * read again.
      */
-    Sha256 readBack(long offset, long length, ByteBuffer buffer, Stages.Stage hashing) throws IOException {
-        MessageDigest digest = Sha256.newDigest();
+    void readBack(long offset, int length, ByteBuffer buffer) throws IOException {
         if (!directReads && pages.isPresent()) {
             pages.get().writeBackAndDrop(window + offset, length);
         }
+        // A direct read must be aligned: read whole blocks (the last one may end past the image) and keep what is wanted.
+        int ask = directReads ? (length + align - 1) / align * align : length;
+        buffer.clear().limit(ask);
+        long at = window + offset;
+        while (buffer.position() < length) {
+            int n = reader.read(buffer, at + buffer.position());
+            if (n <= 0) {
+                throw new IOException("the target ended at byte " + (at + buffer.position()) + " while reading back");
+            }
+        }
+        buffer.position(0).limit(length);
+    }
+
+    /** Reads a range of any length back, a buffer at a time, and returns its SHA-256 (for a spooled range, held in no buffer). */
+    Sha256 readBackDigest(long offset, long length, ByteBuffer buffer, Stages.Stage hashing) throws IOException {
+        MessageDigest digest = Sha256.newDigest();
         long position = offset;
         long end = offset + length;
         while (position < end) {
             int want = (int) Math.min(buffer.capacity() - align, end - position);
-            // A direct read must be aligned: read whole blocks (the last one may end past the image) and hash what is wanted.
-            int ask = directReads ? (want + align - 1) / align * align : want;
-            buffer.clear().limit(ask);
-            long at = window + position;
-            while (buffer.position() < want) {
-                int n = reader.read(buffer, at + buffer.position());
-                if (n <= 0) {
-                    throw new IOException("the target ended at byte " + (at + buffer.position()) + " while reading back");
-                }
-            }
+            readBack(position, want, buffer);
             long cpu = Stages.threadCpu();
-            digest.update(buffer.flip().limit(want));
+            digest.update(buffer);
             hashing.add(Stages.threadCpu() - cpu, want);
             position += want;
         }

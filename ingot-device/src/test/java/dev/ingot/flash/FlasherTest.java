@@ -136,7 +136,7 @@ class FlasherTest {
         assertThat(report.directIo()).isEqualTo("on");
         assertThat(report.phases()).extracting(Flasher.Phase::name).containsExactly("write", "sync", "read back");
         assertThat(report.stages()).extracting(Flasher.Stage::name)
-                .contains("payload hash", "decompress", "range hash", "write", "read-back hash");
+                .contains("payload hash", "decompress", "range hash", "write", "read-back compare or hash");
         assertThat(report.payloadBytes()).isEqualTo(Files.size(release.resolve("edge-golden-v1.4.img.zst")));
     }
 
@@ -304,6 +304,20 @@ class FlasherTest {
     }
 
     @Test
+    void aDiskThatDoesNotKeepWhatWasWrittenFailsTheReadBack() throws IOException {
+        // A failing disk: reads come back from somewhere else (here: another file of the same size, all zeros).
+        Path elsewhere = Files.write(folder.resolve("what-the-disk-returns.img"), new byte[48 << 20]);
+        TargetIo.Opener forgetful = (path, options) -> options.contains(StandardOpenOption.READ)
+                ? FileChannel.open(elsewhere, options) : FileChannel.open(path, options);
+        Path disk = folder.resolve("disk.img");
+
+        assertThatThrownBy(() -> new Flasher(Clock.systemUTC(), Progress.NONE, () -> folder, forgetful)
+                .flash(releaseSource(), target(disk), Flasher.Options.defaults()))
+                .isInstanceOfSatisfying(IngotException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.CHECK_FAILED))
+                .hasMessageContaining("gave other bytes than were written (and checked): the disk did not keep what was written");
+    }
+
+    @Test
     void directIoOffWritesThroughThePageCacheAndReadsBackFromTheDisk() throws IOException {
         Path disk = folder.resolve("disk.img");
 
@@ -371,7 +385,7 @@ class FlasherTest {
         FlashJob source = longRangeWithItsLastByteWrong();
         Path spool = Files.createDirectories(folder.resolve("spool"));
         List<CheckedRange> handedOn = new ArrayList<>();
-        FlashPass pass = new FlashPass(source, source.source(), Optional.empty(), 0, handedOn::add, new Stages(), Progress.NONE,
+        FlashPass pass = new FlashPass(source, source.source(), Optional.empty(), 0, range -> handedOn.add(range) && false, new Stages(), Progress.NONE,
                 () -> spool, Clock.systemUTC(), OrderedFetch.Policy.defaults(), 4096);
 
         assertThatThrownBy(pass::run).hasMessageContaining("that range was not written");
