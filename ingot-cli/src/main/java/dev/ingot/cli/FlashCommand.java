@@ -93,8 +93,10 @@ final class FlashCommand extends BaseCommand {
         FlashTarget.inspect(targetPath, 0, SystemView.live());
         Flasher.Options options = write.flasherOptions();
         boolean version = source.startsWith("v") && !Files.exists(context.resolve(Path.of(source)));
+        java.time.Instant started = context.clock().instant();
         try (ArtifactStore artifactStore = version && !cached() ? store.open(context, true) : null) {
             FlashJob job = resolveSource(artifactStore);
+            java.time.Duration trust = java.time.Duration.between(started, context.clock().instant());
             try {
                 if (keep != null) {
                     if (job.release().isEmpty() || job.format() != FlashJob.Format.ZSTD) {
@@ -110,7 +112,7 @@ final class FlashCommand extends BaseCommand {
                 }
                 Flasher.Report report = new Flasher(context.clock(), progress(), () -> write.workFolder(context).folder("spool"))
                         .flash(job, flashTarget, options);
-                emit(human(job, report), json(job, report));
+                emit(human(job, report, trust), json(job, report, trust));
                 return 0;
             } finally {
                 job.source().close();
@@ -166,7 +168,7 @@ final class FlashCommand extends BaseCommand {
         return FlashSources.fromStore(artifactStore, ReleaseFiles.STORE_FOLDER, imageName, version, trusted, set, progress());
     }
 
-    private static String human(FlashJob job, Flasher.Report report) {
+    private static String human(FlashJob job, Flasher.Report report, java.time.Duration trust) {
         StringBuilder text = new StringBuilder();
         text.append("Flashed ").append(job.description()).append(" onto ").append(report.targetDescription()).append('\n');
         text.append(String.format(Locale.ROOT, "  image %s, %s mapped and written; unmapped: %s%n", Sizes.bytes(report.imageSize()),
@@ -177,6 +179,7 @@ final class FlashCommand extends BaseCommand {
         if (report.resumes() > 0) {
             text.append(String.format(Locale.ROOT, "  the download was resumed %d time(s) after a cut or a stall%n", report.resumes()));
         }
+        text.append(String.format(Locale.ROOT, "  %-15s %8s  (signature, manifest, block maps)%n", "trust", Sizes.seconds(trust)));
         for (Flasher.Phase phase : report.phases()) {
             text.append(String.format(Locale.ROOT, "  %-15s %8s%s%n", phase.name(), Sizes.seconds(phase.duration()),
                     phase.bytes() > 0 ? "  " + Sizes.rate(phase.bytes(), phase.duration()) : ""));
@@ -187,7 +190,7 @@ final class FlashCommand extends BaseCommand {
         return text.toString();
     }
 
-    private static ObjectNode json(FlashJob job, Flasher.Report report) {
+    private static ObjectNode json(FlashJob job, Flasher.Report report, java.time.Duration trust) {
         ObjectNode json = Ingot.JSON.createObjectNode();
         json.put("source", job.description());
         json.put("read_from", report.source());
@@ -205,6 +208,7 @@ final class FlashCommand extends BaseCommand {
         report.kept().ifPresent(folder -> json.put("kept", folder.toString()));
         json.put("read_back", report.readBack());
         json.put("total_ms", report.total().toMillis());
+        json.put("trust_ms", trust.toMillis());
         ArrayNode phases = json.putArray("phases");
         for (Flasher.Phase phase : report.phases()) {
             ObjectNode node = phases.addObject();

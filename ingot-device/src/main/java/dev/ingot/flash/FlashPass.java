@@ -96,6 +96,8 @@ final class FlashPass {
     private final Set<Path> spools = ConcurrentHashMap.newKeySet();
     private final ThreadLocal<ZstdDecompressCtx> contexts = ThreadLocal.withInitial(ZstdDecompressCtx::new);
     private final AtomicLong failedFrame = new AtomicLong(-1);
+    private final java.util.concurrent.atomic.AtomicInteger buffersMade = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicInteger framesMade = new java.util.concurrent.atomic.AtomicInteger();
     private volatile InputStream fetch;
     private volatile String decompression = "none (raw image)";
     private volatile Sha256 payloadSha256;
@@ -131,6 +133,30 @@ final class FlashPass {
         });
     }
 
+    /** A decompressed-range buffer: from the pool, or a new one while fewer than its size exist (small images need few). */
+    private ByteBuffer takeBuffer() throws InterruptedException {
+        ByteBuffer buffer = buffers.poll();
+        if (buffer != null) {
+            return buffer;
+        }
+        if (buffersMade.getAndIncrement() < buffers.remainingCapacity() + buffers.size()) {
+            return aligned(PIECE, align);
+        }
+        return buffers.take();
+    }
+
+    /** A frame buffer, made as needed up to the pool's size. */
+    private byte[] takeFrame() throws InterruptedException {
+        byte[] frame = frames.poll();
+        if (frame != null) {
+            return frame;
+        }
+        if (framesMade.getAndIncrement() < frames.remainingCapacity() + frames.size()) {
+            return new byte[job.format() == FlashJob.Format.ZSTD ? FRAME_CAPACITY : PIECE];
+        }
+        return frames.take();
+    }
+
     /** An aligned direct buffer of at least {@code size} bytes: direct I/O needs its address, position and length aligned. */
     static ByteBuffer aligned(int size, int align) {
         return ByteBuffer.allocateDirect(size + align).alignedSlice(align).limit(size).clear();
@@ -147,12 +173,6 @@ final class FlashPass {
     }
 
     Outcome run() {
-        for (int i = 0; i < workers + 5; i++) {
-            buffers.add(aligned(PIECE, align));
-        }
-        for (int i = 0; i < workers + 2; i++) {
-            frames.add(new byte[job.format() == FlashJob.Format.ZSTD ? FRAME_CAPACITY : PIECE]);
-        }
         writerThread = new Thread(this::writeAll, "ingot-write");
         readerThread = new Thread(this::readAll, "ingot-payload");
         writerThread.setDaemon(true);
@@ -279,7 +299,7 @@ final class FlashPass {
                 long nextStart = next < ranges.size() ? map.startOffset(ranges.get(next)) : map.imageSize();
                 if (content >= 0 && next < ranges.size() && cursor == nextStart
                         && content == map.endOffset(ranges.get(next)) - nextStart && content <= PIECE) {
-                    byte[] frame = frames.take();
+                    byte[] frame = takeFrame();
                     int length = cutter.copy(header, frame);
                     int index = next;
                     long at = header.payloadOffset();
@@ -313,7 +333,7 @@ final class FlashPass {
     }
 
     private CheckedRange decompressAndCheck(byte[] frame, int length, int index, int content, long payloadOffset) throws Exception {
-        ByteBuffer target = buffers.take();
+        ByteBuffer target = takeBuffer();
         try {
             long cpu = Stages.threadCpu();
             int size;
@@ -460,7 +480,7 @@ final class FlashPass {
             long length = map.endOffset(range) - start;
             image.skipTo(start);
             if (length <= PIECE) {
-                byte[] frame = frames.take();
+                byte[] frame = takeFrame();
                 image.readFully(frame, (int) length);
                 int at = index;
                 ordered.put(pool.submit(() -> copyAndCheck(frame, (int) length, at)));
@@ -471,7 +491,7 @@ final class FlashPass {
     }
 
     private CheckedRange copyAndCheck(byte[] bytes, int length, int index) throws Exception {
-        ByteBuffer target = buffers.take();
+        ByteBuffer target = takeBuffer();
         try {
             target.clear().put(bytes, 0, length);
         } finally {

@@ -3,6 +3,7 @@ package dev.ingot.testing;
 import static java.util.Objects.requireNonNull;
 
 import java.net.URI;
+import java.util.Optional;
 import java.util.Properties;
 import org.gaul.s3proxy.BlobStores;
 import org.gaul.s3proxy.S3Proxy;
@@ -33,15 +34,21 @@ public final class S3Server implements AutoCloseable {
     private final String bucket;
 
     private S3Server(String bucket) {
+        this(bucket, Optional.empty());
+    }
+
+    /** Over {@code folder} (each sub-folder a bucket), without authentication; else in memory with the test keys. */
+    private S3Server(String bucket, Optional<java.nio.file.Path> folder) {
         this.bucket = requireNonNull(bucket, "bucket");
         Properties properties = new Properties();
         properties.setProperty(Constants.PROPERTY_IDENTITY, ACCESS_KEY);
         properties.setProperty(Constants.PROPERTY_CREDENTIAL, SECRET_KEY);
-        this.blobStore = BlobStores.create("transient", properties);
+        folder.ifPresent(root -> properties.setProperty("jclouds.filesystem.basedir", root.toAbsolutePath().toString()));
+        this.blobStore = BlobStores.create(folder.isPresent() ? "filesystem" : "transient", properties);
         this.proxy = S3Proxy.builder()
                 .blobStore(blobStore)
                 .endpoint(URI.create("http://" + HOST + ":0"))
-                .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
+                .awsAuthentication(folder.isPresent() ? AuthenticationType.NONE : AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
                 // Tests finish their requests before closing; the graceful drain would only wait on idle keep-alives.
                 .stopTimeout(0)
                 .build();
@@ -53,7 +60,17 @@ public final class S3Server implements AutoCloseable {
             throw new IllegalStateException("S3Proxy did not start: " + e.getMessage(), e);
         }
         this.endpoint = URI.create("http://" + HOST + ":" + proxy.getPort());
-        createBucket(bucket);
+        if (folder.isEmpty()) {
+            createBucket(bucket);
+        }
+    }
+
+    /**
+     * Serves the folders under {@code root} as buckets (S3Proxy's filesystem store), anonymously: any credentials are
+     * accepted and plain GETs work (bmaptool reads a URL). For benchmarks: a real S3 API over files already there.
+     */
+    public static S3Server serving(java.nio.file.Path root) {
+        return new S3Server("-", Optional.of(root));
     }
 
     /** Starts a server holding one empty bucket, {@value #DEFAULT_BUCKET}. */
