@@ -491,6 +491,22 @@ phase_ms() { # phase_ms RUN PHASE: median wall ms of a phase ("trust" is trust_m
   median "$values"
 }
 s_of() { awk -v m="$1" 'BEGIN { if (m == "-") print "-"; else printf "%.3f", m / 1000 }'; }
+jvm_ms() { # jvm_ms RUN FIELD: median of a field of the report's "jvm" object (process_cpu_ms, jit_ms, gc_ms)
+  local values="" file
+  for file in "$out/$1"-*.json; do
+    [ -f "$file" ] || continue
+    values+=" $(json_field "$2" "$file")"
+  done
+  median "$values"
+}
+outside_ms() { # outside_ms RUN: median of the process's CPU minus all its stages' CPU
+  local values="" file
+  for file in "$out/$1"-*.json; do
+    [ -f "$file" ] || continue
+    values+=" $(awk '/"cpu_ms"/ { gsub(/[^0-9]/, ""); s += $0 } /"process_cpu_ms"/ { gsub(/[^0-9]/, ""); p = $0 } END { print p - s }' "$file")"
+  done
+  median "$values"
+}
 
 floor=$(faster "$(med floor)" "$(med floor-direct)")
 m_ingot=$(med ingot) m_nv=$(med ingot-nv) m_bmap=$(med bmaptool)
@@ -502,6 +518,16 @@ phase_rows=""
 for ph in trust write sync "read back"; do
   phase_rows+="| \`$ph\` (wall) | $(s_of "$(phase_ms ingot "$ph")") | $(s_of "$(phase_ms ingot-nv "$ph")") | $(s_of "$(phase_ms L-ingot "$ph")") | $(s_of "$(phase_ms e-ingot "$ph")") | $(s_of "$(phase_ms S-ingot "$ph")") |"$'\n'
 done
+jvm_rows=""
+for field in process_cpu_ms jit_ms gc_ms; do
+  case $field in
+    process_cpu_ms) label="CPU of the whole process (JVM's own count)" ;;
+    jit_ms) label="of which JIT compilation (compiler threads)" ;;
+    gc_ms) label="of which garbage collection" ;;
+  esac
+  jvm_rows+="| $label | $(s_of "$(jvm_ms ingot "$field")") | $(s_of "$(jvm_ms ingot-nv "$field")") | $(s_of "$(jvm_ms L-ingot "$field")") | $(s_of "$(jvm_ms e-ingot "$field")") | $(s_of "$(jvm_ms S-ingot "$field")") |"$'\n'
+done
+jvm_rows+="| CPU outside the stages (JVM start, class loading, JIT, GC, trust checks) | $(s_of "$(outside_ms ingot)") | $(s_of "$(outside_ms ingot-nv)") | $(s_of "$(outside_ms L-ingot)") | $(s_of "$(outside_ms e-ingot)") | $(s_of "$(outside_ms S-ingot)") |"$'\n'
 direct_of() { local f; f=$(ls "$out/$1"-1.json 2>/dev/null) && json_field direct_io "$f" || echo "-"; }
 at_most() { awk -v r="$1" -v t="$2" 'BEGIN { if (r == "-") print "not measured"; else if (r <= t) printf "met (%.2fx)", r; else printf "missed (%.2fx)", r }'; }
 at_least() { awk -v r="$1" -v t="$2" 'BEGIN { if (r == "-") print "not measured"; else if (r >= t) printf "met (%.2fx)", r; else printf "missed (%.2fx)", r }'; }
@@ -582,7 +608,7 @@ Ingot's own account (\`--json\`), median seconds: wall per phase, and CPU per st
 
 | phase or stage | (c) | (c2) | (L-c) | (e) | (f) |
 | --- | ---: | ---: | ---: | ---: | ---: |
-$phase_rows$stage_rows| launcher + JVM start alone (\`ingot --version\`, warm), wall | $(med startup) | | | | |
+$phase_rows$stage_rows$jvm_rows| launcher + JVM start alone (\`ingot --version\`, warm), wall | $(med startup) | | | | |
 
 - Target (read-back <= 3x the floor): $(at_most "$(ratio "$m_ingot" "$floor")" 3); loop device $(at_most "$(ratio "$(med L-ingot)" "$l_floor")" 3); slot $(at_most "$(ratio "$(med S-ingot)" "$s_floor")" 3).
 - Target (>= 2x faster than bmaptool copy of the .img.zst): $(at_least "$(ratio "$m_bmap" "$m_ingot")" 2); loop device $(at_least "$(ratio "$(med L-bmaptool)" "$(med L-ingot)")" 2); slot $(at_least "$(ratio "$(med S-bmaptool)" "$(med S-ingot)")" 2).

@@ -223,6 +223,26 @@ final class FlashCommand extends BaseCommand {
             node.put("cpu_ms", stage.cpuMillis());
             node.put("bytes", stage.bytes());
         }
+        json.set("jvm", jvm());
         return json;
+    }
+
+    /**
+     * What the JVM itself cost this process so far: all its CPU, the JIT compilers' time and the collectors' (the
+     * benchmark's phase table shows where CPU went besides the stages; on 2 cores the JIT competes with them).
+     */
+    private static ObjectNode jvm() {
+        ObjectNode jvm = Ingot.JSON.createObjectNode();
+        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            jvm.put("process_cpu_ms", os.getProcessCpuTime() / 1_000_000);
+        }
+        java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        if (jit != null && jit.isCompilationTimeMonitoringSupported()) {
+            jvm.put("jit_ms", jit.getTotalCompilationTime());
+        }
+        jvm.put("gc_ms", java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().stream()
+                .mapToLong(java.lang.management.GarbageCollectorMXBean::getCollectionTime).filter(ms -> ms > 0).sum());
+        jvm.put("uptime_ms", java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime());
+        return jvm;
     }
 }
