@@ -215,4 +215,33 @@ class StreamingFlashTest {
         assertThat(server.requests()).extracting(RangeHttpServer.Request::range).contains("bytes=" + kept + "-" + (payload.length - 1));
         assertThat(Files.readAllBytes(cache.resolve("edge-golden-v1.4.img.zst"))).isEqualTo(payload);
     }
+
+    @Test
+    void anObjectWhoseEtagChangesOnAServerThatIgnoresIfMatchIsRefusedToo() throws IOException {
+        long cut = payloadSize() / 2;
+        FlashJob job = job(store(Duration.ofSeconds(30)));
+        server.cutOnceAt(PAYLOAD, cut).changeEtagAfter(server.requests().size() + 1).ignoreIfMatch();
+        Path disk = folder.resolve("disk.img");
+
+        assertThatThrownBy(() -> flash(job, disk, 1)).isInstanceOfSatisfying(IngotException.class,
+                e -> assertThat(e.code()).isEqualTo(ErrorCode.CHECK_FAILED)).hasMessageContaining("its entity tag changed from");
+    }
+
+    @Test
+    void aRefusedUrlIsAskedForAgainOnceAsAnExpiredPresignedUrlWouldBe() throws IOException {
+        // The agent's URLs: the first one for the payload has expired (403); asked again, the caller hands a fresh one.
+        Files.createDirectories(folder.resolve("store/expired"));
+        Files.copy(folder.resolve("store").resolve(PAYLOAD), folder.resolve("store/expired/payload.zst"));
+        server.refuse("expired/payload.zst");
+        java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+        URI root = server.uri();
+        HttpStore presigned = new HttpStore(HttpStore.defaultClient(), key -> key.equals(PAYLOAD) && asked.getAndIncrement() == 0
+                ? Optional.of(root.resolve("expired/payload.zst")) : Optional.of(root.resolve(key)), "control plane", Duration.ofSeconds(30));
+        Path disk = folder.resolve("disk.img");
+
+        flash(job(presigned), disk, 1);
+
+        assertThat(Files.mismatch(disk, image)).isEqualTo(-1);
+        assertThat(asked.get()).isGreaterThanOrEqualTo(2);
+    }
 }

@@ -48,6 +48,8 @@ public final class RangeHttpServer implements AutoCloseable {
     private final Map<String, Map<Long, byte[]>> replaced = new ConcurrentHashMap<>();
     private final AtomicBoolean ignoreRange = new AtomicBoolean();
     private final AtomicBoolean lieInContentRange = new AtomicBoolean();
+    private final AtomicBoolean ignoreIfMatch = new AtomicBoolean();
+    private final java.util.Set<String> refused = ConcurrentHashMap.newKeySet();
     private final AtomicReference<String> etagSuffix = new AtomicReference<>("");
     private volatile int changeEtagAfterRequests = -1;
     private volatile Duration stall = Duration.ofSeconds(5);
@@ -114,6 +116,18 @@ public final class RangeHttpServer implements AutoCloseable {
         return this;
     }
 
+    /** Serves a changed object's bytes without honouring If-Match (the ETag still tells). */
+    public RangeHttpServer ignoreIfMatch() {
+        ignoreIfMatch.set(true);
+        return this;
+    }
+
+    /** Answers 403 for {@code path}, as S3 does for an expired presigned URL. */
+    public RangeHttpServer refuse(String path) {
+        refused.add(path);
+        return this;
+    }
+
     /** After {@code count} requests the object is another one: a new ETag (If-Match on the old one gets 412). */
     public RangeHttpServer changeEtagAfter(int count) {
         changeEtagAfterRequests = count;
@@ -138,11 +152,15 @@ public final class RangeHttpServer implements AutoCloseable {
                 exchange.sendResponseHeaders(404, -1);
                 return;
             }
+            if (refused.contains(path)) {
+                exchange.sendResponseHeaders(403, -1);
+                return;
+            }
             long size = Files.size(file);
             String etag = etag(file);
             exchange.getResponseHeaders().add("ETag", etag);
             exchange.getResponseHeaders().add("Accept-Ranges", "bytes");
-            if (ifMatch != null && !ifMatch.equals(etag)) {
+            if (ifMatch != null && !ifMatch.equals(etag) && !ignoreIfMatch.get()) {
                 exchange.sendResponseHeaders(412, -1);
                 return;
             }
