@@ -515,7 +515,7 @@ for st in "payload hash" "read source and cut frames" "decompress" "range hash" 
   stage_rows+="| \`$st\` | $(s_of "$(stage_ms ingot "$st")") | $(s_of "$(stage_ms ingot-nv "$st")") | $(s_of "$(stage_ms L-ingot "$st")") | $(s_of "$(stage_ms e-ingot "$st")") | $(s_of "$(stage_ms S-ingot "$st")") |"$'\n'
 done
 phase_rows=""
-for ph in trust write sync "read back"; do
+for ph in trust "zero unmapped" write sync "read back"; do
   phase_rows+="| \`$ph\` (wall) | $(s_of "$(phase_ms ingot "$ph")") | $(s_of "$(phase_ms ingot-nv "$ph")") | $(s_of "$(phase_ms L-ingot "$ph")") | $(s_of "$(phase_ms e-ingot "$ph")") | $(s_of "$(phase_ms S-ingot "$ph")") |"$'\n'
 done
 jvm_rows=""

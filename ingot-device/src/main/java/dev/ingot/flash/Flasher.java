@@ -207,7 +207,9 @@ public final class Flasher {
                 sink.shutdownIfFailed();
                 progress.done();
             }
-            phases.add(new Phase("write", Duration.between(started, clock.instant()), map.mappedBytes()));
+            // Zeroing happens inside the pass (when the first checked range is ready); shown on its own.
+            phases.add(new Phase("zero unmapped", sink.zeroingTime, sink.zeroedBytes));
+            phases.add(new Phase("write", Duration.between(started, clock.instant()).minus(sink.zeroingTime), map.mappedBytes()));
 
             started = clock.instant();
             io.force();
@@ -293,6 +295,7 @@ public final class Flasher {
         private volatile int written;
         private long zeroedBytes;
         private String zeroing = "nothing written";
+        private Duration zeroingTime = Duration.ZERO;
         FlashPass pass;
 
         TargetSink(TargetIo io, FlashTarget target, BlockMap map, Options options, Stages stages, String what) {
@@ -312,12 +315,15 @@ public final class Flasher {
         }
 
         void prepare() throws IOException {
+            Instant started = clock.instant();
+            long cpu = Stages.threadCpu();
             io.prepare();
             Zeroing done = options.zeroUnmapped() ? zeroUnmapped(target, map)
                     : new Zeroing(0, "skipped (--no-zero: unmapped blocks keep old data)");
             zeroedBytes = done.bytes();
             zeroing = done.method();
-            stages.stage("zero unmapped").add(0, zeroedBytes);
+            stages.stage("zero unmapped").add(Stages.threadCpu() - cpu, zeroedBytes);
+            zeroingTime = Duration.between(started, clock.instant());
         }
 
         @Override

@@ -134,7 +134,7 @@ class FlasherTest {
         assertThat(report.writtenBytes()).isEqualTo(64 * 1024 + (20 << 20) + 4096);
         assertThat(report.decompression()).startsWith("parallel");
         assertThat(report.directIo()).isEqualTo("on");
-        assertThat(report.phases()).extracting(Flasher.Phase::name).containsExactly("write", "sync", "read back");
+        assertThat(report.phases()).extracting(Flasher.Phase::name).containsExactly("zero unmapped", "write", "sync", "read back");
         assertThat(report.stages()).extracting(Flasher.Stage::name)
                 .contains("payload hash", "decompress", "range hash", "write", "read-back compare or hash");
         assertThat(report.payloadBytes()).isEqualTo(Files.size(release.resolve("edge-golden-v1.4.img.zst")));

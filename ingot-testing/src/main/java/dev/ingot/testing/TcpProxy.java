@@ -71,14 +71,19 @@ public final class TcpProxy implements AutoCloseable {
 
     private void accept() {
         while (!closed) {
+            Socket client = null;
             try {
-                Socket client = listener.accept();
+                client = listener.accept();
                 Socket server = new Socket(target.getAddress(), target.getPort());
                 sockets.add(client);
                 sockets.add(server);
-                Thread.ofVirtual().start(() -> pump(client, server, false));
-                Thread.ofVirtual().start(() -> pump(server, client, true));
+                Socket accepted = client;
+                Thread.ofVirtual().start(() -> pump(accepted, server, false));
+                Thread.ofVirtual().start(() -> pump(server, accepted, true));
             } catch (IOException e) {
+                if (client != null) {
+                    closeQuietly(client); // the server could not be reached: the client hears it at once, not after a timeout
+                }
                 if (!closed) {
                     continue;
                 }
@@ -127,7 +132,9 @@ public final class TcpProxy implements AutoCloseable {
         synchronized (bucket) {
             while (true) {
                 long now = System.nanoTime();
-                tokens = Math.min(Math.max(rate, n), tokens + (now - refilled) * rate / 1_000_000_000L);
+                // At most a second's worth: a bucket idle for minutes must not overflow (elapsed nanos × rate).
+                long elapsed = Math.min(now - refilled, 1_000_000_000L);
+                tokens = Math.min(Math.max(rate, n), tokens + elapsed * rate / 1_000_000_000L);
                 refilled = now;
                 if (tokens >= n) {
                     tokens -= n;
