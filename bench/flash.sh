@@ -81,7 +81,7 @@ mib=$((1 << 20))
 if ! [[ $mapped_pct =~ ^[0-9]+$ ]] || (( mapped_pct < 1 || mapped_pct > 35 )); then die "--mapped must be 1..35 (80% of it goes into root-a, 40% of the disk)"; fi
 if ! [[ $reps =~ ^[0-9]+$ ]] || (( reps < 1 )); then die "--reps must be >= 1"; fi
 export PATH=$PATH:/usr/sbin:/sbin
-for tool in bmaptool zstd openssl od awk dd cmp truncate du df stat sfdisk; do
+for tool in bmaptool zstd openssl od awk dd cmp truncate du df stat sfdisk python3; do
   command -v "$tool" >/dev/null || die "$tool is not installed"
 done
 [ -x /usr/bin/time ] || die "/usr/bin/time is not installed (apt-get install time): it measures CPU seconds"
@@ -472,41 +472,28 @@ row() { # row LABEL NAME BYTES
 }
 faster() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == "-" || a + 0 <= b + 0) print a; else print b }'; }
 json_field() { sed -n "s/.*\"$1\" *: *\"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}$/\1/p" "$2" | head -n 1; }
-stage_ms() { # stage_ms RUN STAGE: median CPU ms of a stage over the run's JSON files
-  local values="" file
-  for file in "$out/$1"-*.json; do
-    [ -f "$file" ] || continue
-    values+=" $(awk -v s="$2" '/"cpu_ms"/ { gsub(/[^0-9]/, ""); ms = $0 } /"name"/ { sub(/.*"name" *: *"/, ""); sub(/".*/, ""); if ($0 == s) print ms }' "$file" | head -n 1)"
-  done
-  median "$values"
+json_median() { # json_median RUN EXPR: median over the run's --json reports of a Python expression on the report `d`
+  python3 - "$out" "$1" "$2" <<'PY'
+import glob, json, statistics, sys
+out, run, expr = sys.argv[1:4]
+values = []
+for name in sorted(glob.glob(f"{out}/{run}-[0-9]*.json")):
+    try:
+        value = eval(expr, {"d": json.load(open(name))})
+    except (OSError, ValueError, KeyError, StopIteration, TypeError):
+        continue
+    if value is not None:
+        values.append(value)
+print(statistics.median(values) if values else "-")
+PY
 }
-phase_ms() { # phase_ms RUN PHASE: median wall ms of a phase ("trust" is trust_ms)
-  local values="" file
-  for file in "$out/$1"-*.json; do
-    [ -f "$file" ] || continue
-    if [ "$2" = trust ]; then values+=" $(json_field trust_ms "$file")"; else
-      values+=" $(awk -v s="$2" '/"ms" *:/ && !/cpu_ms/ { gsub(/[^0-9]/, ""); ms = $0 } /"name"/ { sub(/.*"name" *: *"/, ""); sub(/".*/, ""); if ($0 == s) print ms }' "$file" | head -n 1)"
-    fi
-  done
-  median "$values"
+stage_ms() { json_median "$1" "next((s['cpu_ms'] for s in d['stages'] if s['name'] == '$2'), None)"; }
+phase_ms() { # "trust" is trust_ms; the others are phases
+  if [ "$2" = trust ]; then json_median "$1" "d['trust_ms']"; else json_median "$1" "next((p['ms'] for p in d['phases'] if p['name'] == '$2'), None)"; fi
 }
 s_of() { awk -v m="$1" 'BEGIN { if (m == "-") print "-"; else printf "%.3f", m / 1000 }'; }
-jvm_ms() { # jvm_ms RUN FIELD: median of a field of the report's "jvm" object (process_cpu_ms, jit_ms, gc_ms)
-  local values="" file
-  for file in "$out/$1"-*.json; do
-    [ -f "$file" ] || continue
-    values+=" $(json_field "$2" "$file")"
-  done
-  median "$values"
-}
-outside_ms() { # outside_ms RUN: median of the process's CPU minus all its stages' CPU
-  local values="" file
-  for file in "$out/$1"-*.json; do
-    [ -f "$file" ] || continue
-    values+=" $(awk '/"cpu_ms"/ { gsub(/[^0-9]/, ""); s += $0 } /"process_cpu_ms"/ { gsub(/[^0-9]/, ""); p = $0 } END { print p - s }' "$file")"
-  done
-  median "$values"
-}
+jvm_ms() { json_median "$1" "d['jvm']['$2']"; }
+outside_ms() { json_median "$1" "d['jvm']['process_cpu_ms'] - sum(s['cpu_ms'] for s in d['stages'])"; }
 
 floor=$(faster "$(med floor)" "$(med floor-direct)")
 m_ingot=$(med ingot) m_nv=$(med ingot-nv) m_bmap=$(med bmaptool)
