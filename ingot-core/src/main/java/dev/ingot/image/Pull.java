@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.ingot.error.ErrorCode;
 import dev.ingot.error.IngotException;
+import dev.ingot.fetch.OrderedFetch;
 import dev.ingot.progress.Progress;
 import dev.ingot.sign.Keyring;
 import dev.ingot.store.ArtifactStore;
@@ -28,11 +29,18 @@ public final class Pull {
     private final ArtifactStore store;
     private final Keyring keyring;
     private final Progress progress;
+    private final java.time.Clock clock;
 
     public Pull(ArtifactStore store, Keyring keyring, Progress progress) {
+        this(store, keyring, progress, java.time.Clock.systemUTC());
+    }
+
+    /** {@code clock} measures how long a download has made no progress (it gives up after 15 minutes of none). */
+    public Pull(ArtifactStore store, Keyring keyring, Progress progress, java.time.Clock clock) {
         this.store = requireNonNull(store, "store");
         this.keyring = requireNonNull(keyring, "keyring");
         this.progress = requireNonNull(progress, "progress");
+        this.clock = requireNonNull(clock, "clock");
     }
 
     public record Result(ReleaseVerifier.Report report, List<Path> files) {}
@@ -111,12 +119,22 @@ public final class Pull {
         }
     }
 
+    /**
+     * The one download path flashing uses too ({@link OrderedFetch}): ranged reads, several at once from S3 or HTTP,
+     * a cut or stalled connection resumed where it stopped; the copy is verified in full afterwards.
+     */
     private void download(String key, Path target, String what) {
-        long size = store.stat(key).map(ArtifactStore.ObjectInfo::size)
-                .orElseThrow(() -> IngotException.tried(ErrorCode.NOT_FOUND, what, key + " is not in " + store.describe()));
+        dev.ingot.fetch.RangeReadable source = store.range(key);
+        long size;
+        try {
+            size = source.size();
+        } catch (IOException e) {
+            throw IngotException.tried(ErrorCode.UNAVAILABLE, what, "downloading " + key + " failed: " + e.getMessage()).withCause(e);
+        }
         progress.start("download " + target.getFileName(), size);
-        try (InputStream in = store.open(key); OutputStream out = Files.newOutputStream(target, StandardOpenOption.CREATE_NEW,
-                StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
+        try (source; InputStream in = OrderedFetch.open(source, 0, size, OrderedFetch.Policy.defaults(), clock, OrderedFetch.Sleeper.REAL);
+                OutputStream out = Files.newOutputStream(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                        LinkOption.NOFOLLOW_LINKS)) {
             byte[] buffer = new byte[1 << 20];
             int n;
             while ((n = in.read(buffer)) >= 0) {
