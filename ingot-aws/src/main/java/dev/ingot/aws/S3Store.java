@@ -654,50 +654,10 @@ public final class S3Store implements ArtifactStore {
                     channel.close();
                     throw e;
                 }
-                return new BoundedInputStream(Channels.newInputStream(channel), length);
+                return new dev.ingot.fetch.BoundedInputStream(Channels.newInputStream(channel), length);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-        }
-    }
-
-    /** Reads no further than a limit, so a part ends where the next begins. */
-    private static final class BoundedInputStream extends InputStream {
-        private final InputStream delegate;
-        private long remaining;
-
-        BoundedInputStream(InputStream delegate, long limit) {
-            this.delegate = delegate;
-            this.remaining = limit;
-        }
-
-        @Override
-        public int read() throws IOException {
-            if (remaining <= 0) {
-                return -1;
-            }
-            int b = delegate.read();
-            if (b >= 0) {
-                remaining--;
-            }
-            return b;
-        }
-
-        @Override
-        public int read(byte[] buffer, int offset, int length) throws IOException {
-            if (remaining <= 0) {
-                return -1;
-            }
-            int n = delegate.read(buffer, offset, (int) Math.min(length, remaining));
-            if (n > 0) {
-                remaining -= n;
-            }
-            return n;
-        }
-
-        @Override
-        public void close() throws IOException {
-            delegate.close();
         }
     }
 }

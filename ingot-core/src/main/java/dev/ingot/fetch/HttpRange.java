@@ -141,7 +141,7 @@ public final class HttpRange implements RangeReadable {
                 case 206 -> {
                     Range range = contentRange(response, offset, offset + length - 1);
                     checkTag(tag);
-                    body = limited(new Body(response.body(), stallTimeout), range.last() - range.first() + 1);
+                    body = new BoundedInputStream(new Body(response.body(), stallTimeout), range.last() - range.first() + 1);
                 }
                 case 200 -> {
                     // The server ignores Range: take the whole body and drop what comes before the offset.
@@ -153,7 +153,7 @@ public final class HttpRange implements RangeReadable {
                     checkTag(tag);
                     body = new Body(response.body(), stallTimeout);
                     body.skipNBytes(offset);
-                    body = limited(body, length);
+                    body = new BoundedInputStream(body, length);
                 }
                 case 412 -> throw IngotException.tried(ErrorCode.CHECK_FAILED, "read " + description,
                         "it changed on the server during the download (412: the entity tag " + etag.orElse("?") + " no longer matches)")
@@ -269,30 +269,6 @@ public final class HttpRange implements RangeReadable {
             @Override
             public void onComplete() {}
         });
-    }
-
-    private static InputStream limited(InputStream in, long length) {
-        return new java.io.FilterInputStream(in) {
-            private long remaining = length;
-
-            @Override
-            public int read() throws IOException {
-                byte[] one = new byte[1];
-                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-            }
-
-            @Override
-            public int read(byte[] bytes, int from, int count) throws IOException {
-                if (remaining <= 0) {
-                    return -1;
-                }
-                int n = in.read(bytes, from, (int) Math.min(count, remaining));
-                if (n > 0) {
-                    remaining -= n;
-                }
-                return n;
-            }
-        };
     }
 
     /**

@@ -51,21 +51,7 @@ public interface ArtifactStore extends AutoCloseable {
             public InputStream open(long offset, long length) throws IOException {
                 InputStream in = store.open(key);
                 in.skipNBytes(offset);
-                return new java.io.FilterInputStream(in) {
-                    private long remaining = length;
-
-                    @Override
-                    public int read(byte[] bytes, int from, int count) throws IOException {
-                        if (remaining <= 0) {
-                            return -1;
-                        }
-                        int n = in.read(bytes, from, (int) Math.min(count, remaining));
-                        if (n > 0) {
-                            remaining -= n;
-                        }
-                        return n;
-                    }
-                };
+                return new dev.ingot.fetch.BoundedInputStream(in, length);
             }
         };
     }
