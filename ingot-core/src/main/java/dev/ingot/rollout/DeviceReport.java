@@ -1,0 +1,36 @@
+package dev.ingot.rollout;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.ingot.health.HealthReport;
+import dev.ingot.health.HealthStatus;
+import dev.ingot.image.ImageVersion;
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * What the rollout engine reads of a device's latest health report: when it was made, the verdict, the image
+ * version and {@code video-ingest} tag it runs, and whether it needs a reboot. The server keeps the whole report;
+ * {@link #of} takes these fields from it so that the two never disagree.
+ */
+public record DeviceReport(Instant at, HealthStatus status, Optional<ImageVersion> image, Optional<String> containerTag,
+        boolean rebootRequired) {
+    public DeviceReport {
+        requireNonNull(at, "at");
+        requireNonNull(status, "status");
+        requireNonNull(image, "image");
+        requireNonNull(containerTag, "containerTag");
+    }
+
+    public static DeviceReport of(HealthReport report) {
+        HealthReport.Findings findings = report.findings();
+        return new DeviceReport(report.checkedAt(), report.status(), findings.image().found().map(HealthReport.ImageInfo::version),
+                findings.videoIngestContainer().found().flatMap(HealthReport.ContainerInfo::tag),
+                findings.reboot().found().map(HealthReport.Reboot::required).orElse(false));
+    }
+
+    /** Whether this report's verdict is no worse than {@code baseline}: a healthy device must stay healthy, a degraded one must not turn unhealthy. */
+    public boolean noWorseThan(HealthStatus baseline) {
+        return status.compareTo(baseline) <= 0;
+    }
+}
