@@ -57,7 +57,7 @@ public final class HealthGate implements Gate {
         String share = healthy + " of " + sample + " devices healthy on " + stage.target().describe();
         if (bad.size() > allowed) {
             return GateResult.fail(name, share + "; " + bad.size() + " not, more than --max-failures " + stage.maxFailures().describe()
-                    + " allows (" + allowed + "): " + listed(bad), now);
+                    + " allows" + (stage.maxFailures().limit() instanceof MaxFailures.Percent ? " (" + allowed + ")" : "") + ": " + listed(bad), now);
         }
         if (bad.size() + unknown > allowed) {
             return GateResult.waiting(name, share + "; " + unknown + " not reported since the soak began", now);

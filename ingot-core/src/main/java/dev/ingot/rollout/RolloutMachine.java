@@ -165,7 +165,11 @@ public final class RolloutMachine {
                 }
                 case RESUME -> {
                     if (status instanceof Status.Paused paused) {
-                        status = paused.resumeTo();
+                        // Back where it was, its clock restarted: a gate timeout counts from the resume, not from before the pause.
+                        status = switch (paused.resumeTo()) {
+                            case Status.Running running -> new Status.Running(running.stage(), running.phase(), now);
+                            default -> paused.resumeTo();
+                        };
                         event(command.actor(), "resumed", before, "resumed" + note);
                     } else if (status instanceof Status.Halted halted) {
                         int accepted = 0;
@@ -264,8 +268,8 @@ public final class RolloutMachine {
             }
             Status before = status;
             status = new Status.Running(stage, Status.Phase.WAITING, now);
-            event(TimelineEntry.ENGINE, "stage-written", before, "stage " + stage + ": the desired state of all " + stageSize(stage)
-                    + " devices is written; waiting for each to commit and report healthy on " + definition.target().describe());
+            event(TimelineEntry.ENGINE, "stage-written", before, "stage " + stage + ": the desired state of "
+                    + (stageSize(stage) == 1 ? "its device" : "all " + stageSize(stage) + " devices") + " is written; waiting for each to commit and report healthy on " + definition.target().describe());
             return Next.CONTINUE;
         }
 
@@ -296,14 +300,17 @@ public final class RolloutMachine {
             if (now.isBefore(soakEnd)) {
                 return Next.STOP;
             }
-            Optional<GateResult> undecided = definition.gates().stream()
-                    .map(gate -> results.getOrDefault(gate.text(), GateResult.waiting(gate.text(), "not evaluated yet", now)))
+            if (!definition.gates().stream().allMatch(gate -> results.containsKey(gate.text()))) {
+                return Next.STOP; // not every gate was asked in this step: no verdict either way
+            }
+            Optional<GateResult> undecided = definition.gates().stream().map(gate -> results.get(gate.text()))
                     .filter(result -> result.verdict() != GateResult.Verdict.PASS).findFirst();
             if (undecided.isEmpty()) {
                 passStage(stage);
                 return Next.CONTINUE;
             }
-            if (!now.isBefore(soakEnd.plus(definition.gateTimeout()))) {
+            Instant since = status instanceof Status.Running running && running.since().isAfter(soakEnd) ? running.since() : soakEnd;
+            if (!now.isBefore(since.plus(definition.gateTimeout()))) {
                 fail(stage, Status.Phase.SOAKING, "the gate " + undecided.get().gate() + " did not pass within "
                         + DurationText.format(definition.gateTimeout()) + " of the soak's end: " + undecided.get().reason());
                 return Next.CONTINUE;
@@ -496,7 +503,8 @@ public final class RolloutMachine {
                 return Optional.empty();
             }
             return Optional.of(failed.size() + " of " + stageSize(stage) + " devices failed, more than --max-failures "
-                    + definition.maxFailures().describe() + " allows (" + allowed + "): " + listed(failed));
+                    + definition.maxFailures().describe() + " allows" + (definition.maxFailures().limit() instanceof MaxFailures.Percent
+                    ? " (" + allowed + ")" : "") + ": " + listed(failed));
         }
 
         private java.util.stream.Stream<DeviceRun> stageRuns(int stage) {
