@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -61,10 +62,12 @@ public final class Planner {
                         "it names devices the fleet does not have: " + String.join(", ", unknown)).withHint("list the fleet's devices with ingot device list");
             }
         }
+        Map<SiteId, Fleet.Site> sitesById = new HashMap<>();
+        fleet.sites().forEach(site -> sitesById.put(site.id(), site));
         List<Plan.Exclusion> excluded = new ArrayList<>();
         Map<SiteId, List<Plan.Device>> kept = new TreeMap<>(Comparator.comparing(SiteId::value));
         for (Fleet.Device device : fleet.devices()) {
-            Fleet.Site site = fleet.site(device.site()).orElseThrow();
+            Fleet.Site site = sitesById.get(device.site());
             Optional<Plan.Exclusion> exclusion = exclusion(definition, site, device, selected, heldByOthers, now);
             if (exclusion.isPresent()) {
                 excluded.add(exclusion.get());
@@ -82,7 +85,7 @@ public final class Planner {
             boolean healthy = device.report().map(report -> report.status() == HealthStatus.HEALTHY).orElse(false);
             unwell.merge(device.site(), healthy ? 0 : 1, Integer::sum);
         }
-        Comparator<SiteId> healthiest = Comparator.<SiteId>comparingInt(site -> fleet.site(site).orElseThrow().canary() ? 0 : 1)
+        Comparator<SiteId> healthiest = Comparator.<SiteId>comparingInt(site -> sitesById.get(site).canary() ? 0 : 1)
                 .thenComparingInt(site -> unwell.getOrDefault(site, 0))
                 .thenComparingInt(site -> -kept.get(site).size())
                 .thenComparing(SiteId::value);
@@ -90,8 +93,9 @@ public final class Planner {
         List<Stages.Size> sizes = definition.stages().sizes();
         int canaryCount = ((Stages.Sites) sizes.getFirst()).count();
         List<SiteId> canaries = candidates.subList(0, Math.min(canaryCount, candidates.size()));
-        Comparator<SiteId> spread = Comparator.<SiteId, String>comparing(site -> Sha256.of((definition.id() + "/" + site)
-                .getBytes(StandardCharsets.UTF_8)).hex()).thenComparing(SiteId::value);
+        Map<SiteId, String> spreadKey = new HashMap<>();
+        candidates.forEach(site -> spreadKey.put(site, Sha256.of((definition.id() + "/" + site).getBytes(StandardCharsets.UTF_8)).hex()));
+        Comparator<SiteId> spread = Comparator.<SiteId, String>comparing(spreadKey::get).thenComparing(SiteId::value);
         List<SiteId> remaining = candidates.subList(canaries.size(), candidates.size()).stream().sorted(spread).toList();
 
         List<Plan.Stage> stages = new ArrayList<>();
