@@ -7,6 +7,7 @@ import dev.ingot.rollout.Gate;
 import dev.ingot.rollout.GateInput;
 import dev.ingot.rollout.GateResult;
 import dev.ingot.rollout.GateSpec;
+import dev.ingot.rollout.Listed;
 import dev.ingot.site.SiteId;
 import java.net.URI;
 import java.time.Instant;
@@ -44,7 +45,6 @@ import software.amazon.awssdk.services.cloudwatch.model.MetricDataQuery;
  * </ul>
  */
 public final class CloudWatchAlarmGate implements Gate, AutoCloseable {
-    private static final int LISTED = 5;
     private final CloudWatchClient client;
     private final GateSpec.CloudWatch spec;
     private final Optional<URI> endpoint;
@@ -85,7 +85,7 @@ public final class CloudWatchAlarmGate implements Gate, AutoCloseable {
         List<String> alarming = relevant.stream().filter(alarm -> alarm.state().equals("ALARM"))
                 .map(alarm -> alarm.name() + (alarm.site().isEmpty() ? " (fleet-wide)" : "") + ": " + alarm.reason()).toList();
         if (!alarming.isEmpty()) {
-            return GateResult.fail(name(), alarming.size() + " alarm" + (alarming.size() == 1 ? "" : "s") + " in ALARM: " + listed(alarming), now);
+            return GateResult.fail(name(), alarming.size() + " alarm" + (alarming.size() == 1 ? "" : "s") + " in ALARM: " + Listed.of(alarming, "; "), now);
         }
         List<String> unknown = new ArrayList<>();
         relevant.stream().filter(alarm -> alarm.state().equals("INSUFFICIENT_DATA"))
@@ -95,7 +95,7 @@ public final class CloudWatchAlarmGate implements Gate, AutoCloseable {
         stage.sites().stream().filter(site -> !covered.contains(site))
                 .forEach(site -> unknown.add("no alarm named " + spec.prefix() + "… belongs to " + site));
         if (!unknown.isEmpty()) {
-            return tolerate(spec.insufficientData(), listed(unknown), now);
+            return tolerate(spec.insufficientData(), Listed.of(unknown, "; "), now);
         }
         long fleetWide = relevant.stream().filter(alarm -> alarm.site().isEmpty()).count();
         return GateResult.pass(name(), relevant.size() - fleetWide + " alarms of " + stage.sites().size() + " site"
@@ -162,10 +162,6 @@ public final class CloudWatchAlarmGate implements Gate, AutoCloseable {
         }
     }
 
-    private static String listed(List<String> items) {
-        return items.size() <= LISTED ? String.join("; ", items)
-                : String.join("; ", items.subList(0, LISTED)) + "; and " + (items.size() - LISTED) + " more";
-    }
 
     @Override
     public void close() {

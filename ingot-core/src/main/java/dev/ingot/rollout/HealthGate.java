@@ -17,7 +17,6 @@ import java.util.Optional;
  * and unknown together more than allowed waits (the unknown could still tip it); otherwise it passes.
  */
 public final class HealthGate implements Gate {
-    private static final int LISTED = 5;
     private final String name = new GateSpec.Health().text();
 
     @Override
@@ -57,7 +56,7 @@ public final class HealthGate implements Gate {
         String share = healthy + " of " + sample + " devices healthy on " + stage.target().describe();
         if (bad.size() > allowed) {
             return GateResult.fail(name, share + "; " + bad.size() + " not, more than --max-failures " + stage.maxFailures().describe()
-                    + " allows" + (stage.maxFailures().limit() instanceof MaxFailures.Percent ? " (" + allowed + ")" : "") + ": " + listed(bad), now);
+                    + " allows" + (stage.maxFailures().limit() instanceof MaxFailures.Percent ? " (" + allowed + ")" : "") + ": " + Listed.of(bad, ", "), now);
         }
         if (bad.size() + unknown > allowed) {
             return GateResult.waiting(name, share + "; " + unknown + " not reported since the soak began", now);
@@ -73,8 +72,4 @@ public final class HealthGate implements Gate {
         };
     }
 
-    private static String listed(List<String> items) {
-        return items.size() <= LISTED ? String.join(", ", items)
-                : String.join(", ", items.subList(0, LISTED)) + " and " + (items.size() - LISTED) + " more";
-    }
 }

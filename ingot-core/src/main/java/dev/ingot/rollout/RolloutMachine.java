@@ -43,7 +43,6 @@ import java.util.stream.Collectors;
 public final class RolloutMachine {
     /** Writes per step: keeps a transaction small on a large stage; the step says {@code again} until all are made. */
     public static final int DEFAULT_WRITE_BATCH = 200;
-    private static final int LISTED_DEVICES = 5;
 
     private final int writeBatch;
 
@@ -345,7 +344,7 @@ public final class RolloutMachine {
             long reverted = runs.values().stream().filter(run -> run.revert() == DeviceRun.Revert.REVERTED).count();
             event(TimelineEntry.ENGINE, "rolled-back", before, reverted + " device" + (reverted == 1 ? "" : "s") + " back on their previous "
                     + (definition.track() == Track.REIMAGE ? "version" : "tag") + (unreverted.isEmpty() ? ""
-                    : "; " + unreverted.size() + " did not come back: " + listed(unreverted)));
+                    : "; " + unreverted.size() + " did not come back: " + Listed.of(unreverted, ", ")));
             return Next.STOP;
         }
 
@@ -356,8 +355,8 @@ public final class RolloutMachine {
             Plan.Stage planned = plan.stage(stage);
             event(TimelineEntry.ENGINE, "stage-started", before, "stage " + stage + " (" + planned.size().text() + "): "
                     + planned.sites().size() + " site" + (planned.sites().size() == 1 ? "" : "s") + ", " + planned.devices().size()
-                    + " device" + (planned.devices().size() == 1 ? "" : "s") + (stage == 1 ? ", canary " + listed(planned.sites().stream()
-                    .map(Object::toString).toList()) : ""));
+                    + " device" + (planned.devices().size() == 1 ? "" : "s") + (stage == 1 ? ", canary " + Listed.of(planned.sites().stream()
+                    .map(Object::toString).toList(), ", ") : ""));
         }
 
         private void passStage(int stage) {
@@ -504,7 +503,7 @@ public final class RolloutMachine {
             }
             return Optional.of(failed.size() + " of " + stageSize(stage) + " devices failed, more than --max-failures "
                     + definition.maxFailures().describe() + " allows" + (definition.maxFailures().limit() instanceof MaxFailures.Percent
-                    ? " (" + allowed + ")" : "") + ": " + listed(failed));
+                    ? " (" + allowed + ")" : "") + ": " + Listed.of(failed, ", "));
         }
 
         private java.util.stream.Stream<DeviceRun> stageRuns(int stage) {
@@ -530,8 +529,4 @@ public final class RolloutMachine {
         return action + "; " + latest;
     }
 
-    private static String listed(List<String> items) {
-        return items.size() <= LISTED_DEVICES ? String.join(", ", items)
-                : String.join(", ", items.subList(0, LISTED_DEVICES)) + " and " + (items.size() - LISTED_DEVICES) + " more";
-    }
 }
