@@ -268,7 +268,8 @@ public final class RolloutMachine {
             Status before = status;
             status = new Status.Running(stage, Status.Phase.WAITING, now);
             event(TimelineEntry.ENGINE, "stage-written", before, "stage " + stage + ": the desired state of "
-                    + (stageSize(stage) == 1 ? "its device" : "all " + stageSize(stage) + " devices") + " is written; waiting for each to commit and report healthy on " + definition.target().describe());
+                    + (stageSize(stage) == 1 ? "its device is written; waiting for it" : "all " + stageSize(stage) + " devices is written; waiting for each")
+                    + " to commit and report healthy on " + definition.target().describe());
             return Next.CONTINUE;
         }
 
