@@ -37,6 +37,22 @@ public record Rollout(RolloutDefinition definition, Plan plan, Status status, So
         if (stages.size() != plan.stages().size()) {
             throw new IllegalArgumentException("a rollout has one stage record per planned stage");
         }
+        Map<DeviceId, Integer> stageOf = new java.util.HashMap<>();
+        plan.stages().forEach(stage -> stage.devices().forEach(device -> stageOf.put(device.id(), stage.number())));
+        runs.forEach((device, run) -> {
+            if (!Integer.valueOf(run.stage()).equals(stageOf.get(device))) {
+                throw new IllegalArgumentException("the device " + device + " has a run for stage " + run.stage() + " but is not planned there");
+            }
+        });
+        Status shown = status instanceof Status.Paused paused ? paused.resumeTo() : status;
+        int stage = switch (shown) {
+            case Status.Running running -> running.stage();
+            case Status.Halted halted -> halted.stage();
+            default -> 1;
+        };
+        if (stage < 1 || stage > Math.max(1, plan.stages().size())) {
+            throw new IllegalArgumentException("the status names stage " + stage + " of a plan with " + plan.stages().size());
+        }
     }
 
     /**

@@ -54,7 +54,7 @@ class RolloutJsonTest {
         java.time.Instant at = Fixtures.T0;
         List<Status> statuses = List.of(new Status.Planned(), new Status.Running(2, Status.Phase.SOAKING, at),
                 new Status.Paused(new Status.Running(1, Status.Phase.APPLYING, at), at, "alice"), new Status.Paused(new Status.Planned(), at, "bob"),
-                new Status.Halted(3, Status.Phase.WAITING, "1 of 1 devices failed", at), new Status.RollingBack("rollback by alice", at),
+                new Status.Halted(2, Status.Phase.WAITING, "1 of 1 devices failed", at), new Status.RollingBack("rollback by alice", at),
                 new Status.RolledBack(at), new Status.Aborted(at, "alice"), new Status.Completed(at));
         Rollout base = Fixtures.planned(Fixtures.definition(), 4);
         for (Status status : statuses) {
@@ -83,6 +83,12 @@ class RolloutJsonTest {
         assertThatThrownBy(() -> read(good.replace("\"planned_at\"", "\"planned\""))).hasMessage(
                 "Tried to read the rollout r-1 but failed because it has no 'planned_at'");
         assertThatThrownBy(() -> read("[]")).hasMessageEndingWith("it is not a JSON object");
+        String running = new String(RolloutJson.write(new RolloutMachine().decide(Fixtures.planned(Fixtures.definition(), 4), Observation.NOTHING,
+                Fixtures.at(1)).rollout()), StandardCharsets.UTF_8);
+        assertThatThrownBy(() -> read(running.replace("\"stage\" : 1,\n      \"written_at\"", "\"stage\" : 2,\n      \"written_at\"")))
+                .hasMessageContaining("has a run for stage 2 but is not planned there");
+        assertThatThrownBy(() -> read(running.replace("\"stage\" : 1,\n    \"state\" : \"running\"", "\"stage\" : 9,\n    \"state\" : \"running\"")))
+                .hasMessageContaining("the status names stage 9 of a plan with 2");
     }
 
     @Test
