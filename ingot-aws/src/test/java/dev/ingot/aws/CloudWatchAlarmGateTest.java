@@ -29,6 +29,7 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.cloudwatch.CloudWatchClient;
 import software.amazon.awssdk.services.cloudwatch.model.CloudWatchException;
+import software.amazon.awssdk.services.cloudwatch.model.Dimension;
 import software.amazon.awssdk.services.cloudwatch.model.MetricAlarm;
 import software.amazon.awssdk.services.cloudwatch.model.StateValue;
 
@@ -176,7 +177,7 @@ class CloudWatchAlarmGateTest {
     void anAlarmWithTheSitesDimensionBelongsToThatSite() {
         standardAlarms(2);
         client.putMetricAlarm(request -> request.alarmName("edge-health-custom-latency").namespace("Edge/Ingest").metricName("LatencyMs")
-                .dimensions(dimension -> dimension.name("SiteId").value("SITE-0001")).statistic("Average").period(60).evaluationPeriods(3)
+                .dimensions(Dimension.builder().name("SiteId").value("SITE-0001").build()).statistic("Average").period(60).evaluationPeriods(3)
                 .threshold(500.0).comparisonOperator("GreaterThanThreshold"));
         state("edge-health-custom-latency", StateValue.ALARM, "Threshold Crossed");
 

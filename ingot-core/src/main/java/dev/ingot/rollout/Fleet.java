@@ -6,6 +6,7 @@ import dev.ingot.fleet.DesiredState;
 import dev.ingot.health.DeviceId;
 import dev.ingot.site.SiteId;
 import java.time.Instant;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -23,7 +24,7 @@ public record Fleet(List<Site> sites, List<Device> devices) {
     public record Site(SiteId id, boolean canary, SortedSet<String> tags) {
         public Site {
             requireNonNull(id, "id");
-            tags = java.util.Collections.unmodifiableSortedSet(new TreeSet<>(requireNonNull(tags, "tags")));
+            tags = Collections.unmodifiableSortedSet(new TreeSet<>(requireNonNull(tags, "tags")));
         }
     }
 

@@ -1,5 +1,7 @@
 package dev.ingot.rollout;
 
+import java.time.Instant;
+
 /**
  * A check a stage must pass before the rollout goes on (DESIGN.md: {@code evaluate(stage, now) → pass | fail(reason)
  * | wait}). The engine asks every gate of the rollout at each step while a stage soaks, and once more at the soak's
@@ -11,5 +13,5 @@ public interface Gate {
     /** The gate's name in results: its spec's text ({@code health}, {@code cloudwatch:edge-health-}). */
     String name();
 
-    GateResult evaluate(GateInput stage, java.time.Instant now);
+    GateResult evaluate(GateInput stage, Instant now);
 }

@@ -6,6 +6,7 @@ import dev.ingot.digest.Sha256;
 import dev.ingot.error.ErrorCode;
 import dev.ingot.error.IngotException;
 import dev.ingot.fleet.DesiredState;
+import dev.ingot.fleet.Track;
 import dev.ingot.health.DeviceId;
 import dev.ingot.health.HealthStatus;
 import dev.ingot.site.SiteId;
@@ -177,7 +178,7 @@ public final class Planner {
         if (pending.isPresent()) {
             return excluded(device, Plan.Reason.CHANGE_PENDING, pending.get());
         }
-        if (target.track() != dev.ingot.fleet.Track.REBOOT && Target.current(target.track(), report).isEmpty()) {
+        if (target.track() != Track.REBOOT && Target.current(target.track(), report).isEmpty()) {
             return excluded(device, Plan.Reason.UNKNOWN_CURRENT, "its report names no " + (target instanceof Target.Image
                     ? "image version" : "fixed video-ingest tag") + ", so a rollback could not return it to one");
         }

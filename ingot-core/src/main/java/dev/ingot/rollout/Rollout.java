@@ -9,8 +9,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
@@ -37,7 +39,7 @@ public record Rollout(RolloutDefinition definition, Plan plan, Status status, So
         if (stages.size() != plan.stages().size()) {
             throw new IllegalArgumentException("a rollout has one stage record per planned stage");
         }
-        Map<DeviceId, Integer> stageOf = new java.util.HashMap<>();
+        Map<DeviceId, Integer> stageOf = new HashMap<>();
         plan.stages().forEach(stage -> stage.devices().forEach(device -> stageOf.put(device.id(), stage.number())));
         runs.forEach((device, run) -> {
             if (!Integer.valueOf(run.stage()).equals(stageOf.get(device))) {
@@ -117,25 +119,25 @@ public record Rollout(RolloutDefinition definition, Plan plan, Status status, So
     }
 
     /** The stage being run, halted or paused in, if any. */
-    public java.util.Optional<Integer> currentStage() {
+    public Optional<Integer> currentStage() {
         Status current = status instanceof Status.Paused paused ? paused.resumeTo() : status;
         return switch (current) {
-            case Status.Running running -> java.util.Optional.of(running.stage());
-            case Status.Halted halted -> java.util.Optional.of(halted.stage());
-            default -> java.util.Optional.empty();
+            case Status.Running running -> Optional.of(running.stage());
+            case Status.Halted halted -> Optional.of(halted.stage());
+            default -> Optional.empty();
         };
     }
 
     /** What a gate needs to judge the stage being soaked, with the progress the server read for {@link #watched()}. */
-    public java.util.Optional<GateInput> gateInput(Map<DeviceId, DeviceProgress> progress) {
+    public Optional<GateInput> gateInput(Map<DeviceId, DeviceProgress> progress) {
         if (!(status instanceof Status.Running running) || running.phase() != Status.Phase.SOAKING) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
         Plan.Stage stage = plan.stage(running.stage());
         List<GateInput.Device> devices = stage.devices().stream()
-                .map(device -> new GateInput.Device(device, runs.get(device.id()), java.util.Optional.ofNullable(progress.get(device.id()))))
+                .map(device -> new GateInput.Device(device, runs.get(device.id()), Optional.ofNullable(progress.get(device.id()))))
                 .toList();
-        return java.util.Optional.of(new GateInput(id(), definition.target(), stage.number(), stage.sites(), devices,
+        return Optional.of(new GateInput(id(), definition.target(), stage.number(), stage.sites(), devices,
                 definition.maxFailures(), stages.get(stage.number() - 1).soakStartedAt().orElseThrow()));
     }
 

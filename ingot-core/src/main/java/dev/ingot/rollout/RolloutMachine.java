@@ -17,6 +17,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * The rollout engine's brain: {@link #decide} is a pure function of (rollout, observation, now) to a {@link Decision}:
@@ -507,7 +508,7 @@ public final class RolloutMachine {
                     ? " (" + allowed + ")" : "") + ": " + Listed.of(failed, ", "));
         }
 
-        private java.util.stream.Stream<DeviceRun> stageRuns(int stage) {
+        private Stream<DeviceRun> stageRuns(int stage) {
             return runs.values().stream().filter(run -> run.stage() == stage);
         }
 
