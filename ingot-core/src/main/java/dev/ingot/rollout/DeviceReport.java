@@ -9,9 +9,11 @@ import java.time.Instant;
 import java.util.Optional;
 
 /**
- * What the rollout engine reads of a device's latest health report: when it was made, the verdict, the image
- * version and {@code video-ingest} tag it runs, and whether it needs a reboot. The server keeps the whole report;
- * {@link #of} takes these fields from it so that the two never disagree.
+ * What the rollout engine reads of a device's latest health report: when the server received it, the verdict, the
+ * image version and {@code video-ingest} tag it runs, and whether it needs a reboot. The server keeps the whole
+ * report; {@link #of} takes these fields from it so that the two never disagree. The time is the server's, not the
+ * report's own {@code checked_at}: it is compared with the soak's start, which the server's clock set, and a device
+ * whose clock is off must not look silent (or fresh) for it.
  */
 public record DeviceReport(Instant at, HealthStatus status, Optional<ImageVersion> image, Optional<String> containerTag,
         boolean rebootRequired) {
@@ -22,9 +24,9 @@ public record DeviceReport(Instant at, HealthStatus status, Optional<ImageVersio
         requireNonNull(containerTag, "containerTag");
     }
 
-    public static DeviceReport of(HealthReport report) {
+    public static DeviceReport of(HealthReport report, Instant receivedAt) {
         HealthReport.Findings findings = report.findings();
-        return new DeviceReport(report.checkedAt(), report.status(), findings.image().found().map(HealthReport.ImageInfo::version),
+        return new DeviceReport(receivedAt, report.status(), findings.image().found().map(HealthReport.ImageInfo::version),
                 findings.videoIngestContainer().found().flatMap(HealthReport.ContainerInfo::tag),
                 findings.reboot().found().map(HealthReport.Reboot::required).orElse(false));
     }
