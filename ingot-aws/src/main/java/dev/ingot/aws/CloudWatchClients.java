@@ -77,7 +77,7 @@ final class CloudWatchClients {
             String message = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorMessage();
             String answer = "HTTP " + e.statusCode() + (code.isEmpty() ? "" : " " + code) + (message == null || message.isBlank() ? "" : ": " + message);
             String hint = e.statusCode() == 403 || code.contains("AccessDenied") || code.contains("Signature") || code.contains("Token")
-                    ? "check the AWS credentials and that they allow cloudwatch:PutMetricData and cloudwatch:PutMetricAlarm"
+                    ? "check the AWS credentials and that they allow cloudwatch:PutMetricData, cloudwatch:PutMetricAlarm and cloudwatch:DescribeAlarms"
                     : e.isThrottlingException() || e.statusCode() >= 500 ? "it is retried on the next report" : null;
             return IngotException.tried(ErrorCode.UNAVAILABLE, attempt, "CloudWatch" + where + " answered " + answer).withHint(hint)
                     .withCause(failure);
