@@ -344,12 +344,30 @@ public final class SiteParameters {
             return Optional.of("is not a URL");
         }
         if (!("https".equals(uri.getScheme()) || "http".equals(uri.getScheme())) || uri.getHost() == null) {
-            return Optional.of("is not an http(s):// URL with a host");
+            return Optional.of("is not an https:// URL with a host (like https://ingot.example.net)");
         }
         if (uri.getRawUserInfo() != null || uri.getRawQuery() != null || uri.getRawFragment() != null) {
             return Optional.of("has a user, query or fragment (credentials go in enrollment_token, never in the URL)");
         }
+        // The agent sends the enrollment token to this URL: in the clear only where it never leaves the machine.
+        if ("http".equals(uri.getScheme()) && !isLoopback(uri.getHost())) {
+            return Optional.of("is plain http://, which would carry the enrollment token in the clear: use https:// "
+                    + "(http:// is accepted for loopback only: localhost, 127.0.0.0/8, [::1])");
+        }
         return Optional.empty();
+    }
+
+    /** A loopback host by its literal form alone (no DNS lookup): localhost (RFC 6761 §6.3), 127.0.0.0/8, ::1. */
+    static boolean isLoopback(String host) {
+        if (host.equalsIgnoreCase("localhost")) {
+            return true;
+        }
+        String literal = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        try {
+            return InetAddress.ofLiteral(literal).isLoopbackAddress();
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     static Optional<String> siteNameProblem(String text) {

@@ -184,6 +184,24 @@ class SiteParametersTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
+        "https://ingot.example.net|true", "https://10.20.0.5:8443|true", "http://localhost:7070|true", "http://127.0.0.1:7070|true",
+        "http://127.3.4.5|true", "http://[::1]:7070|true",
+        "http://ingot.example.net|false", "http://10.20.0.5:7070|false", "http://[2001:db8::1]|false", "http://localhost.example.net|false",
+        "ftp://ingot.example.net|false", "https://user@ingot.example.net|false"})
+    void theControlPlaneIsHttpsAndPlainHttpOnlyOnLoopback(String text, boolean valid) {
+        assertThat(SiteParameters.controlPlaneProblem(text).isEmpty()).as(text).isEqualTo(valid);
+    }
+
+    @Test
+    void aPlainHttpControlPlaneIsRefusedBecauseTheTokenWouldTravelInTheClear() {
+        List<String> problems = problems(Sites.typicalWith(changes("control_plane_url", "http://ingot.example.net")));
+
+        assertThat(problems).containsExactly("control_plane_url 'http://ingot.example.net': is plain http://, which would carry the "
+                + "enrollment token in the clear: use https:// (http:// is accepted for loopback only: localhost, 127.0.0.0/8, [::1])");
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
         "edge-video-us-east-1|true", "a.b.c|true", "abc|true",
         "ab|false", "Edge|false", "edge_video|false", "-edge|false", "edge..video|false", "192.168.1.1|false", "xn--edge|false"})
     void bucketNamesFollowS3sRules(String text, boolean valid) {
