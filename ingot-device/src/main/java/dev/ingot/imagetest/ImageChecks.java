@@ -2,6 +2,7 @@ package dev.ingot.imagetest;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ingot.health.EdgeFiles;
 import dev.ingot.image.ImageVersion;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -192,9 +193,8 @@ public final class ImageChecks {
         if (text.isEmpty()) {
             return new CheckResult("image-version", detail, List.of("/etc/edge/image-version is missing"));
         }
-        Map<String, String> values = new LinkedHashMap<>();
-        text.get().lines().filter(line -> line.contains("=")).forEach(line -> values.put(line.substring(0, line.indexOf('=')),
-                line.substring(line.indexOf('=') + 1)));
+        // The health report also reads the old runbook's one-line form; an image Ingot builds must hold the KEY=VALUE lines.
+        Map<String, String> values = EdgeFiles.environment(text.get());
         List<String> findings = new ArrayList<>();
         String name = values.getOrDefault("IMAGE_NAME", "");
         if (!name.equals(expected.name().value())) {

@@ -258,6 +258,16 @@ class DeviceHealthTest {
     }
 
     @Test
+    void aDeviceStillOnAnImageBuiltByTheOldRunbookReportsThatImagesVersion() throws IOException {
+        write("etc/edge/image-version", "v1.3 2026-08-02\n");
+
+        HealthReport report = check(HealthConfig.DEFAULTS);
+
+        assertThat(check(report, "image")).isEqualTo(Check.ok("image", false, "edge-golden v1.3 built 2026-08-02T00:00:00Z"));
+        assertThat(report.findings().image().found().orElseThrow().version()).isEqualTo(ImageVersion.parse("v1.3"));
+    }
+
+    @Test
     void missingDeviceFilesFailTheirChecksWithThePath() throws IOException {
         Files.delete(root.resolve("etc/edge/image-version"));
         Files.delete(root.resolve("etc/edge/video-ingest.env"));
