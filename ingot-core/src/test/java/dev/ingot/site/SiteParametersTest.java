@@ -229,6 +229,26 @@ class SiteParametersTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
+        "fd20:2847::/48|fd20:2847::/48", "FD20:2847:0000::/48|fd20:2847::/48", "2001:db8:0:0:1:0:0:0/80|2001:db8:0:0:1::/80", "2001:db8:0:0:1:0:0:1/128|2001:db8::1:0:0:1/128",
+        "2001:db8::/32|2001:db8::/32", "::/0|::/0", "fd20::5/128|fd20::5/128", "2001:0:0:1::/64|2001:0:0:1::/64",
+        "fd20:2847::/48x|", "fd20:2847::1/48|", "10.20.0.0/16|", "::ffff:10.20.0.0/112|", "fd20::/129|", "fd20::/048|",
+        "fd20::|", "fe80::1%eth0/128|", "[fd20::]/48|", "fd20:::/48|"})
+    void ipv6NetworksAreCidrWithoutHostBitsAndShowInTheirShortestForm(String text, String shown) {
+        assertThat(Ipv6Cidr.problemWith(text).isEmpty()).as(text).isEqualTo(shown != null);
+        if (shown != null) {
+            assertThat(Ipv6Cidr.parse(text).toString()).isEqualTo(shown);
+        }
+    }
+
+    @Test
+    void anIpv6ManagementNetworkWithHostBitsNamesTheNetworkItMeant() {
+        assertThat(problems(Sites.typicalWith(changes("mgmt_cidr_v6", "fd20:2847::1/48")))).containsExactly("mgmt_cidr_v6 'fd20:2847::1/48': "
+                + "the address has host bits set for a /48 network (the network is fd20:2847::/48)");
+        assertThat(Sites.typical().mgmtCidrV6().map(Ipv6Cidr::toString)).hasValue("fd20:2847::/48");
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
         "123456789012.dkr.ecr.us-east-1.amazonaws.com/video-ingest:2.3.1|true",
         "registry.example:5000/edge/video-ingest:v2|true", "video-ingest:2.3.1|true",
         "video-ingest:2.3.1@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef|true",

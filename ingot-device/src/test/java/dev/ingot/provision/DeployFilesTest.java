@@ -77,7 +77,7 @@ class DeployFilesTest {
         Provisioner.Result result = new Provisioner(new FolderParameterSource(DEPLOY.resolve("examples/params")), new RecordingHostCommands())
                 .provision(new Provisioner.Request(new SiteId("SITE-2847"), root, false, false));
 
-        assertThat(result.changed()).hasSize(8);
+        assertThat(result.changed()).hasSize(9);
         assertThat(result.ignoredParameters()).isEmpty();
     }
 }

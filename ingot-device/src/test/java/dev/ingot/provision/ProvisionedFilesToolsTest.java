@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The provisioned files, as written, read by the real tools that read them on a device: chronyd, iptables-restore,
- * systemd-analyze and apt-config. Each test is skipped, saying why, where its tool is missing or the machine
+ * ip6tables-restore, systemd-analyze and apt-config. Each test is skipped, saying why, where its tool is missing or the machine
  * forbids what it needs.
  */
 class ProvisionedFilesToolsTest {
@@ -65,6 +65,32 @@ class ProvisionedFilesToolsTest {
 
         assertThat(whole.exitCode()).as(whole.output()).isZero();
         assertThat(noFlush.exitCode()).as(noFlush.output()).isZero();
+    }
+
+    @Test
+    void ip6tablesRestoreAcceptsTheIpv6RulesInBothWaysTheyAreLoaded() throws IOException {
+        assumeTrue(Tools.available("ip6tables-restore"), "ip6tables-restore is not installed (apt-get install iptables)");
+        Path trivial = Files.writeString(folder.resolve("trivial.v6"), "*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n");
+        Tools.Outcome probe = Tools.run(folder, "ip6tables-restore", "--test", trivial.toString());
+        assumeTrue(probe.exitCode() == 0, "this machine does not let ip6tables-restore --test run: " + probe.output().strip());
+        String rules = file("/etc/iptables/rules.v6").toString();
+
+        Tools.Outcome whole = Tools.run(folder, "ip6tables-restore", "--test", rules);
+        Tools.Outcome noFlush = Tools.run(folder, "ip6tables-restore", "--test", "--noflush", rules);
+
+        assertThat(whole.exitCode()).as(whole.output()).isZero();
+        assertThat(noFlush.exitCode()).as(noFlush.output()).isZero();
+    }
+
+    @Test
+    void ip6tablesRestoreRefusesABrokenRuleSoItsSilenceMeansSomething() throws IOException {
+        assumeTrue(Tools.available("ip6tables-restore"), "ip6tables-restore is not installed (apt-get install iptables)");
+        Path broken = Files.writeString(folder.resolve("broken.v6"), Files.readString(file("/etc/iptables/rules.v6"))
+                .replace("--icmpv6-type packet-too-big", "--icmpv6-type packet-too-bigg"));
+
+        Tools.Outcome outcome = Tools.run(folder, "ip6tables-restore", "--test", broken.toString());
+
+        assertThat(outcome.exitCode()).as(outcome.output()).isNotZero();
     }
 
     @Test
