@@ -66,7 +66,7 @@ final class ProvisionCommand extends BaseCommand {
         SiteId siteId = new SiteId(site);
         Path rootPath = context.resolve(root);
         boolean runningSystem = isRunningSystem(rootPath);
-        try (ParameterSource source = openSource()) {
+        try (ParameterSource source = openSource(context, params, endpoint)) {
             Provisioner.Result result = new Provisioner(source, new SystemHostCommands())
                     .provision(new Provisioner.Request(siteId, rootPath, dryRun, !noApply && runningSystem));
             String notApplied = dryRun ? "dry run" : noApply ? "--no-apply" : runningSystem ? null : "--root is not /";
@@ -75,7 +75,8 @@ final class ProvisionCommand extends BaseCommand {
         }
     }
 
-    private ParameterSource openSource() {
+    /** A parameter source as --params names it: {@code ssm:} or {@code dir:PATH}; shared with rollback's provisioning check. */
+    static ParameterSource openSource(CliContext context, String params, URI endpoint) {
         if (params.equals("ssm:")) {
             return SsmParameterSource.at(Optional.ofNullable(endpoint));
         }

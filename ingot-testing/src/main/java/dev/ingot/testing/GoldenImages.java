@@ -193,9 +193,13 @@ public final class GoldenImages {
         }
     }
 
+    /** Where {@link #diskImage} puts the data partition, and its size: what sfdisk makes of the rest of 40 MiB, aligned. */
+    public static final long DATA_OFFSET = 34L << 20;
+    public static final long DATA_SIZE = 5L << 20;
+
     /**
      * A 40 MiB GPT disk image at {@code image}: esp (1 MiB), root-a (16 MiB, ext4 from {@code tree}), root-b (16 MiB,
-     * empty ext4), data (the rest). Sparse, built without root.
+     * empty ext4), data (the rest, 5 MiB at {@link #DATA_OFFSET}, empty ext4). Sparse, built without root.
      */
     public static Path diskImage(Path tree, Path image) {
         try {
@@ -215,6 +219,8 @@ public final class GoldenImages {
             run(image.getParent(), "sh", "-c", "sfdisk -q '" + image + "' < '" + layout + "'");
             run(image.getParent(), "mkfs.ext4", "-q", "-F", "-E", "offset=" + (2L << 20), "-d", tree.toString(), image.toString(), "16M");
             run(image.getParent(), "mkfs.ext4", "-q", "-F", "-E", "offset=" + (18L << 20), "-d", empty.toString(), image.toString(), "16M");
+            run(image.getParent(), "mkfs.ext4", "-q", "-F", "-E", "offset=" + DATA_OFFSET, "-L", "data", image.toString(),
+                    (DATA_SIZE >> 10) + "K");
             Files.delete(layout);
             Files.delete(empty);
             return image;
@@ -223,7 +229,8 @@ public final class GoldenImages {
         }
     }
 
-    private static void run(Path folder, String... command) {
+    /** Runs a tool (sfdisk, mkfs.ext4, debugfs, e2fsck) with /usr/sbin and /sbin on PATH; fails the test when it fails. */
+    public static void run(Path folder, String... command) {
         Map<String, String> environment = Map.of("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin") + ":/usr/sbin:/sbin");
         Tools.run(folder, environment, List.of(command)).assertSuccess(List.of(command));
     }
