@@ -59,7 +59,7 @@ final class RollbackCommand extends BaseCommand {
 
     @Option(names = "--params", paramLabel = "ssm:|dir:PATH", description = {"Run and time the site's provisioning before the flash, "
             + "as a dry run (ssm: AWS SSM, or dir:PATH): the report's provision step; bad parameters stop the rollback before the "
-            + "disk is touched."})
+            + "disk is touched, an unreachable store only leaves the step unmeasured."})
     String params;
 
     @Mixin
@@ -107,7 +107,7 @@ final class RollbackCommand extends BaseCommand {
     }
 
     private static Duration total(Rollback.Result result, FirstBootIdentity.Outcome identity, Optional<ProvisionCheck> check) {
-        return result.total().plus(identity.took()).plus(check.map(ProvisionCheck::took).orElse(Duration.ZERO));
+        return result.total().plus(identity.took()).plus(check.map(ProvisionCheck::duration).orElse(Duration.ZERO));
     }
 
     private static String human(Rollback.Result result, FirstBootIdentity.Outcome identity, Optional<ProvisionCheck> check,
@@ -119,10 +119,13 @@ final class RollbackCommand extends BaseCommand {
             text.append(String.format(Locale.ROOT, "  %-15s %8s%n", phase.name(), Sizes.seconds(phase.duration())));
         }
         text.append(FirstBootIdentity.human(identity));
-        if (check.isPresent()) {
+        if (check.flatMap(ProvisionCheck::took).isPresent()) {
             text.append(String.format(Locale.ROOT, "  %-15s %8s  measured before the flash: ingot provision --dry-run from %s (%d files "
                     + "read, checked, rendered); the device runs it at first boot, plus its writes and restarts%n", "provision",
-                    Sizes.seconds(check.get().took()), check.get().source(), check.get().files()));
+                    Sizes.seconds(check.get().duration()), check.get().source(), check.get().files()));
+        } else if (check.isPresent()) {
+            text.append(String.format(Locale.ROOT, "  %-15s %8s  not measured: %s (the device retries at its first boot)%n", "provision",
+                    "-", check.get().unmeasuredBecause().orElseThrow()));
         } else {
             text.append(String.format(Locale.ROOT, "  %-15s %8s  not measured: pass --params ssm: to run and time it here "
                     + "(docs/runbook-field.md has the figures)%n", "provision", "-"));
@@ -158,13 +161,16 @@ final class RollbackCommand extends BaseCommand {
         phases.addObject().put("name", "site identity").put("ms", identity.took().toMillis());
         FirstBootIdentity.json(json, identity);
         ObjectNode provisionNode = json.putObject("provision");
-        provisionNode.put("measured", check.isPresent());
+        provisionNode.put("measured", check.flatMap(ProvisionCheck::took).isPresent());
         check.ifPresent(measured -> {
-            phases.addObject().put("name", "provision").put("ms", measured.took().toMillis());
-            provisionNode.put("ms", measured.took().toMillis());
             provisionNode.put("source", measured.source());
-            provisionNode.put("files", measured.files());
-            provisionNode.put("how", "ingot provision --dry-run, run before the flash on this machine");
+            measured.took().ifPresent(took -> {
+                phases.addObject().put("name", "provision").put("ms", took.toMillis());
+                provisionNode.put("ms", took.toMillis());
+                provisionNode.put("files", measured.files());
+                provisionNode.put("how", "ingot provision --dry-run, run before the flash on this machine");
+            });
+            measured.unmeasuredBecause().ifPresent(reason -> provisionNode.put("not_measured_because", reason));
         });
         return json;
     }

@@ -147,6 +147,18 @@ class SelfProvisioningTest {
     }
 
     @Test
+    void aParameterStoreThatCannotBeReachedLeavesTheStepUnmeasuredAndTheRollbackGoesOn() {
+        // A parameter folder that is not there (exit 3, as an unreachable SSM): a site rolled back without network.
+        CommandRunner.Run run = succeed(ingot.run("rollback", "--site", "SITE-2847", "--target", "disk.img", "--store", "store",
+                "--keyring", "keys/release.pub.asc", "--to", "v1.3", "--params", "dir:nowhere", "--work-dir", "work", "--json"));
+
+        assertThat(run.json().at("/provision/measured").asBoolean()).isFalse();
+        assertThat(run.json().at("/provision/not_measured_because").asText()).contains("does not exist");
+        assertThat(run.json().get("phases")).extracting(phase -> phase.get("name").asText()).doesNotContain("provision");
+        assertThat(identityOn(folder.resolve("disk.img"))).contains("SITE_ID=SITE-2847");
+    }
+
+    @Test
     void flashWithASiteWritesTheIdentityAndReplacesAnotherSitesOne() throws IOException {
         succeed(ingot.run("flash", "v1.3", "--target", "disk.img", "--keyring", "keys/release.pub.asc", "--work-dir", "work",
                 "--site", "SITE-1000"));
