@@ -40,15 +40,7 @@ public final class FirewallRules {
     public static String render(SiteConfig config) {
         StringBuilder text = new StringBuilder(SiteFiles.header("#", config, "mgmt_cidr, camera_ips",
                 "iptables-save(8), loaded at boot by iptables-persistent; iptables-restore --test FILE checks it"));
-        text.append("""
-                # Inbound traffic is dropped unless a rule below accepts it; the device may open any outbound connection.
-                *filter
-                :INPUT DROP [0:0]
-                :FORWARD DROP [0:0]
-                :OUTPUT ACCEPT [0:0]
-                # Flushing INPUT here lets `iptables-restore --noflush` replace INPUT alone, keeping Docker's chains.
-                -F INPUT
-                -A INPUT -i lo -j ACCEPT
+        text.append(policy(Family.IPV4)).append("""
                 # Replies to connections the device opened (NTP, DNS, S3, SQS, RTSP to the cameras), and their ICMP errors.
                 -A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
                 -A INPUT -m conntrack --ctstate INVALID -j DROP
@@ -65,6 +57,20 @@ public final class FirewallRules {
         return text.toString();
     }
 
+    /** What both families start with: the filter table's policies (inbound dropped) and loopback. */
+    private static String policy(Family family) {
+        return """
+                # Inbound traffic is dropped unless a rule below accepts it; the device may open any outbound connection.
+                *filter
+                :INPUT DROP [0:0]
+                :FORWARD DROP [0:0]
+                :OUTPUT ACCEPT [0:0]
+                # Flushing INPUT here lets `%s --noflush` replace INPUT alone, keeping Docker's chains.
+                -F INPUT
+                -A INPUT -i lo -j ACCEPT
+                """.formatted(family.restore());
+    }
+
     /**
      * The IPv6 rules: the policy of {@link #render}, plus the ICMPv6 that IPv6 cannot work without (RFC 4890 §4.4.1:
      * neighbour discovery, router advertisements, MLD queries and the error messages), and DHCPv6 replies, whose
@@ -75,15 +81,7 @@ public final class FirewallRules {
         Optional<Ipv6Cidr> management = config.mgmtCidrV6();
         StringBuilder text = new StringBuilder(SiteFiles.header("#", config, "mgmt_cidr_v6",
                 "ip6tables-save, loaded at boot by iptables-persistent; ip6tables-restore --test FILE checks it"));
-        text.append("""
-                # Inbound traffic is dropped unless a rule below accepts it; the device may open any outbound connection.
-                *filter
-                :INPUT DROP [0:0]
-                :FORWARD DROP [0:0]
-                :OUTPUT ACCEPT [0:0]
-                # Flushing INPUT here lets `ip6tables-restore --noflush` replace INPUT alone, keeping Docker's chains.
-                -F INPUT
-                -A INPUT -i lo -j ACCEPT
+        text.append(policy(Family.IPV6)).append("""
                 # Replies to connections the device opened, and their ICMPv6 errors.
                 -A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
                 # ICMPv6 that must never be dropped (RFC 4890 section 4.4.1): errors, and neighbour discovery (RFC 4861) from the
