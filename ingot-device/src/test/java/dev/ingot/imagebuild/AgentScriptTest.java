@@ -3,13 +3,13 @@ package dev.ingot.imagebuild;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.ingot.image.ImageName;
+import dev.ingot.image.ImageVersion;
 import dev.ingot.imagetest.CheckResult;
 import dev.ingot.imagetest.DirectoryTree;
 import dev.ingot.imagetest.Expectations;
 import dev.ingot.imagetest.Ext4Partition;
 import dev.ingot.imagetest.ImageChecks;
-import dev.ingot.image.ImageName;
-import dev.ingot.image.ImageVersion;
 import dev.ingot.testing.GoldenImages;
 import dev.ingot.testing.Tools;
 import java.io.IOException;
