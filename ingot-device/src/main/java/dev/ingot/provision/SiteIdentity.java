@@ -76,7 +76,7 @@ public final class SiteIdentity {
     public static Written write(Path disk, SiteId site, Map<String, String> environment) {
         try {
             GptTable.Partition partition = Ext4Partition.locate(disk, PARTITION);
-            Optional<SiteId> before = read(disk, environment);
+            Optional<SiteId> before = previous(disk, environment);
             Ext4Partition.writeFile(disk, PARTITION, FILE, render(site).getBytes(StandardCharsets.UTF_8), 0644, environment);
             return new Written(site, disk, partition, before.filter(previous -> !previous.equals(site)));
         } catch (IngotException e) {
@@ -99,6 +99,16 @@ public final class SiteIdentity {
             return Optional.empty();
         } catch (IngotException e) {
             return Optional.of("the image has no GPT partition table");
+        }
+    }
+
+    /** The identity already there, to report what is replaced; anything but a readable file there (a link) names none. */
+    private static Optional<SiteId> previous(Path disk, Map<String, String> environment) {
+        try {
+            return read(disk, environment);
+        } catch (IngotException e) {
+            // writeFile decides what may be replaced: it removes a link or file there and refuses a folder.
+            return Optional.empty();
         }
     }
 

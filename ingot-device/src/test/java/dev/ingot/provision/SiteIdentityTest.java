@@ -180,6 +180,23 @@ class SiteIdentityTest {
     }
 
     @Test
+    void aPlantedSymbolicLinkIsNeitherFollowedAsTheFolderNorAsTheFile() {
+        debugfsWrite("symlink /ingot /elsewhere");
+
+        assertThatThrownBy(() -> SiteIdentity.write(disk, SITE, ENVIRONMENT))
+                .hasMessageContaining("/ingot is a symbolic link there, not a folder");
+
+        debugfsWrite("rm /ingot");
+        debugfsWrite("mkdir /ingot");
+        debugfsWrite("symlink /ingot/provision.env /elsewhere");
+        SiteIdentity.write(disk, SITE, ENVIRONMENT);
+
+        assertThat(debugfs("stat /ingot/provision.env").output()).contains("Type: regular");
+        assertThat(debugfs("stat /elsewhere").output()).contains("File not found");
+        fileSystemIsClean();
+    }
+
+    @Test
     void aFileSystemThatWasNotCleanlyUnmountedIsRefused() {
         // The state a power cut leaves: the journal may replay over anything written now.
         debugfsWrite("ssv state 0");
