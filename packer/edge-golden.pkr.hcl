@@ -112,7 +112,9 @@ build {
   sources = ["source.qemu.edge-golden"]
 
   provisioner "file" {
-    sources     = ["../deploy/provision_site.sh", "../deploy/ingot-provision-first-boot.service", "files/ingot-ssh-host-keys.service", "files/edgeuser.authorized_keys", var.agent_bundle]
+    sources = ["../deploy/provision_site.sh", "../deploy/ingot-first-boot.sh", "../deploy/ingot-provision-first-boot.service",
+      "../deploy/ingot-health.service", "../deploy/ingot-health.timer", "files/ingot-ssh-host-keys.service",
+    "files/edgeuser.authorized_keys", var.agent_bundle]
     destination = "/tmp/"
   }
 

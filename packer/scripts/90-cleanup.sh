@@ -9,7 +9,8 @@ rm -f /etc/ssl/private/ssl-cert-snakeoil.key /etc/ssl/certs/ssl-cert-snakeoil.pe
 # Site files come from provisioning at first boot (docs/site-parameters.md); none may be baked in.
 rm -f /etc/edge/video-ingest.env /etc/edge/site-id /etc/edge/provision.env /etc/iptables/rules.v4 \
   /etc/iptables/rules.v6 /etc/systemd/system/video-ingest.service \
-  /etc/systemd/system/multi-user.target.wants/video-ingest.service /etc/ingot/enrollment-token /etc/ingot/agent.json
+  /etc/systemd/system/multi-user.target.wants/video-ingest.service /etc/ingot/enrollment-token /etc/ingot/agent.json \
+  /data/ingot/provision.env
 rm -rf /root/.aws /home/edgeuser/.aws
 rm -f /root/.bash_history /home/edgeuser/.bash_history
 if [ -s /etc/machine-id ]; then

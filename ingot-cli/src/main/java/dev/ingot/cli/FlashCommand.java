@@ -12,6 +12,7 @@ import dev.ingot.image.ImageName;
 import dev.ingot.image.ImageVersion;
 import dev.ingot.image.ReleaseFiles;
 import dev.ingot.sign.Keyring;
+import dev.ingot.site.SiteId;
 import dev.ingot.store.ArtifactStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,9 +30,11 @@ import picocli.CommandLine.Parameters;
             "--allow-unsigned). Nothing reaches the disk before the manifest's signature, the bmap's and the payload's",
             "digests check out, and each range's SHA-256 is checked before the range is written. Unmapped blocks are",
             "made to read as zeros where that is cheap (--no-zero leaves them, as bmaptool does). Refuses a mounted disk,",
-            "the running root disk, a disk smaller than the image; asks before overwriting a partitioned disk (--yes)."},
+            "the running root disk, a disk smaller than the image; asks before overwriting a partitioned disk (--yes).",
+            "With --site, the site's identity goes onto the flashed disk: its first boot provisions it by itself."},
         footer = {"", "Examples:",
             "  ingot flash v1.4 --target /dev/nvme0n1 --store s3://artifacts/prod --keyring keys/signing-key.pub.asc",
+            "  ingot flash v1.4 --target /dev/nvme0n1 --cache /media/usb/ingot --keyring trusted/ --site SITE-2847",
             "  ingot flash v1.3 --target /dev/nvme0n1 --cache /media/usb/ingot --keyring trusted/ --yes",
             "  ingot flash edge-golden-v1.4.img.zst --target disk.img --keyring keys/signing-key.pub.asc",
             "  ingot flash custom.img --bmap custom.img.bmap --target /dev/sdb --allow-unsigned"})
@@ -60,6 +63,10 @@ final class FlashCommand extends BaseCommand {
     @Option(names = "--allow-unsigned", description = "Flash a local image without a signed manifest (only the bmap's checksums vouch for it).")
     boolean allowUnsigned;
 
+    @Option(names = "--site", paramLabel = "SITE", description = {"Then write this site's identity onto the disk (SITE_ID in the data "
+            + "partition, /data/ingot/provision.env on the device), so that its first boot provisions it with nobody typing anything."})
+    String site;
+
 
 
 
@@ -73,13 +80,18 @@ final class FlashCommand extends BaseCommand {
     @Override
     public Integer call() {
         // Refuse a wrong target before fetching anything; the size check follows once the image is known.
-        FlashTarget.inspect(context.resolve(target), 0, SystemView.live());
+        Optional<SiteId> siteId = Optional.ofNullable(site).map(SiteId::new);
+        FlashTarget early = FlashTarget.inspect(context.resolve(target), 0, SystemView.live());
+        siteId.ifPresent(id -> FirstBootIdentity.check(context, early));
         Flasher.Source flashSource = resolveSource();
         FlashTarget flashTarget = FlashTarget.inspect(context.resolve(target), flashSource.map().imageSize(), SystemView.live());
         write.confirmOverwrite(context, flashTarget);
         Flasher.Report report = new Flasher(context.clock(), progress(), write.workFolder(context).folder("spool"))
                 .flash(flashSource, flashTarget, write.flasherOptions());
-        emit(human(flashSource, report), json(flashSource, report));
+        Optional<FirstBootIdentity.Outcome> identity = siteId.map(id -> FirstBootIdentity.write(context, flashTarget.path(), id, false));
+        ObjectNode json = json(flashSource, report);
+        identity.ifPresent(outcome -> FirstBootIdentity.json(json, outcome));
+        emit(human(flashSource, report) + identity.map(FirstBootIdentity::human).orElse(""), json);
         return 0;
     }
 

@@ -15,8 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The units in deploy/ pass {@code systemd-analyze verify} in a stand-in root: the host's own unit files
- * (copied, for the targets they depend on), the units where the image installs them, and an executable where
- * {@code /usr/local/bin/ingot} will be. Verify only warns on an unknown key, so its output is checked too.
+ * (copied, for the targets they depend on), the units where the image installs them, and an executable where the image
+ * installs {@code /opt/edge/bin/ingot} (packer/scripts/40-ingot-agent.sh). Verify only warns on an unknown key, so its output is checked too.
  */
 class DeployUnitsTest {
     private static final Path DEPLOY = Path.of("../deploy");
@@ -28,7 +28,7 @@ class DeployUnitsTest {
     @Test
     void theHealthServiceAndTimerVerify() throws IOException {
         assumeTrue(Tools.available("systemd-analyze") && Files.isDirectory(SYSTEM_UNITS), "systemd-analyze and the host's units are needed");
-        Path bin = Files.createDirectories(root.resolve("usr/local/bin"));
+        Path bin = Files.createDirectories(root.resolve("opt/edge/bin"));
         Files.writeString(bin.resolve("ingot"), "#!/bin/sh\n");
         Files.setPosixFilePermissions(bin.resolve("ingot"), PosixFilePermissions.fromString("rwxr-xr-x"));
         Path units = Files.createDirectories(root.resolve("etc/systemd/system"));
@@ -49,7 +49,7 @@ class DeployUnitsTest {
         String service = Files.readString(DEPLOY.resolve("ingot-health.service"));
         String timer = Files.readString(DEPLOY.resolve("ingot-health.timer"));
 
-        assertThat(service).contains("Type=oneshot\n", "ExecStart=/usr/local/bin/ingot health --json --publish cloudwatch\n",
+        assertThat(service).contains("Type=oneshot\n", "ExecStart=/opt/edge/bin/ingot health --json --publish cloudwatch\n",
                 "SuccessExitStatus=1\n");
         assertThat(timer).contains("OnUnitActiveSec=1min\n", "WantedBy=timers.target\n");
     }

@@ -43,7 +43,7 @@ class SiteFilesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {ChronyConfig.PATH, FirewallRules.PATH, VideoIngestEnvironment.PATH, VideoIngestUnit.PATH,
+    @ValueSource(strings = {ChronyConfig.PATH, FirewallRules.PATH, FirewallRules.PATH_V6, VideoIngestEnvironment.PATH, VideoIngestUnit.PATH,
         UnattendedUpgrades.PATH, AgentConfig.PATH, AgentConfig.TOKEN_PATH, SiteFiles.SITE_ID_PATH})
     void eachFileIsRenderedExactlyAsItsGoldenCopy(String path) throws IOException {
         SiteFile file = SiteFiles.find(SiteFiles.render(Sites.typical()), path).orElseThrow();
@@ -114,6 +114,33 @@ class SiteFilesTest {
     }
 
     @Test
+    void theIpv6FirewallHasTheSamePolicyWithSshFromTheManagementNetworksIpv6FormAndNeighbourDiscovery() {
+        String rules = FirewallRules.renderV6(Sites.typical());
+
+        assertThat(rules).contains(":INPUT DROP [0:0]\n", ":FORWARD DROP [0:0]\n", "-A INPUT -i lo -j ACCEPT\n",
+                "-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n",
+                "-A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type neighbour-solicitation -m hl --hl-eq 255 -j ACCEPT\n",
+                "-A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type neighbour-advertisement -m hl --hl-eq 255 -j ACCEPT\n",
+                "-A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type router-advertisement -m hl --hl-eq 255 -j ACCEPT\n",
+                "-A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type packet-too-big -j ACCEPT\n");
+        assertThat(rules.lines().filter(line -> line.contains("--dport 22")))
+                .containsExactly("-A INPUT -s fd20:2847::/48 -p tcp -m tcp --dport 22 -m conntrack --ctstate NEW -j ACCEPT");
+        // Neighbour discovery is accepted before conntrack's INVALID verdict can drop it.
+        assertThat(rules.indexOf("neighbour-solicitation")).isLessThan(rules.indexOf("--ctstate INVALID -j DROP"));
+    }
+
+    @Test
+    void withoutAnIpv6ManagementNetworkNothingReachesSshOverIpv6() {
+        SiteConfig config = SiteParameters.read(Sites.SITE, Sites.typicalWith(new HashMap<>(Collections.singletonMap("mgmt_cidr_v6", null))),
+                "test").config();
+
+        String rules = FirewallRules.renderV6(config);
+
+        assertThat(rules).doesNotContain("--dport 22", "echo-request").contains(":INPUT DROP [0:0]", "neighbour-solicitation",
+                "# No mgmt_cidr_v6: SSH and ping are accepted over IPv4 only (rules.v4).");
+    }
+
+    @Test
     void theUnitRunsTheConfiguredImageOnTheGpuWithTheEnvironmentFile() {
         String unit = VideoIngestUnit.render(Sites.typical());
         String image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/video-ingest:2.3.1";
@@ -129,7 +156,7 @@ class SiteFilesTest {
     void noRenderedFileMentionsAnUnsetOptionalParameter() {
         SiteConfig bare = new SiteConfig(Sites.SITE, "10.0.0.1", List.of(Ipv4Address.parse("10.0.0.2")), 554, "bucket-a",
                 URI.create("https://sqs.us-east-1.amazonaws.com/123456789012/q"), "us-east-1", ContainerImage.parse("vi:1"),
-                Cidr.parse("10.0.0.0/8"), Optional.empty(), Optional.empty(), Optional.empty(), new TreeMap<>(Map.of()));
+                Cidr.parse("10.0.0.0/8"), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), new TreeMap<>(Map.of()));
 
         String everything = String.join("", SiteFiles.render(bare).stream().map(file -> file.content().orElse("")).toList());
 

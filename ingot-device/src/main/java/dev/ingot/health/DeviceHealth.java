@@ -42,7 +42,7 @@ import java.util.concurrent.TimeoutException;
  */
 public final class DeviceHealth {
     /** Beyond the probe timeout: tools are killed at the timeout, and this leaves them time to say so. */
-    private static final Duration DEADLINE_GRACE = Duration.ofMillis(200);
+    static final Duration DEADLINE_GRACE = Duration.ofMillis(200);
     private static final String DOCKER_DAEMON_CONFIG = "/etc/docker/daemon.json";
     private static final String DOCKER_DEFAULT_ROOT = "/var/lib/docker";
 

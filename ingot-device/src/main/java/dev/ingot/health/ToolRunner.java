@@ -120,7 +120,8 @@ public final class ToolRunner {
         }
     }
 
-    static Optional<Path> find(String tool, String path) {
+    /** {@code tool} on the colon-separated {@code path} (not the JVM's: the JDK looks a command up on its own PATH). */
+    public static Optional<Path> find(String tool, String path) {
         if (tool.contains("/")) {
             return Files.exists(Path.of(tool)) ? Optional.of(Path.of(tool)) : Optional.empty();
         }

@@ -2,6 +2,7 @@ package dev.ingot.imagetest;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ingot.health.EdgeFiles;
 import dev.ingot.image.ImageVersion;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -29,6 +30,30 @@ public final class ImageChecks {
             "/etc/iptables/rules.v4", "/etc/iptables/rules.v6", "/etc/ingot/agent.json", "/etc/ingot/enrollment-token");
     static final List<String> UNIT_FOLDERS = List.of("/etc/systemd/system", "/etc/systemd/system/multi-user.target.wants",
             "/lib/systemd/system", "/usr/lib/systemd/system");
+    /** The device's ingot command, written by packer/scripts/40-ingot-agent.sh; the units in deploy/ run it. */
+    public static final String LAUNCHER = "/opt/edge/bin/ingot";
+    /** Where the image installs its own units (packer/scripts/40-ingot-agent.sh), and where `systemctl enable` links them. */
+    static final String LOCAL_UNITS = "/etc/systemd/system";
+
+    /**
+     * A unit the image must install and enable: {@code wantedBy} is the target whose {@code .wants/} folder links to it
+     * (empty for a unit another unit starts, like a timer's service); {@code needs} are files it runs beyond its ExecStart=.
+     */
+    public record ExpectedUnit(String name, Optional<String> wantedBy, List<String> needs) {
+        public ExpectedUnit {
+            java.util.Objects.requireNonNull(name, "name");
+            java.util.Objects.requireNonNull(wantedBy, "wantedBy");
+            needs = List.copyOf(needs);
+        }
+    }
+
+    /** The units of deploy/ and packer/files/ the image runs by itself; one line here per unit a new feature adds. */
+    public static final List<ExpectedUnit> UNITS = List.of(
+            new ExpectedUnit("ingot-provision-first-boot.service", Optional.of("multi-user.target"),
+                    List.of("/opt/edge/provision_site.sh", LAUNCHER)),
+            new ExpectedUnit("ingot-ssh-host-keys.service", Optional.of("multi-user.target"), List.of()),
+            new ExpectedUnit("ingot-health.service", Optional.empty(), List.of()),
+            new ExpectedUnit("ingot-health.timer", Optional.of("timers.target"), List.of()));
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private ImageChecks() {}
@@ -43,6 +68,8 @@ public final class ImageChecks {
         results.add(imageVersion(tree, expected));
         results.add(unattendedUpgrades(tree));
         results.add(noSiteConfig(tree));
+        results.add(units(tree));
+        results.add(launcher(tree));
         results.add(noSecrets(tree));
         return results;
     }
@@ -192,9 +219,8 @@ public final class ImageChecks {
         if (text.isEmpty()) {
             return new CheckResult("image-version", detail, List.of("/etc/edge/image-version is missing"));
         }
-        Map<String, String> values = new LinkedHashMap<>();
-        text.get().lines().filter(line -> line.contains("=")).forEach(line -> values.put(line.substring(0, line.indexOf('=')),
-                line.substring(line.indexOf('=') + 1)));
+        // The health report also reads the old runbook's one-line form; an image Ingot builds must hold the KEY=VALUE lines.
+        Map<String, String> values = EdgeFiles.environment(text.get());
         List<String> findings = new ArrayList<>();
         String name = values.getOrDefault("IMAGE_NAME", "");
         if (!name.equals(expected.name().value())) {
@@ -267,6 +293,92 @@ public final class ImageChecks {
             }
         }
         return new CheckResult("no-site-config", detail, findings);
+    }
+
+    /**
+     * Each of {@link #UNITS} installed in /etc/systemd/system, enabled as {@code systemctl enable} leaves it (a link in
+     * TARGET.wants/ that resolves to the unit), and the programs its ExecStart= lines name (absolute paths) and the files it
+     * needs present and executable in the image.
+     */
+    public static CheckResult units(ImageTree tree) {
+        String detail = "installed and enabled: " + String.join(", ", UNITS.stream().map(ExpectedUnit::name).toList())
+                + "; what their ExecStart= runs is in the image";
+        List<String> findings = new ArrayList<>();
+        for (ExpectedUnit unit : UNITS) {
+            String path = LOCAL_UNITS + "/" + unit.name();
+            Optional<String> text = tree.read(path);
+            if (text.isEmpty()) {
+                findings.add(path + " is missing (packer/scripts/40-ingot-agent.sh installs it)");
+                continue;
+            }
+            if (unit.wantedBy().isPresent()) {
+                String link = LOCAL_UNITS + "/" + unit.wantedBy().get() + ".wants/" + unit.name();
+                if (!tree.exists(link)) {
+                    findings.add(unit.name() + " is not enabled: " + link + " is missing (systemctl enable " + unit.name() + ")");
+                } else if (!tree.read(link).equals(text)) {
+                    findings.add(unit.name() + " is enabled through " + link + ", which does not lead to " + path);
+                }
+            }
+            List<String> programs = new ArrayList<>(execStartPaths(text.get()));
+            programs.addAll(unit.needs());
+            for (String program : programs) {
+                if (!tree.isExecutable(program)) {
+                    findings.add(unit.name() + " runs " + program + ", which " + (tree.exists(program) ? "is not an executable file" : "is not in the image"));
+                }
+            }
+        }
+        return new CheckResult("units", detail, findings);
+    }
+
+    /** The absolute paths on a unit's ExecStart= lines (systemd.service(5): the program, then arguments; prefixes like - @ + !). */
+    static List<String> execStartPaths(String unitText) {
+        List<String> paths = new ArrayList<>();
+        for (String line : unitText.lines().map(String::strip).toList()) {
+            if (!line.startsWith("ExecStart=")) {
+                continue;
+            }
+            String[] words = line.substring("ExecStart=".length()).strip().split("\\s+");
+            for (int i = 0; i < words.length; i++) {
+                String word = i == 0 ? words[i].replaceFirst("^[-@:+!|]+", "") : words[i];
+                if (word.startsWith("/") && !paths.contains(word)) {
+                    paths.add(word);
+                }
+            }
+        }
+        return paths;
+    }
+
+    /**
+     * {@link #LAUNCHER} is the script 40-ingot-agent.sh writes: its {@code exec} line runs a Java runtime and a jar that are
+     * both in the image (a build without the agent bundle must not ship a launcher that points at nothing), with
+     * {@code --enable-native-access} (the jar calls Linux through the FFM API).
+     */
+    public static CheckResult launcher(ImageTree tree) {
+        String detail = LAUNCHER + ": exec JAVA --enable-native-access=ALL-UNNAMED -jar JAR, both in the image";
+        if (!tree.isExecutable(LAUNCHER)) {
+            return new CheckResult("launcher", detail, List.of(LAUNCHER + (tree.exists(LAUNCHER) ? " is not an executable file" : " is missing")));
+        }
+        List<String> findings = new ArrayList<>();
+        Optional<String> exec = tree.read(LAUNCHER).orElse("").lines().map(String::strip).filter(line -> line.startsWith("exec ")).findFirst();
+        if (exec.isEmpty()) {
+            return new CheckResult("launcher", detail, List.of(LAUNCHER + " has no exec line (is it the launcher 40-ingot-agent.sh writes?)"));
+        }
+        List<String> words = List.of(exec.get().split("\\s+"));
+        String java = words.size() > 1 ? words.get(1) : "";
+        if (!tree.isExecutable(java)) {
+            findings.add(LAUNCHER + " runs " + java + ", which is not in the image (the agent bundle is missing)");
+        }
+        int jar = words.indexOf("-jar");
+        if (jar < 0 || jar + 1 >= words.size()) {
+            findings.add(LAUNCHER + " names no -jar JAR");
+        } else if (tree.fileMode(words.get(jar + 1)).isEmpty()) {
+            findings.add(LAUNCHER + " runs " + words.get(jar + 1) + ", which is not in the image (the agent bundle is missing)");
+        }
+        if (words.stream().noneMatch(word -> word.startsWith("--enable-native-access="))) {
+            findings.add(LAUNCHER + " starts Java without --enable-native-access=ALL-UNNAMED (the JDK warns when the jar first calls "
+                    + "Linux through FFM, and later JDKs refuse the call)");
+        }
+        return new CheckResult("launcher", detail, findings);
     }
 
     public static CheckResult noSecrets(ImageTree tree) {

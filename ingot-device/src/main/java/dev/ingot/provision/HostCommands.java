@@ -1,5 +1,6 @@
 package dev.ingot.provision;
 
+import dev.ingot.site.FirewallRules;
 import java.nio.file.Path;
 
 /**
@@ -17,6 +18,6 @@ public interface HostCommands {
     /** {@code systemctl enable UNIT}, and with {@code start} also start it when it is not running ({@code --now}). */
     void enableUnit(String unit, boolean start);
 
-    /** {@code iptables-restore --noflush RULES}: the rules file replaces the chains it flushes, atomically. */
-    void loadFirewallRules(Path rules);
+    /** {@code iptables-restore --noflush RULES} (or ip6tables-restore): the rules file replaces the chains it flushes, atomically. */
+    void loadFirewallRules(FirewallRules.Family family, Path rules);
 }

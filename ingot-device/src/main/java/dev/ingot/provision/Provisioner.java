@@ -159,8 +159,10 @@ public final class Provisioner {
         if (changed(outcomes, ChronyConfig.PATH)) {
             actions.add(new HostAction.RestartUnit(CHRONY_UNIT, true));
         }
-        if (changed(outcomes, FirewallRules.PATH)) {
-            actions.add(new HostAction.LoadFirewallRules(root.resolve(FirewallRules.PATH.substring(1))));
+        for (FirewallRules.Family family : FirewallRules.Family.values()) {
+            if (changed(outcomes, family.path())) {
+                actions.add(new HostAction.LoadFirewallRules(family, root.resolve(family.path().substring(1))));
+            }
         }
         if (unitChanged || changed(outcomes, VideoIngestEnvironment.PATH)) {
             // The image pull runs in the unit's ExecStartPre and may take minutes: queue the restart, do not wait for it.

@@ -2,6 +2,7 @@ package dev.ingot.provision;
 
 import dev.ingot.error.ErrorCode;
 import dev.ingot.error.IngotException;
+import dev.ingot.site.FirewallRules;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -9,7 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** The host's own {@code systemctl} and {@code iptables-restore}, run as child processes. */
+/** The host's own {@code systemctl}, {@code iptables-restore} and {@code ip6tables-restore}, run as child processes. */
 public final class SystemHostCommands implements HostCommands {
     /** Restarting chrony or loading rules takes seconds; a hung call must not hang provisioning. */
     private static final long TIMEOUT_SECONDS = 120;
@@ -39,8 +40,8 @@ public final class SystemHostCommands implements HostCommands {
     }
 
     @Override
-    public void loadFirewallRules(Path rules) {
-        run(null, "iptables-restore", "--noflush", rules.toString());
+    public void loadFirewallRules(FirewallRules.Family family, Path rules) {
+        run(null, family.restore(), "--noflush", rules.toString());
     }
 
     private static void run(String unit, String... command) {

@@ -55,7 +55,7 @@ class OfflineImageTestTest {
 
         assertThat(report.results()).allSatisfy(result -> assertThat(result.findings()).as(result.name()).isEmpty());
         assertThat(report.results()).extracting(CheckResult::name).containsExactly("ssh-hardening", "accounts", "packages",
-                "docker-runtime", "image-version", "unattended-upgrades", "no-site-config", "no-secrets");
+                "docker-runtime", "image-version", "unattended-upgrades", "no-site-config", "units", "launcher", "no-secrets");
         assertThat(report.subject()).isEqualTo("edge-golden.img (root-a)");
     }
 
@@ -171,6 +171,55 @@ class OfflineImageTestTest {
     }
 
     @Test
+    void aHealthTimerThatIsNotInstalledFails() {
+        ImageTestReport report = test(files -> {
+            files.remove("/etc/systemd/system/ingot-health.timer");
+            files.remove("/etc/systemd/system/timers.target.wants/ingot-health.timer");
+        });
+
+        assertThat(findings(report, "units")).containsExactly(
+                "/etc/systemd/system/ingot-health.timer is missing (packer/scripts/40-ingot-agent.sh installs it)");
+    }
+
+    @Test
+    void aUnitInstalledButNotEnabledFails() {
+        ImageTestReport report = test(files -> {
+            files.remove("/etc/systemd/system/timers.target.wants/ingot-health.timer");
+            files.put("/etc/systemd/system/multi-user.target.wants/ingot-provision-first-boot.service",
+                    GoldenImages.link("/etc/systemd/system/gone.service"));
+        });
+
+        assertThat(findings(report, "units")).containsExactly(
+                "ingot-provision-first-boot.service is enabled through /etc/systemd/system/multi-user.target.wants/"
+                        + "ingot-provision-first-boot.service, which does not lead to /etc/systemd/system/ingot-provision-first-boot.service",
+                "ingot-health.timer is not enabled: /etc/systemd/system/timers.target.wants/ingot-health.timer is missing "
+                        + "(systemctl enable ingot-health.timer)");
+    }
+
+    @Test
+    void aUnitThatRunsAProgramTheImageLacksFails() {
+        // The health unit as it was before it was fixed: the image installs ingot under /opt/edge/bin.
+        ImageTestReport report = test(files -> files.put("/etc/systemd/system/ingot-health.service",
+                files.get("/etc/systemd/system/ingot-health.service").replace("/opt/edge/bin/ingot", "/usr/local/bin/ingot")));
+
+        assertThat(findings(report, "units")).containsExactly("ingot-health.service runs /usr/local/bin/ingot, which is not in the image");
+    }
+
+    @Test
+    void aLauncherPointingAtAMissingRuntimeOrWithoutNativeAccessFails() {
+        ImageTestReport report = test(files -> {
+            files.remove("/opt/edge/agent/runtime/bin/java");
+            files.put("/opt/edge/bin/ingot", GoldenImages.LAUNCHER.replace("--enable-native-access=ALL-UNNAMED ", ""));
+        });
+
+        assertThat(findings(report, "launcher")).containsExactly(
+                "/opt/edge/bin/ingot runs /opt/edge/agent/runtime/bin/java, which is not in the image (the agent bundle is missing)",
+                "/opt/edge/bin/ingot starts Java without --enable-native-access=ALL-UNNAMED (the JDK warns when the jar first calls "
+                        + "Linux through FFM, and later JDKs refuse the call)");
+        assertThat(findings(report, "units")).isEmpty();
+    }
+
+    @Test
     void aDiskWithoutTheRootAPartitionIsRefusedNamingThePartitionsItHas() {
         Path tree = GoldenImages.writeTree(folder.resolve("tree"), GoldenImages.goodFiles());
         Path image = GoldenImages.diskImage(tree, folder.resolve("edge-golden.img"));
@@ -183,7 +232,7 @@ class OfflineImageTestTest {
     void theJunitReportHasOneTestcasePerCheckWithTheFindingAsFailureMessage() {
         ImageTestReport report = test(files -> files.put("/etc/iptables/rules.v4", "*filter\nCOMMIT\n"));
 
-        assertThat(report.junitXml()).contains("<testsuite name=\"ingot image test\" tests=\"8\" failures=\"1\"")
+        assertThat(report.junitXml()).contains("<testsuite name=\"ingot image test\" tests=\"10\" failures=\"1\"")
                 .contains("<testcase classname=\"ingot.image.test\" name=\"ssh-hardening\"/>")
                 .contains("<failure type=\"finding\" message=\"/etc/iptables/rules.v4 is present; provisioning writes it at first boot\">");
     }

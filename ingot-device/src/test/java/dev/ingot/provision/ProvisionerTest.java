@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 class ProvisionerTest {
     static final SiteId SITE = new SiteId("SITE-2847");
-    static final List<String> FILES = List.of("/etc/chrony/chrony.conf", "/etc/iptables/rules.v4", "/etc/edge/video-ingest.env",
+    static final List<String> FILES = List.of("/etc/chrony/chrony.conf", "/etc/iptables/rules.v4", "/etc/iptables/rules.v6", "/etc/edge/video-ingest.env",
             "/etc/systemd/system/video-ingest.service", "/etc/apt/apt.conf.d/52ingot-unattended-upgrades", "/etc/ingot/agent.json",
             "/etc/ingot/enrollment-token", "/etc/edge/site-id");
 
@@ -110,7 +110,8 @@ class ProvisionerTest {
         assertThat(file("/etc/edge/site-id")).hasContent("SITE-2847");
         assertThat(Files.readString(file("/etc/edge/video-ingest.env"))).contains("API_KEY=" + SiteTrees.API_KEY);
         assertThat(host.calls).containsExactly("systemctl daemon-reload", "systemctl restart chrony.service",
-                "iptables-restore --noflush " + file("/etc/iptables/rules.v4"), "systemctl enable video-ingest.service",
+                "iptables-restore --noflush " + file("/etc/iptables/rules.v4"), "ip6tables-restore --noflush " + file("/etc/iptables/rules.v6"),
+                "systemctl enable video-ingest.service",
                 "systemctl restart --no-block video-ingest.service");
         assertThat(result.applied()).isTrue();
     }
@@ -194,6 +195,7 @@ class ProvisionerTest {
         Map<String, String> values = typicalWith("video_ingest_env/API_KEY", null);
         values.put("camera_ips", "10.28.47.21,10.28.47.23,10.28.47.24");
         values.put("mgmt_cidr", "10.30.0.0/16");
+        values.put("mgmt_cidr_v6", "fd30::/48");
         values.put("video_ingest_env/SEGMENT_SECONDS", "15");
         writeParams(values);
         Files.writeString(folder.resolve("change.diff"), provision(true, false).diff());

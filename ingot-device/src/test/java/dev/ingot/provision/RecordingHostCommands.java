@@ -1,5 +1,6 @@
 package dev.ingot.provision;
 
+import dev.ingot.site.FirewallRules;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,7 +25,7 @@ final class RecordingHostCommands implements HostCommands {
     }
 
     @Override
-    public void loadFirewallRules(Path rules) {
-        calls.add("iptables-restore --noflush " + rules);
+    public void loadFirewallRules(FirewallRules.Family family, Path rules) {
+        calls.add(family.restore() + " --noflush " + rules);
     }
 }

@@ -109,9 +109,55 @@ public final class GoldenImages {
                 };
                 Unattended-Upgrade::Automatic-Reboot "false";
                 """);
-        files.put("/etc/systemd/system/ingot-provision-first-boot.service", "[Service]\nExecStart=/bin/bash /opt/edge/provision_site.sh\n");
+        // What packer/scripts/40-ingot-agent.sh installs: the real units of deploy/, enabled, and the agent with its launcher.
+        for (String unit : List.of("ingot-provision-first-boot.service", "ingot-health.service", "ingot-health.timer")) {
+            files.put("/etc/systemd/system/" + unit, repositoryFile("deploy/" + unit));
+        }
+        files.put("/etc/systemd/system/ingot-ssh-host-keys.service", repositoryFile("packer/files/ingot-ssh-host-keys.service"));
+        files.put("/etc/systemd/system/multi-user.target.wants/ingot-provision-first-boot.service",
+                link("/etc/systemd/system/ingot-provision-first-boot.service"));
+        files.put("/etc/systemd/system/multi-user.target.wants/ingot-ssh-host-keys.service", link("/etc/systemd/system/ingot-ssh-host-keys.service"));
+        files.put("/etc/systemd/system/timers.target.wants/ingot-health.timer", link("/etc/systemd/system/ingot-health.timer"));
+        files.put("/opt/edge/bin/ingot", LAUNCHER);
+        files.put("/opt/edge/agent/runtime/bin/java", STAND_IN);
+        files.put("/opt/edge/agent/ingot.jar", "PK\u0003\u0004 (a stand-in for the jar)\n");
+        files.put("/opt/edge/provision_site.sh", repositoryFile("deploy/provision_site.sh"));
+        files.put("/opt/edge/ingot-first-boot.sh", repositoryFile("deploy/ingot-first-boot.sh"));
+        // Ubuntu 22.04 merges /usr: /bin is a link to usr/bin, which the units' /bin/bash goes through.
+        files.put("/bin", link("usr/bin"));
+        files.put("/usr/bin/bash", STAND_IN);
+        files.put("/usr/bin/ssh-keygen", STAND_IN);
         files.put("/usr/share/doc/awscli/examples/credentials", "aws_access_key_id = AKIAIOSFODNN7EXAMPLE\n");
         return files;
+    }
+
+    /** The launcher packer/scripts/40-ingot-agent.sh writes, byte for byte. */
+    public static final String LAUNCHER = "#!/bin/sh\n"
+            + "exec /opt/edge/agent/runtime/bin/java --enable-native-access=ALL-UNNAMED -jar /opt/edge/agent/ingot.jar \"$@\"\n";
+    /** A program the image test needs to find, not to run. */
+    private static final String STAND_IN = "#!/bin/sh\n# A stand-in for the real program: the image test checks that it is there and executable.\n";
+    /** Marks a value of {@link #goodFiles()} as a symbolic link to what follows. */
+    private static final String LINK = "\u0000symbolic link to ";
+
+    /** A value for {@link #writeTree}: a symbolic link to {@code target} rather than a file. */
+    public static String link(String target) {
+        return LINK + target;
+    }
+
+    /** A file of this repository (deploy/, packer/), found from the module folder a test runs in. */
+    public static String repositoryFile(String path) {
+        Path folder = Path.of("").toAbsolutePath();
+        while (folder != null && !Files.isDirectory(folder.resolve("deploy"))) {
+            folder = folder.getParent();
+        }
+        if (folder == null) {
+            throw new IllegalStateException("no folder above " + Path.of("").toAbsolutePath() + " holds deploy/ (the repository)");
+        }
+        try {
+            return Files.readString(folder.resolve(path));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** A dpkg status file with these packages installed. */
@@ -122,13 +168,23 @@ public final class GoldenImages {
         return text.toString();
     }
 
-    /** Writes {@code files} (path → content) under {@code root}; returns root. */
+    /**
+     * Writes {@code files} (path → content) under {@code root}: a file that starts with {@code #!} is made executable, a
+     * {@link #link} value becomes a symbolic link. Returns root.
+     */
     public static Path writeTree(Path root, Map<String, String> files) {
         try {
-            for (Map.Entry<String, String> file : files.entrySet()) {
+            for (Map.Entry<String, String> file : new java.util.TreeMap<>(files).entrySet()) {
                 Path target = root.resolve(file.getKey().substring(1));
                 Files.createDirectories(target.getParent());
+                if (file.getValue().startsWith(LINK)) {
+                    Files.createSymbolicLink(target, Path.of(file.getValue().substring(LINK.length())));
+                    continue;
+                }
                 Files.writeString(target, file.getValue());
+                if (file.getValue().startsWith("#!")) {
+                    Files.setPosixFilePermissions(target, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+                }
             }
             Files.createDirectories(root.resolve("home/edgeuser"));
             return root;
@@ -137,9 +193,13 @@ public final class GoldenImages {
         }
     }
 
+    /** Where {@link #diskImage} puts the data partition, and its size: what sfdisk makes of the rest of 40 MiB, aligned. */
+    public static final long DATA_OFFSET = 34L << 20;
+    public static final long DATA_SIZE = 5L << 20;
+
     /**
      * A 40 MiB GPT disk image at {@code image}: esp (1 MiB), root-a (16 MiB, ext4 from {@code tree}), root-b (16 MiB,
-     * empty ext4), data (the rest). Sparse, built without root.
+     * empty ext4), data (the rest, 5 MiB at {@link #DATA_OFFSET}, empty ext4). Sparse, built without root.
      */
     public static Path diskImage(Path tree, Path image) {
         try {
@@ -159,6 +219,8 @@ public final class GoldenImages {
             run(image.getParent(), "sh", "-c", "sfdisk -q '" + image + "' < '" + layout + "'");
             run(image.getParent(), "mkfs.ext4", "-q", "-F", "-E", "offset=" + (2L << 20), "-d", tree.toString(), image.toString(), "16M");
             run(image.getParent(), "mkfs.ext4", "-q", "-F", "-E", "offset=" + (18L << 20), "-d", empty.toString(), image.toString(), "16M");
+            run(image.getParent(), "mkfs.ext4", "-q", "-F", "-E", "offset=" + DATA_OFFSET, "-L", "data", image.toString(),
+                    (DATA_SIZE >> 10) + "K");
             Files.delete(layout);
             Files.delete(empty);
             return image;
@@ -167,7 +229,8 @@ public final class GoldenImages {
         }
     }
 
-    private static void run(Path folder, String... command) {
+    /** Runs a tool (sfdisk, mkfs.ext4, debugfs, e2fsck) with /usr/sbin and /sbin on PATH; fails the test when it fails. */
+    public static void run(Path folder, String... command) {
         Map<String, String> environment = Map.of("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin") + ":/usr/sbin:/sbin");
         Tools.run(folder, environment, List.of(command)).assertSuccess(List.of(command));
     }
