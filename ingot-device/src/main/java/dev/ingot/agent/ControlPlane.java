@@ -36,7 +36,11 @@ public interface ControlPlane {
      */
     PollAnswer poll(Secret credential, HealthReport report, long knownGeneration);
 
-    /** Where one action stands. Reporting the same state twice is harmless; a report never moves an action backwards. */
+    /**
+     * Where one action stands. Reporting the same state twice is harmless. A report that would move an action
+     * backwards (one sent again after a crash lost its acknowledgement) is refused with {@code CONFLICT}, and the
+     * agent drops it: the control plane already holds a later state.
+     */
     void report(Secret credential, ActionReport report);
 
     /** What a device says about itself when it enrolls. */

@@ -148,8 +148,9 @@ final class ReimageTrack {
             }
             return Done.failed("the device restarted " + restart.reboots() + " times before slot " + action.to() + " could be tried");
         }
-        return Done.rolledBack("slot " + action.to() + " with " + action.version() + " did not come up: the device booted slot "
-                + state.booted() + " again (the one-shot boot fell back)");
+        return Done.rolledBack("slot " + action.to() + " (" + action.version() + ") was booted once, but the device came back on slot "
+                + state.booted() + " before the agent saw slot " + action.to() + " running: it did not come up, or the device restarted"
+                + " first; slot " + state.booted() + " booted again");
     }
 
     private StepResult trial(Reimage action, ReimageStep.Trial trial, BootState state, Instant now) {

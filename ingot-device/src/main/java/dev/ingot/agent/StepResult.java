@@ -11,28 +11,28 @@ import java.util.Optional;
 sealed interface StepResult {
     /** The next step: persist it, then take it. */
     record Next(Action action) implements StepResult {
-        Next {
+        public Next {
             requireNonNull(action, "action");
         }
     }
 
     /** Nothing to do before {@code delay} has passed; the action stays where it is. */
     record Wait(Duration delay) implements StepResult {
-        Wait {
+        public Wait {
             requireNonNull(delay, "delay");
         }
     }
 
     /** Persist {@code action}, tell the control plane what can be told, then reboot the device. */
     record Reboot(Action action) implements StepResult {
-        Reboot {
+        public Reboot {
             requireNonNull(action, "action");
         }
     }
 
     /** The action is over. */
     record Done(ActionState state, Optional<String> reason) implements StepResult {
-        Done {
+        public Done {
             requireNonNull(state, "state");
             requireNonNull(reason, "reason");
             if (!state.terminal()) {

@@ -104,6 +104,15 @@ public final class AtomicFiles {
         return target.resolveSibling(TEMP_PREFIX + target.getFileName() + TEMP_SUFFIX);
     }
 
+    /** Removes one file durably (its folder fsynced): a power cut after the call cannot bring it back. */
+    public static void remove(Path target) throws IOException {
+        try {
+            replaceAll(List.of(new Replacement(target, Optional.empty(), Optional.empty())));
+        } catch (Failure failure) {
+            throw failure.getCause();
+        }
+    }
+
     /** Removes temporary files a killed run left beside these targets. */
     static void removeLeftovers(List<Path> targets) throws Failure {
         for (Path target : targets) {
