@@ -45,6 +45,8 @@ public final class Agent {
     static final int CACHE_KEEPS = 2;
     /** A step loop that keeps asking for more is a bug; stop and come back later rather than spin. */
     private static final int STEPS_PER_TICK = 64;
+    /** With no action in flight only polling sets the pace: longer than any poll interval. */
+    private static final Duration IDLE = Duration.ofDays(1);
 
     private final AgentSettings settings;
     private final AgentHost host;
@@ -111,35 +113,44 @@ public final class Agent {
             }
             credential = state.enrollment().map(Enrolled::credential);
         }
+        // Poll first, so that a step that may still be replaced is not taken for a desired state that changed;
+        // an action in flight goes on without the control plane (a trial commits or falls back by its own clock).
+        HealthReport report = host.health().check();
+        Optional<PollAnswer> answer = poll(credential.get(), report);
+        if (answer.isPresent()) {
+            takeIn(answer.get());
+            desired.ifPresent(wanted -> reconcile(wanted, report));
+        }
         Step step = advance();
         if (step instanceof Step.Rebooted) {
             return new Tick.Rebooting();
         }
-        Duration actionWait = ((Step.Waiting) step).delay();
-        HealthReport report = host.health().check();
-        PollAnswer answer;
-        try {
-            answer = controlPlane.poll(credential.get(), report, desired.map(DesiredState::generation).orElse(-1L));
-        } catch (IngotException e) {
-            log.accept("poll failed: " + e.oneLine());
-            return new Tick.Sleep(shorter(actionWait, timings.pollRetry()));
+        if (answer.isEmpty()) {
+            return new Tick.Sleep(shorter(wait(step), timings.pollRetry()));
         }
-        if (answer.desired().isPresent()) {
-            desired = answer.desired();
-        }
-        downloads = answer.downloads();
-        desired.ifPresent(wanted -> reconcile(wanted, report));
-        step = advance();
-        if (step instanceof Step.Rebooted) {
-            return new Tick.Rebooting();
-        }
-        actionWait = ((Step.Waiting) step).delay();
         if (state.action().isEmpty()) {
             desired.ifPresent(this::keepCache);
         }
         flush(credential.get());
-        long jitter = answer.jitter().toMillis() <= 0 ? 0 : random.nextLong(answer.jitter().toMillis() + 1);
-        return new Tick.Sleep(shorter(actionWait, answer.interval().plusMillis(jitter)));
+        Duration jitter = answer.get().jitter();
+        long extra = jitter.toMillis() <= 0 ? 0 : random.nextLong(jitter.toMillis() + 1);
+        return new Tick.Sleep(shorter(wait(step), answer.get().interval().plusMillis(extra)));
+    }
+
+    private Optional<PollAnswer> poll(Secret credential, HealthReport report) {
+        try {
+            return Optional.of(controlPlane.poll(credential, report, desired.map(DesiredState::generation).orElse(-1L)));
+        } catch (IngotException e) {
+            log.accept("poll failed: " + e.oneLine());
+            return Optional.empty();
+        }
+    }
+
+    private void takeIn(PollAnswer answer) {
+        if (answer.desired().isPresent()) {
+            desired = answer.desired();
+        }
+        downloads = answer.downloads();
     }
 
     private Optional<Duration> enroll() {
@@ -170,9 +181,22 @@ public final class Agent {
 
     /** What advancing the action came to. */
     private sealed interface Step {
+        /** No action in flight. */
+        record Idle() implements Step {}
+
+        /** The action goes on after {@code delay}. */
         record Waiting(Duration delay) implements Step {}
 
         record Rebooted() implements Step {}
+    }
+
+    /** How soon the agent must come back for its action: never sooner than polling asks, with none in flight. */
+    private static Duration wait(Step step) {
+        return switch (step) {
+            case Step.Idle idle -> IDLE;
+            case Step.Waiting waiting -> waiting.delay();
+            case Step.Rebooted rebooted -> Duration.ZERO;
+        };
     }
 
     /** Takes the in-flight action's steps until it must wait, reboots or ends. */
@@ -213,7 +237,7 @@ public final class Agent {
                 case StepResult.Done done -> finish(action, done);
             }
         }
-        return new Step.Waiting(timings.recheck());
+        return state.action().isPresent() ? new Step.Waiting(timings.recheck()) : new Step.Idle();
     }
 
     private void cancelOnceQuietly() {

@@ -125,6 +125,18 @@ public final class SimulatedHost {
         return this;
     }
 
+    /** Power goes off now, between two operations. */
+    public SimulatedHost powerOff() {
+        up = false;
+        log.add("POWER OFF");
+        return this;
+    }
+
+    /** Boots so far, the first included (a kernel that panicked counts). */
+    public int boots() {
+        return boots;
+    }
+
     /** Durable operations so far. */
     public int operations() {
         return operations;
