@@ -2,30 +2,19 @@ package dev.ingot.testing;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import dev.ingot.testing.AwsJsonEndpoint.Reply;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * An Amazon ECR endpoint inside the test's own process, on 127.0.0.1, for the real AWS SDK client. It speaks ECR's
@@ -38,27 +27,21 @@ import java.util.regex.Pattern;
  */
 public final class EcrServer implements AutoCloseable {
     public static final String ACCOUNT = "123456789012";
-    public static final String CONTENT_TYPE = "application/x-amz-json-1.1";
+    public static final String CONTENT_TYPE = AwsJsonEndpoint.CONTENT_TYPE;
     private static final String TARGET_PREFIX = "AmazonEC2ContainerRegistry_V20150921.";
-    private static final Pattern REGION = Pattern.compile("Credential=[^/]+/[0-9]{8}/([a-z0-9-]+)/ecr/aws4_request");
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = AwsJsonEndpoint.JSON;
 
     /** One request as it arrived: the operation, the registry ids asked for, the region it was signed for, and the answer's status. */
     public record Call(String operation, List<String> registryIds, Optional<String> signedRegion, int status) {}
 
-    private final HttpServer server;
-    private final ExecutorService executor;
+    private final AwsJsonEndpoint endpoint;
     private final List<Call> calls = new CopyOnWriteArrayList<>();
     private final AtomicReference<String> password = new AtomicReference<>("ecr-password-1");
     private final AtomicReference<Instant> expiresAt = new AtomicReference<>(Instant.parse("2026-11-27T01:00:00Z"));
-    private final AtomicReference<String[]> failure = new AtomicReference<>();
+    private final AtomicReference<Reply> failure = new AtomicReference<>();
 
     private EcrServer() throws IOException {
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        executor = Executors.newFixedThreadPool(2, Thread.ofPlatform().daemon().name("ecr-server-", 1).factory());
-        server.setExecutor(executor);
-        server.createContext("/", this::handle);
-        server.start();
+        endpoint = new AwsJsonEndpoint("ecr-server", TARGET_PREFIX, this::handle);
     }
 
     public static EcrServer start() {
@@ -71,7 +54,7 @@ public final class EcrServer implements AutoCloseable {
 
     /** Where clients connect: {@code http://127.0.0.1:PORT}. */
     public URI endpoint() {
-        return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+        return endpoint.endpoint();
     }
 
     /** The password the next tokens carry, and when they expire. */
@@ -83,7 +66,7 @@ public final class EcrServer implements AutoCloseable {
 
     /** Every request from now on gets HTTP {@code status} with this error type (AccessDeniedException, ServerException, …). */
     public EcrServer failWith(int status, String type, String message) {
-        failure.set(new String[] {String.valueOf(status), type, message});
+        failure.set(AwsJsonEndpoint.error(status, type, message));
         return this;
     }
 
@@ -93,66 +76,33 @@ public final class EcrServer implements AutoCloseable {
 
     @Override
     public void close() {
-        server.stop(0);
-        executor.shutdownNow();
+        endpoint.close();
     }
 
-    private void handle(HttpExchange exchange) throws IOException {
-        try (exchange) {
-            byte[] body;
-            try (InputStream in = exchange.getRequestBody()) {
-                body = in.readAllBytes();
-            }
-            String target = Optional.ofNullable(exchange.getRequestHeaders().getFirst("X-Amz-Target")).orElse("");
-            String authorization = Optional.ofNullable(exchange.getRequestHeaders().getFirst("Authorization")).orElse("");
-            String contentType = Optional.ofNullable(exchange.getRequestHeaders().getFirst("Content-Type")).orElse("");
-            Matcher region = REGION.matcher(authorization);
-            boolean signed = authorization.startsWith("AWS4-HMAC-SHA256 ") && region.find();
-            JsonNode request;
-            try {
-                request = body.length == 0 ? JSON.createObjectNode() : JSON.readTree(body);
-            } catch (IOException e) {
-                request = null;
-            }
-            String operation = target.startsWith(TARGET_PREFIX) ? target.substring(TARGET_PREFIX.length()) : target;
-            List<String> registryIds = new ArrayList<>();
-            if (request != null && request.path("registryIds").isArray()) {
-                request.path("registryIds").forEach(id -> registryIds.add(id.asText()));
-            }
-            String[] failing = failure.get();
-            Reply reply;
-            if (!"POST".equals(exchange.getRequestMethod()) || !contentType.startsWith(CONTENT_TYPE) || request == null
-                    || !request.isObject()) {
-                reply = error(400, "SerializationException", "the body is not an AWS JSON 1.1 request");
-            } else if (!signed) {
-                reply = error(400, "MissingAuthenticationTokenException", "Request is missing Authentication Token");
-            } else if (failing != null) {
-                reply = error(Integer.parseInt(failing[0]), failing[1], failing[2]);
-            } else if (!"GetAuthorizationToken".equals(operation)) {
-                reply = error(400, "UnknownOperationException", null);
-            } else {
-                reply = authorizationToken(registryIds, region.group(1));
-            }
-            calls.add(new Call(operation, List.copyOf(registryIds), signed ? Optional.of(region.group(1)) : Optional.empty(),
-                    reply.status()));
-            byte[] bytes = JSON.writeValueAsBytes(reply.body());
-            exchange.getResponseHeaders().set("Content-Type", CONTENT_TYPE);
-            exchange.getResponseHeaders().set("x-amzn-RequestId", UUID.randomUUID().toString());
-            exchange.sendResponseHeaders(reply.status(), bytes.length);
-            try (OutputStream out = exchange.getResponseBody()) {
-                out.write(bytes);
-            }
+    private Reply handle(AwsJsonEndpoint.Request request) {
+        List<String> registryIds = new ArrayList<>();
+        request.body().path("registryIds").forEach(id -> registryIds.add(id.asText()));
+        Reply failing = failure.get();
+        Reply reply;
+        if (request.problem().isPresent()) {
+            reply = request.problem().get();
+        } else if (failing != null) {
+            reply = failing;
+        } else if (!"GetAuthorizationToken".equals(request.operation())) {
+            reply = AwsJsonEndpoint.error(400, "UnknownOperationException", null);
+        } else {
+            reply = authorizationToken(registryIds, request.signedRegion().orElseThrow());
         }
+        calls.add(new Call(request.operation(), List.copyOf(registryIds), request.signedRegion(), reply.status()));
+        return reply;
     }
-
-    private record Reply(int status, ObjectNode body) {}
 
     private Reply authorizationToken(List<String> registryIds, String region) {
         ObjectNode body = JSON.createObjectNode();
         ArrayNode data = body.putArray("authorizationData");
         for (String account : registryIds.isEmpty() ? List.of(ACCOUNT) : registryIds) {
             if (!account.matches("[0-9]{12}")) {
-                return error(400, "InvalidParameterException", "Invalid parameter at 'registryIds' failed to satisfy constraint: "
+                return AwsJsonEndpoint.error(400, "InvalidParameterException", "Invalid parameter at 'registryIds' failed to satisfy constraint: "
                         + "'Member must satisfy regular expression pattern: [0-9]{12}'");
             }
             ObjectNode entry = data.addObject();
@@ -161,14 +111,5 @@ public final class EcrServer implements AutoCloseable {
             entry.put("proxyEndpoint", "https://" + account + ".dkr.ecr." + region + ".amazonaws.com");
         }
         return new Reply(200, body);
-    }
-
-    private static Reply error(int status, String type, String message) {
-        ObjectNode body = JSON.createObjectNode();
-        body.put("__type", type);
-        if (message != null) {
-            body.put("message", message);
-        }
-        return new Reply(status, body);
     }
 }
