@@ -1,10 +1,14 @@
 package dev.ingot.health;
 
+import dev.ingot.boot.GrubEnv;
+import dev.ingot.boot.GrubMenu;
+import dev.ingot.boot.Slot;
 import dev.ingot.error.IngotException;
 import dev.ingot.health.HealthReport.ImageInfo;
 import dev.ingot.image.ImageName;
 import dev.ingot.image.ImageVersion;
 import dev.ingot.site.SiteId;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -28,8 +32,11 @@ public final class EdgeFiles {
     public static final String MACHINE_ID = "/etc/machine-id";
     public static final String VIDEO_INGEST_ENV = "/etc/edge/video-ingest.env";
     public static final String KERNEL_COMMAND_LINE = "/proc/cmdline";
-    /** Written by the A/B commit step: the slot that booted fine and is now the default ("a" or "b"). */
-    public static final String COMMITTED_SLOT = "/var/lib/ingot/committed-slot";
+    /**
+     * The committed slot: {@code saved_entry} in GRUB's environment on the ESP, which both slots see and which the
+     * agent's commit step sets (docs/agent.md, "The GRUB scheme").
+     */
+    public static final String COMMITTED_SLOT = GrubMenu.ENV_PATH;
     /** RFC 2326's default port, when the environment file names none. */
     public static final int RTSP_DEFAULT_PORT = 554;
 
@@ -122,8 +129,18 @@ public final class EdgeFiles {
         return matcher.find() ? Optional.of(matcher.group(1)).filter(slot -> SLOT.matcher(slot).matches()) : Optional.empty();
     }
 
-    public static Optional<String> committedSlot(String text) {
-        return Optional.of(text.strip()).filter(slot -> SLOT.matcher(slot).matches());
+    /**
+     * The slot GRUB boots by default, from the text of its environment block: the one {@code saved_entry} names, and
+     * slot a when it names none or the block cannot be read, as the A/B grub.cfg decides ({@link GrubMenu#boot}).
+     */
+    public static Optional<String> committedSlot(String grubenv) {
+        Map<String, String> variables;
+        try {
+            variables = GrubEnv.parse(grubenv.getBytes(StandardCharsets.UTF_8), COMMITTED_SLOT).variables();
+        } catch (IngotException e) {
+            variables = Map.of();
+        }
+        return Optional.of(GrubMenu.entry(variables.get(GrubMenu.SAVED_ENTRY)).orElse(Slot.A).letter());
     }
 
     /** A camera to try: an IP literal and its RTSP port. */

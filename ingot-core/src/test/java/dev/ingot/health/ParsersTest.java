@@ -311,7 +311,14 @@ class ParsersTest {
             assertThat(EdgeFiles.bootedSlot("BOOT_IMAGE=/vmlinuz root=LABEL=root-b ro quiet ingot.slot=b")).hasValue("b");
             assertThat(EdgeFiles.bootedSlot("BOOT_IMAGE=/vmlinuz ro quiet")).isEmpty();
             assertThat(EdgeFiles.bootedSlot("ingot.slot=c")).isEmpty();
-            assertThat(EdgeFiles.committedSlot("a\n")).hasValue("a");
+        }
+
+        @Test
+        void theCommittedSlotIsTheOneGrubsEnvironmentSavesAndSlotAWhenItSavesNone() {
+            assertThat(EdgeFiles.committedSlot(grubenv("saved_entry=ingot-b\n"))).hasValue("b");
+            assertThat(EdgeFiles.committedSlot(grubenv("saved_entry=ingot-a\nnext_entry=ingot-b\n"))).hasValue("a");
+            assertThat(EdgeFiles.committedSlot(grubenv(""))).hasValue("a");
+            assertThat(EdgeFiles.committedSlot("b\n")).as("not an environment block: GRUB boots slot a").hasValue("a");
         }
 
         @Test
@@ -341,5 +348,11 @@ class ParsersTest {
             assertThat(DeviceId.fromMachineIdFile("uninitialized\n").failure()).isPresent();
             assertThat(DeviceId.fromMachineIdFile("xyz").failure()).hasValue("/etc/machine-id does not hold 32 hex digits: 'xyz'");
         }
+    }
+
+    /** An environment block as grub-editenv lays it out. */
+    static String grubenv(String variables) {
+        String text = "# GRUB Environment Block\n" + variables;
+        return text + "#".repeat(1024 - text.length());
     }
 }

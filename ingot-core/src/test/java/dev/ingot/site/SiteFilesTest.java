@@ -1,7 +1,10 @@
 package dev.ingot.site;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.ingot.error.ErrorCode;
+import dev.ingot.error.IngotException;
 import dev.ingot.testing.SiteTrees;
 import java.io.IOException;
 import java.io.InputStream;
@@ -143,13 +146,58 @@ class SiteFilesTest {
     @Test
     void theUnitRunsTheConfiguredImageOnTheGpuWithTheEnvironmentFile() {
         String unit = VideoIngestUnit.render(Sites.typical());
-        String image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/video-ingest:2.3.1";
+        String image = "${VIDEO_INGEST_REPOSITORY}:${VIDEO_INGEST_TAG}";
 
-        assertThat(unit).contains("ExecStartPre=-/usr/bin/docker pull " + image + "\n",
+        assertThat(unit).contains("Environment=VIDEO_INGEST_REPOSITORY=123456789012.dkr.ecr.us-east-1.amazonaws.com/video-ingest\n",
+                "Environment=VIDEO_INGEST_TAG=2.3.1\n",
+                "ExecStartPre=-/usr/bin/docker pull " + image + "\n",
                 "ExecStart=/usr/bin/docker run --rm --name video-ingest --runtime=nvidia --gpus all --network host "
                         + "--env-file /etc/edge/video-ingest.env " + image + "\n",
                 "Restart=always\n");
         assertThat(unit.indexOf("docker pull")).isLessThan(unit.indexOf("ExecStart="));
+    }
+
+    @Test
+    void theAgentsTagOverrideOnTheDataPartitionComesAfterTheParametersTagSoThatItWins() {
+        String unit = VideoIngestUnit.render(Sites.typical());
+
+        // systemd.exec(5): variables from EnvironmentFile= override those of Environment=.
+        assertThat(unit).contains("EnvironmentFile=-/data/ingot/agent/video-ingest-tag.env\n", "RequiresMountsFor=/data\n");
+        assertThat(unit.indexOf("Environment=VIDEO_INGEST_TAG=")).isLessThan(unit.indexOf("EnvironmentFile=-/data/"));
+    }
+
+    @Test
+    void aDigestPinnedImageKeepsItsDigestWithTheParametersTag() {
+        SiteConfig typical = Sites.typical();
+        SiteConfig pinned = new SiteConfig(typical.site(), typical.ntpServer(), typical.cameraIps(), typical.cameraRtspPort(),
+                typical.s3Bucket(), typical.sqsUrl(), typical.awsRegion(), ContainerImage.parse("registry.example.net/vi:2.3.1@sha256:"
+                + "a".repeat(64)), typical.mgmtCidr(), typical.mgmtCidrV6(), typical.controlPlaneUrl(), typical.enrollmentToken(), typical.siteName(),
+                typical.videoIngestEnvironment());
+
+        assertThat(VideoIngestUnit.render(pinned)).contains("Environment=VIDEO_INGEST_REPOSITORY=registry.example.net/vi\n",
+                "Environment=VIDEO_INGEST_TAG=2.3.1@sha256:" + "a".repeat(64) + "\n");
+    }
+
+    @Test
+    void theAgentReadsBackWhatProvisioningWroteIntoAgentJson() {
+        AgentConfig.Document document = AgentConfig.parse(AgentConfig.render(Sites.typical()), AgentConfig.PATH);
+
+        assertThat(document.site()).isEqualTo(Sites.SITE);
+        assertThat(document.controlPlaneUrl()).contains(URI.create("https://ingot.example.net"));
+        assertThat(document.enrollmentTokenFile()).contains(AgentConfig.TOKEN_PATH);
+        assertThat(document.videoIngestImage()).contains(ContainerImage.parse("123456789012.dkr.ecr.us-east-1.amazonaws.com/video-ingest:2.3.1"));
+    }
+
+    @Test
+    void aBrokenAgentJsonIsBadInputThatSaysWhatIsWrong() {
+        assertThatThrownBy(() -> AgentConfig.parse("{\"aws_region\": \"us-east-1\"}", "/etc/ingot/agent.json"))
+                .isInstanceOfSatisfying(IngotException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.BAD_INPUT);
+                    assertThat(e.oneLine()).contains("/etc/ingot/agent.json", "no \"site\"", "ingot provision");
+                });
+        assertThatThrownBy(() -> AgentConfig.parse("{\"site\": \"SITE-1\", \"aws_region\": \"x\", \"video_ingest_image\": \"vi:latest\"}", "a.json"))
+                .hasMessageContaining("'latest' moves");
+        assertThatThrownBy(() -> AgentConfig.parse("[1]", "a.json")).hasMessageContaining("not a JSON object");
     }
 
     @Test

@@ -63,7 +63,8 @@ class DeviceHealthTest {
         write("etc/edge/image-version", Manifest.imageVersionFile(ImageName.DEFAULT, ImageVersion.parse("v1.4"),
                 Instant.parse("2026-11-20T09:30:00Z")));
         write("proc/cmdline", "BOOT_IMAGE=/vmlinuz-5.15.0-126-generic root=LABEL=root-a ro quiet ingot.slot=a\n");
-        write("var/lib/ingot/committed-slot", "a\n");
+        String grubenv = "# GRUB Environment Block\nsaved_entry=ingot-a\n";
+        write("boot/efi/EFI/ubuntu/grubenv", grubenv + "#".repeat(1024 - grubenv.length()));
         write("proc/uptime", "356400.12 1400000.00\n");
         write("proc/meminfo", "MemTotal:       32768000 kB\nMemFree:         1000000 kB\nMemAvailable:   21000000 kB\n");
         write("etc/edge/video-ingest.env", "SITE_ID=SITE-2847\nCAMERA_IPS=127.0.0.1\nCAMERA_RTSP_PORT=" + camera.getLocalPort()
@@ -301,7 +302,7 @@ class DeviceHealthTest {
     void missingDeviceFilesFailTheirChecksWithThePath() throws IOException {
         Files.delete(root.resolve("etc/edge/image-version"));
         Files.delete(root.resolve("etc/edge/video-ingest.env"));
-        Files.delete(root.resolve("var/lib/ingot/committed-slot"));
+        Files.delete(root.resolve("boot/efi/EFI/ubuntu/grubenv"));
         Files.writeString(root.resolve("proc/cmdline"), "BOOT_IMAGE=/vmlinuz ro\n");
         Files.delete(root.resolve("var/lib/docker"));
         write("var/run/reboot-required", "*** System restart required ***\n");
