@@ -88,7 +88,7 @@ public final class Keyring {
         Map<String, PGPPublicKeyRing> rings = new LinkedHashMap<>();
         for (Path file : files) {
             for (PGPPublicKeyRing ring : readRings(file)) {
-                rings.putIfAbsent(Fingerprint.of(ring.getPublicKey().getFingerprint()).hex(), ring);
+                rings.merge(Fingerprint.of(ring.getPublicKey().getFingerprint()).hex(), ring, (first, second) -> joined(first, second, file));
             }
         }
         if (rings.isEmpty()) {
@@ -133,6 +133,21 @@ public final class Keyring {
             throw IngotException.tried(ErrorCode.BAD_INPUT, "read the key file " + file, "it holds no OpenPGP key");
         }
         return rings;
+    }
+
+    /**
+     * Two copies of one key (the export a keyring started with, and a later one that carries a revocation or a new
+     * subkey) count as one key with the signatures of both, as gpg merges an import: keeping only the first copy
+     * would silently drop a revocation that sorts after it.
+     */
+    private static PGPPublicKeyRing joined(PGPPublicKeyRing first, PGPPublicKeyRing second, Path file) {
+        try {
+            return PGPPublicKeyRing.join(first, second);
+        } catch (PGPException | RuntimeException e) {
+            throw IngotException.tried(ErrorCode.BAD_INPUT, "read the key file " + file,
+                    "it holds a copy of key " + Fingerprint.of(first.getPublicKey().getFingerprint()) + " that cannot be merged with the "
+                            + "copy read before (" + e.getMessage() + ")");
+        }
     }
 
     private static PGPPublicKeyRing publicHalf(PGPSecretKeyRing secret) {

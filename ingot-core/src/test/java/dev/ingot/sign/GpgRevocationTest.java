@@ -154,6 +154,37 @@ class GpgRevocationTest {
                 .hasMessageContaining("has no valid self-signature");
     }
 
+    @Test
+    void aRevokedCopyOfAKeyBesideItsEarlierExportInAKeyringFolderStillRevokesIt() throws IOException {
+        // The operator's flow after a compromise: the key was trusted as 2026.pub.asc; its export with the revocation
+        // is added beside it. Both copies are the same key: the revocation must count, whichever file sorts first.
+        Path trusted = Files.createDirectories(folder.resolve("trusted"));
+        Files.write(trusted.resolve("2026.pub.asc"), exported());
+        revokeWith("1");
+        Files.write(trusted.resolve("2026.revoked.asc"), exported());
+
+        Keyring keyring = Keyring.load(trusted);
+
+        assertThatThrownBy(() -> keyring.verify(MANIFEST, key.sign(MANIFEST, tenDaysAgo).getBytes(StandardCharsets.US_ASCII), "m"))
+                .hasMessageContaining("compromised: every signature it made is void");
+        assertThat(keyring.keys()).singleElement().satisfies(info -> assertThat(info.revoked()).isTrue());
+    }
+
+    @Test
+    void aKeyConcatenatedTwiceIntoOneFileWithTheRevocationSecondStillRevokesIt() throws IOException {
+        byte[] before = exported();
+        revokeWith("1");
+        byte[] after = exported();
+        byte[] both = new byte[before.length + after.length];
+        System.arraycopy(before, 0, both, 0, before.length);
+        System.arraycopy(after, 0, both, before.length, after.length);
+
+        Keyring keyring = keyring(both);
+
+        assertThatThrownBy(() -> keyring.verify(MANIFEST, key.sign(MANIFEST, tenDaysAgo).getBytes(StandardCharsets.US_ASCII), "m"))
+                .hasMessageContaining("compromised: every signature it made is void");
+    }
+
     private static PGPPublicKeyRing ring(byte[] binary) throws IOException {
         return new PGPPublicKeyRing(PGPUtil.getDecoderStream(new ByteArrayInputStream(binary)), new BcKeyFingerprintCalculator());
     }
