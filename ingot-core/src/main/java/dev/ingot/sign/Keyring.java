@@ -224,8 +224,8 @@ public final class Keyring {
                 lastReason = "it claims to be older than the key that made it (as gpg: 'Time conflict')";
                 continue;
             }
-            long validSeconds = owner.key().getValidSeconds();
-            if (validSeconds > 0 && created.isAfter(owner.key().getCreationTime().toInstant().plusSeconds(validSeconds))) {
+            // A subkey lives no longer than its primary key (RFC 4880 §5.2.3.6): an expired primary voids its subkeys' new signatures too.
+            if (expiredAt(owner.key(), created) || expiredAt(primary, created)) {
                 lastReason = "the signing key had expired when the signature was made";
                 continue;
             }
@@ -383,6 +383,12 @@ public final class Keyring {
             return java.nio.ByteBuffer.wrap(fingerprint, fingerprint.length - 8, 8).getLong();
         }
         return 0;
+    }
+
+    /** Whether {@code key} had expired at {@code moment} (its self-signature's key expiration time; none: never). */
+    private static boolean expiredAt(PGPPublicKey key, Instant moment) {
+        long validSeconds = key.getValidSeconds();
+        return validSeconds > 0 && moment.isAfter(key.getCreationTime().toInstant().plusSeconds(validSeconds));
     }
 
     /** Whether a key's verified self-signature allows data signing (or has no key flags at all, as old keys). */
