@@ -97,9 +97,16 @@ public final class KnownGood {
         }
     }
 
-    /** The document inside a stored envelope, its signature checked against {@code keyring}; for a copy kept elsewhere (a USB cache). */
+    /**
+     * The document inside a stored envelope, its signature checked against {@code keyring}; for a copy kept elsewhere (a USB
+     * cache). {@code source} names the copy (its path) in every error: it is that file that is bad, not the store's.
+     */
     public static Document read(byte[] envelope, ImageName name, Keyring keyring, String source) {
-        return load(new SingleDocument(ReleaseFiles.knownGoodKey(name), envelope, source), name, Optional.of(keyring)).document();
+        try {
+            return load(new SingleDocument(ReleaseFiles.knownGoodKey(name), envelope, source), name, Optional.of(keyring)).document();
+        } catch (IngotException e) {
+            throw IngotException.tried(e.code(), "read the known-good list kept in " + source, ReleaseVerifier.reasonOf(e)).withCause(e);
+        }
     }
 
     /** One stored envelope seen as a store, so a copy is read by exactly the code that reads the store's. */
