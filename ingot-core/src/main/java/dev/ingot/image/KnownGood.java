@@ -30,6 +30,8 @@ import java.util.function.UnaryOperator;
  */
 public final class KnownGood {
     private static final int MAX_ATTEMPTS = 20;
+    /** The most a known-good envelope may hold (an entry is about 200 bytes): a larger one is refused unread. */
+    static final long LIST_LIMIT = 16L << 20;
 
     /** One promoted version: when, and by which key. */
     public record Entry(ImageVersion version, Instant promotedAt, Fingerprint promotedBy) {}
@@ -58,7 +60,7 @@ public final class KnownGood {
     /** Reads the document; verifies its signature when a keyring is given (a bad signature is an error then). */
     public static Loaded load(ArtifactStore store, ImageName name, Optional<Keyring> keyring) {
         String key = ReleaseFiles.knownGoodKey(name);
-        Optional<ArtifactStore.VersionedBytes> stored = store.read(key);
+        Optional<ArtifactStore.VersionedBytes> stored = store.readAtMost(key, LIST_LIMIT);
         if (stored.isEmpty()) {
             return new Loaded(Document.empty(name), Optional.empty(), Optional.empty(), Optional.empty());
         }

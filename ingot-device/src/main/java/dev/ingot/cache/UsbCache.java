@@ -34,6 +34,8 @@ import java.util.stream.Stream;
  */
 public final class UsbCache {
     private static final String MANIFEST_SUFFIX = ".manifest.json";
+    /** A manifest is a few KiB; a larger file is not one (and is not read). */
+    private static final long MANIFEST_LIMIT = 1L << 20;
 
     private final Path folder;
     private final Keyring keyring;
@@ -197,6 +199,10 @@ public final class UsbCache {
         List<ReleaseFiles> releases = new ArrayList<>();
         try (Stream<Path> files = Files.list(folder)) {
             for (Path file : files.filter(path -> path.getFileName().toString().endsWith(MANIFEST_SUFFIX)).sorted().toList()) {
+                // Anyone may have written the drive: a FIFO would hang every health report, a huge file exhaust memory.
+                if (!Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS) || Files.size(file) > MANIFEST_LIMIT) {
+                    continue;
+                }
                 try {
                     Manifest manifest = ManifestJson.parse(Files.readAllBytes(file), file.getFileName().toString());
                     ReleaseFiles release = new ReleaseFiles(manifest.name(), manifest.version());

@@ -147,6 +147,21 @@ class UsbCacheTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Timeout(value = 60, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD) // a hang guard
+    void aFifoOrAHugeFileNamedLikeAManifestOnTheDriveIsSkippedNotWaitedOnOrRead() throws IOException {
+        publish("v1.3", true);
+        cache.sync(store, ImageName.DEFAULT, 2);
+        dev.ingot.testing.Tools.Outcome made = dev.ingot.testing.Tools.run(folder, java.util.Map.of(),
+                List.of("mkfifo", folder.resolve("usb/edge-golden-v1.1.manifest.json").toString()));
+        assertThat(made.exitCode()).as(made.output()).isZero();
+        try (java.io.RandomAccessFile huge = new java.io.RandomAccessFile(folder.resolve("usb/edge-golden-v1.2.manifest.json").toFile(), "rw")) {
+            huge.setLength(3L << 30);
+        }
+
+        assertThat(UsbCache.releasesIn(folder.resolve("usb"))).extracting(files -> files.version().toString()).containsExactly("v1.3");
+    }
+
+    @Test
     void theKnownGoodListOfAnotherImageLineIsRefused() throws IOException {
         publish("v1.3", true);
         Files.copy(store.root().resolve("golden-images/edge-golden.known-good.json"),
