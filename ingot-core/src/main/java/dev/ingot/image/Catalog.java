@@ -67,6 +67,13 @@ public final class Catalog {
                         throw IngotException.tried(dev.ingot.error.ErrorCode.CHECK_FAILED, "verify " + key, "its signature is missing");
                     }
                     VerifiedSignature verified = keyring.get().verify(content.get(), signature.get(), key);
+                    String storedAs = key.substring(ReleaseFiles.STORE_FOLDER.length());
+                    String itsName = new ReleaseFiles(manifest.name(), manifest.version()).manifest();
+                    if (!storedAs.equals(itsName)) {
+                        // A signed manifest of another release, copied under this name (as ReleaseVerifier refuses it).
+                        throw IngotException.tried(dev.ingot.error.ErrorCode.CHECK_FAILED, "verify " + key, "it describes "
+                                + manifest.name() + " " + manifest.version() + " but is stored as " + storedAs);
+                    }
                     status = verified.signer().equals(manifest.signer().fingerprint()) ? SignatureStatus.VERIFIED : SignatureStatus.INVALID;
                 } catch (IngotException e) {
                     status = SignatureStatus.INVALID;
