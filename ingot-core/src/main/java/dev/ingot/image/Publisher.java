@@ -158,7 +158,8 @@ public final class Publisher {
             throw e.failure();
         } finally {
             if (!committed && !unsettled) {
-                for (String key : staged) {
+                // Newest first: the staged manifest copy goes first, so a kill meanwhile never leaves it without the rest.
+                for (String key : staged.reversed()) {
                     deleteQuietly(key);
                 }
             }
@@ -196,7 +197,7 @@ public final class Publisher {
         if (complete(files, manifest)) {
             throw alreadyPublished(request, what);
         }
-        Optional<String> stagingPrefix = stagingOf(files, manifestBytes);
+        Optional<String> stagingPrefix = stagingOf(files, manifest, manifestBytes);
         if (stagingPrefix.isEmpty()) {
             throw IngotException.tried(ErrorCode.CONFLICT, what, request.version() + " is committed in " + store.describe()
                     + " but some of its files are missing and no staged copy of them is left")
@@ -231,17 +232,37 @@ public final class Publisher {
         return store.stat(prefix + files.signature()).isPresent();
     }
 
-    /** The staging prefix whose staged manifest is byte for byte the committed one. */
-    private Optional<String> stagingOf(ReleaseFiles files, byte[] manifestBytes) {
+    /**
+     * The staging prefix whose staged manifest is byte for byte the committed one and that still holds every file not yet
+     * in place. Two publishes of one image with one build date stage identical manifests; one that failed before its
+     * commit may have been killed while removing its staged files, leaving a manifest copy without the rest.
+     */
+    private Optional<String> stagingOf(ReleaseFiles files, Manifest manifest, byte[] manifestBytes) {
         for (String key : store.list(ArtifactStore.STAGING_PREFIX)) {
             if (key.endsWith("/" + files.manifest()) && key.indexOf('/', ArtifactStore.STAGING_PREFIX.length()) == key.lastIndexOf('/')) {
                 Optional<byte[]> staged = store.read(key).map(ArtifactStore.VersionedBytes::content);
-                if (staged.isPresent() && java.util.Arrays.equals(staged.get(), manifestBytes)) {
-                    return Optional.of(key.substring(0, key.lastIndexOf('/') + 1));
+                String prefix = key.substring(0, key.lastIndexOf('/') + 1);
+                if (staged.isPresent() && java.util.Arrays.equals(staged.get(), manifestBytes) && holdsTheRest(prefix, files, manifest)) {
+                    return Optional.of(prefix);
                 }
             }
         }
         return Optional.empty();
+    }
+
+    /** Whether each file of the release stands staged under {@code prefix} or already under its name, with its size. */
+    private boolean holdsTheRest(String prefix, ReleaseFiles files, Manifest manifest) {
+        for (Manifest.FileEntry entry : manifest.files()) {
+            long size = entry.size();
+            if (!hasSize(prefix + entry.name(), size) && !hasSize(ReleaseFiles.STORE_FOLDER + entry.name(), size)) {
+                return false;
+            }
+        }
+        return store.stat(prefix + files.signature()).isPresent() || store.stat(ReleaseFiles.STORE_FOLDER + files.signature()).isPresent();
+    }
+
+    private boolean hasSize(String key, long size) {
+        return store.stat(key).map(ArtifactStore.ObjectInfo::size).orElse(-1L) == size;
     }
 
     /**

@@ -132,6 +132,22 @@ class PublishRetryTest {
         assertThat(folderStore.root().resolve("escape")).doesNotExist();
     }
 
+    @Test
+    void aRerunFinishesFromTheCompleteStagedCopyWhenAnIncompleteOneWithTheSameManifestSortsFirst() throws IOException {
+        // Same image, same build date: a publish that failed before its commit and was killed while cleaning up left a
+        // staged manifest (byte for byte the committed one) without its payload.
+        publishAndDieAfterCommit();
+        String stagedManifest = folderStore.list(ArtifactStore.STAGING_PREFIX).stream().filter(key -> key.endsWith(".manifest.json"))
+                .findFirst().orElseThrow();
+        Path incomplete = java.nio.file.Files.createDirectories(folderStore.root().resolve(".ingot-staging/aaaa"));
+        java.nio.file.Files.copy(folderStore.pathOf(stagedManifest), incomplete.resolve("edge-golden-v1.4.manifest.json"));
+
+        publish(folderStore, image);
+
+        assertThat(new ReleaseVerifier(keyring, Progress.NONE).verify(folderStore, ReleaseFiles.STORE_FOLDER, ImageName.DEFAULT,
+                ImageVersion.parse("v1.4")).failures()).isEmpty();
+    }
+
     private void publishAndDieAfterCommit() {
         assertThatThrownBy(() -> publish(new FailingStore(folderStore, "move"), image)).isInstanceOf(IngotException.class);
     }
