@@ -110,27 +110,21 @@ public final class ReleaseVerifier {
     private Established establish(ArtifactStore store, String prefix, ReleaseFiles files, List<Finding> findings) {
         ImageName name = files.name();
         ImageVersion version = files.version();
-        Optional<byte[]> manifestRead;
+        byte[] manifestBytes;
         Optional<byte[]> signatureBytes;
+        String reading = files.manifest();
         try {
-            manifestRead = store.readAtMost(prefix + files.manifest(), SMALL_FILE_LIMIT).map(ArtifactStore.VersionedBytes::content);
-        } catch (IngotException e) {
-            if (e.code() != ErrorCode.CHECK_FAILED) {
-                throw e;
-            }
-            findings.add(new Finding(files.manifest(), false, reasonOf(e)));
-            return new Established(Optional.empty(), Optional.empty(), Optional.empty(), findings);
-        }
-        byte[] manifestBytes = manifestRead.orElseThrow(() -> IngotException.tried(ErrorCode.NOT_FOUND, "verify " + files.base(),
-                        files.manifest() + " is not in " + store.describe() + " (" + version + " is not published there)")
-                .withHint("`ingot image list --store " + store.describe() + "` shows the published versions"));
-        try {
+            manifestBytes = store.readAtMost(prefix + files.manifest(), SMALL_FILE_LIMIT).map(ArtifactStore.VersionedBytes::content)
+                    .orElseThrow(() -> IngotException.tried(ErrorCode.NOT_FOUND, "verify " + files.base(),
+                                    files.manifest() + " is not in " + store.describe() + " (" + version + " is not published there)")
+                            .withHint("`ingot image list --store " + store.describe() + "` shows the published versions"));
+            reading = files.signature();
             signatureBytes = store.readAtMost(prefix + files.signature(), SMALL_FILE_LIMIT).map(ArtifactStore.VersionedBytes::content);
         } catch (IngotException e) {
             if (e.code() != ErrorCode.CHECK_FAILED) {
-                throw e;
+                throw e; // not published there, or the store cannot be read
             }
-            findings.add(new Finding(files.signature(), false, reasonOf(e)));
+            findings.add(new Finding(reading, false, reasonOf(e))); // too large to be what its name says
             return new Established(Optional.empty(), Optional.empty(), Optional.empty(), findings);
         }
         if (signatureBytes.isEmpty()) {
