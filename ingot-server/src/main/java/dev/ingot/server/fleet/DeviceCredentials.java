@@ -1,0 +1,52 @@
+package dev.ingot.server.fleet;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.ingot.fleet.DesiredState;
+import dev.ingot.health.DeviceId;
+import dev.ingot.server.auth.Caller;
+import dev.ingot.server.auth.Tokens;
+import dev.ingot.site.SiteId;
+import java.util.Optional;
+import org.jdbi.v3.core.Jdbi;
+
+/**
+ * Devices by their credential. One indexed read answers both "who is this" and "what should it run", so a
+ * poll costs one query before its write.
+ */
+public final class DeviceCredentials {
+    /** A device as a poll needs it: identity, desired state, and what its previous report said (to decide on history). */
+    public record Identity(Caller.Device caller, DesiredState desired, Optional<String> status, Optional<String> imageVersion,
+            Optional<String> containerTag, long historyAt) {
+        public DeviceId device() {
+            return caller.device();
+        }
+
+        public SiteId site() {
+            return caller.site();
+        }
+    }
+
+    private final Jdbi jdbi;
+
+    public DeviceCredentials(Jdbi jdbi) {
+        this.jdbi = requireNonNull(jdbi, "jdbi");
+    }
+
+    public Optional<Identity> authenticate(String credential) {
+        if (!credential.startsWith(Tokens.DEVICE_PREFIX)) {
+            return Optional.empty();
+        }
+        String hash = Tokens.hash(credential);
+        return jdbi.withHandle(handle -> handle.createQuery("SELECT d.id, d.site_id, d.credential_hash, d.status, d.image_version, "
+                        + "d.container_tag, d.history_at, s.generation, s.image_version AS desired_image, s.container_tag AS desired_tag, "
+                        + "s.reboot_request, s.known_good FROM devices d JOIN desired_states s ON s.device_id = d.id WHERE d.credential_hash = :hash")
+                .bind("hash", hash)
+                .map((rs, ctx) -> Tokens.matches(credential, rs.getString("credential_hash"))
+                        ? Optional.of(new Identity(new Caller.Device(new DeviceId(rs.getString("id")), new SiteId(rs.getString("site_id"))),
+                                Devices.desired(rs), Optional.ofNullable(rs.getString("status")), Optional.ofNullable(rs.getString("image_version")),
+                                Optional.ofNullable(rs.getString("container_tag")), rs.getLong("history_at")))
+                        : Optional.<Identity>empty())
+                .findFirst().flatMap(found -> found));
+    }
+}
