@@ -11,7 +11,8 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import java.util.UUID;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicLong;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 
@@ -20,11 +21,14 @@ import org.jdbi.v3.core.Jdbi;
  * write itself, so that there is never a change without its entry or an entry without its change.
  */
 public final class AuditLog {
+    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
 
     public record Entry(String id, Instant at, String actor, String action, String subject, Optional<JsonNode> before,
             Optional<JsonNode> after) {}
 
+    /** Orders entries of one process written in the same millisecond; across replicas such ties have no order. */
+    private final AtomicLong sequence = new AtomicLong();
     private final Jdbi jdbi;
     private final Clock clock;
 
@@ -35,10 +39,11 @@ public final class AuditLog {
 
     /** Records one write inside the caller's transaction; {@code before} and {@code after} become JSON (null: none). */
     public void record(Handle handle, Caller actor, String action, String subject, Object before, Object after) {
+        long at = clock.millis();
         handle.createUpdate("INSERT INTO audit_log (id, at, actor, action, subject, before_json, after_json) "
                         + "VALUES (:id, :at, :actor, :action, :subject, :before, :after)")
-                .bind("id", UUID.randomUUID().toString())
-                .bind("at", clock.millis())
+                .bind("id", String.format(Locale.ROOT, "%012x-%012x-%08x", at, sequence.incrementAndGet(), RANDOM.nextInt()))
+                .bind("at", at)
                 .bind("actor", actor.name())
                 .bind("action", action)
                 .bind("subject", subject)
