@@ -51,7 +51,11 @@ public final class ApiJson {
     public static <T> T read(Context ctx, Class<T> type, int maxBytes, String attempt) {
         byte[] body = body(ctx, maxBytes, attempt);
         try {
-            return MAPPER.readValue(body, type);
+            T value = MAPPER.readValue(body, type);
+            if (value == null) {
+                throw IngotException.tried(ErrorCode.BAD_INPUT, attempt, "the body is null, not a JSON object").withHint("docs/api.md describes every request");
+            }
+            return value;
         } catch (IOException e) {
             throw badJson(attempt, e);
         }

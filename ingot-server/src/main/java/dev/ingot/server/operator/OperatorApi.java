@@ -110,13 +110,8 @@ public final class OperatorApi {
         Caller.Operator operator = access.require(ctx, Role.OPERATOR);
         SiteId id = new SiteId(ctx.pathParam("id"));
         String attempt = "make an enrollment token for " + id;
-        long seconds = 86_400;
-        if (ctx.req().getContentLengthLong() != 0) {
-            OperatorWire.EnrollmentRequest request = ApiJson.read(ctx, OperatorWire.EnrollmentRequest.class, MAX_BODY, attempt);
-            if (request.expiresInSeconds() != null) {
-                seconds = request.expiresInSeconds();
-            }
-        }
+        OperatorWire.EnrollmentRequest request = ApiJson.read(ctx, OperatorWire.EnrollmentRequest.class, MAX_BODY, attempt);
+        long seconds = request.expiresInSeconds() == null ? 86_400 : request.expiresInSeconds();
         Sites.EnrollmentToken token = sites.createEnrollmentToken(id, Duration.ofSeconds(seconds), operator);
         LOG.atInfo().addKeyValue("actor", operator.name()).addKeyValue("site", id).addKeyValue("token_id", token.id())
                 .addKeyValue("expires_at", token.expiresAt()).log("enrollment token made");
