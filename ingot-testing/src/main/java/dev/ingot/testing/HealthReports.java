@@ -32,6 +32,25 @@ public final class HealthReports {
         ObjectNode container = (ObjectNode) report.get("video_ingest").get("container");
         container.put("tag", containerTag);
         container.put("image", container.get("repository").asText() + ":" + containerTag);
+        for (var check : report.get("checks")) {
+            ObjectNode entry = (ObjectNode) check;
+            switch (entry.get("name").asText()) {
+                case "identity" -> entry.put("reason", "site " + siteId + ", device " + deviceId);
+                case "image" -> entry.put("reason", "edge-golden " + imageVersion + " built 2026-11-20T09:30:00Z");
+                case "video_ingest_container" -> entry.put("reason", "container video-ingest runs " + container.get("image").asText());
+                case "gpu" -> {
+                    if (status.equals("unhealthy")) {
+                        entry.put("status", "fail").put("reason", "nvidia-smi did not answer within 10 s");
+                    }
+                }
+                case "gpu_temperature" -> {
+                    if (status.equals("degraded")) {
+                        entry.put("status", "warn").put("reason", "GPU 0 at 86 °C (warn above 85 °C)");
+                    }
+                }
+                default -> { }
+            }
+        }
         return report;
     }
 

@@ -314,7 +314,16 @@ public final class Dashboard {
         JsonNode report = tree(latest.get().report());
         html.append("<p class=\"muted\">Received ").append(TIME.format(latest.get().receivedAt())).append("</p>");
         html.append("<div class=\"scroll\"><table id=\"checks\"><thead><tr><th>Check</th><th>Status</th><th>Finding</th></tr></thead><tbody>");
-        for (JsonNode check : report.path("checks")) {
+        // Failures first, then warnings: the reason a device is not healthy is the first thing on the page.
+        List<JsonNode> checks = new ArrayList<>();
+        report.path("checks").forEach(checks::add);
+        checks.sort(Comparator.comparingInt(check -> switch (check.path("status").asText()) {
+            case "fail" -> 0;
+            case "warn" -> 1;
+            case "ok" -> 2;
+            default -> 3;
+        }));
+        for (JsonNode check : checks) {
             html.append("<tr><td>").append(Html.escape(check.path("name").asText())).append(check.path("critical").asBoolean() ? " <span class=\"tag\">critical</span>" : "")
                     .append("</td><td>").append(badge(check.path("status").asText())).append("</td><td>").append(Html.escape(check.path("reason").asText()))
                     .append("</td></tr>");
@@ -393,7 +402,7 @@ public final class Dashboard {
             return "";
         }
         return desired.equals(reported) ? " <span class=\"muted\">(as desired)</span>"
-                : " <span class=\"pending\">→ " + Html.escape(desired.get()) + " desired</span>";
+                : " <span class=\"wanted\">→ " + Html.escape(desired.get()) + " desired</span>";
     }
 
     private static String ago(Optional<Instant> when, Instant now) {
