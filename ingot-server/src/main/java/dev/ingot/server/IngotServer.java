@@ -172,6 +172,12 @@ public final class IngotServer implements AutoCloseable {
         return (config.tls().isPresent() ? "https://" : "http://") + (host.equals("0.0.0.0") ? "127.0.0.1" : host) + ":" + port();
     }
 
+    /** Every HTTP route the server answers, as "METHOD /path" (the OpenAPI document must describe each). */
+    public java.util.List<String> routes() {
+        return app.unsafe.internalRouter.allHttpHandlers().stream()
+                .map(parsed -> parsed.endpoint.method.name() + " " + parsed.endpoint.path).sorted().toList();
+    }
+
     public Database database() {
         return database;
     }
