@@ -35,9 +35,6 @@ import java.net.UnknownHostException;
 import java.security.KeyStore;
 import java.time.Clock;
 import java.util.Optional;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.random.RandomGenerator;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -60,7 +57,6 @@ public final class IngotServer implements AutoCloseable {
     private final ServerMetrics metrics;
     private final ReportWriter writer;
     private final Javalin app;
-    private final ScheduledExecutorService housekeeping;
     private final Optional<String> generatedAdminToken;
     private final Devices devices;
 
@@ -122,7 +118,10 @@ public final class IngotServer implements AutoCloseable {
                     database.jdbi().useHandle(handle -> handle.createQuery("SELECT 1").mapTo(Integer.class).one());
                     ctx.contentType("application/json").result("{\"status\":\"ok\"}");
                 });
-                cfg.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
+                cfg.routes.get("/metrics", ctx -> {
+                    refreshFleetMetrics();
+                    ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape());
+                });
                 cfg.routes.get("/api/v1/openapi.json", ctx -> ctx.contentType("application/json").result(openApi));
                 deviceApi.routes(cfg.routes);
                 operatorApi.routes(cfg.routes);
@@ -134,7 +133,6 @@ public final class IngotServer implements AutoCloseable {
                     }
                 });
             });
-            this.housekeeping = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("ingot-housekeeping").daemon(true).factory());
         } catch (RuntimeException e) {
             database.close();
             throw e;
@@ -152,7 +150,6 @@ public final class IngotServer implements AutoCloseable {
             throw IngotException.tried(ErrorCode.UNAVAILABLE, "listen on " + config.host() + ":" + config.port(), String.valueOf(e.getMessage()))
                     .withHint("is another server on that port? choose one with --port").withCause(e);
         }
-        server.housekeeping.scheduleWithFixedDelay(server::refreshFleetMetrics, 0, 15, TimeUnit.SECONDS);
         LOG.atInfo().addKeyValue("url", server.url()).addKeyValue("database", server.database.describe())
                 .addKeyValue("store", config.store().describe()).log("ingot server started");
         return server;
@@ -186,6 +183,7 @@ public final class IngotServer implements AutoCloseable {
         return metrics;
     }
 
+    /** Counts the fleet by version and status at each scrape, so that every replica reports the database's truth. */
     private void refreshFleetMetrics() {
         try {
             metrics.fleet(database.jdbi().withHandle(handle -> handle.createQuery("SELECT COALESCE(image_version, 'none') AS version, "
@@ -246,7 +244,6 @@ public final class IngotServer implements AutoCloseable {
         try {
             app.stop();
         } finally {
-            housekeeping.shutdownNow();
             writer.close();
             metrics.close();
             database.close();

@@ -25,7 +25,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.Test;
@@ -46,11 +45,7 @@ class ServerTest {
             server.poll(device, null, (com.fasterxml.jackson.databind.node.ObjectNode) ApiJson.MAPPER.createObjectNode().put("status", "fine"));
 
             assertThat(server.get("/healthz", null).json().path("status").asText()).isEqualTo("ok");
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
             String metrics = server.get("/metrics", null).body();
-            while (!metrics.contains("ingot_devices{image_version=\"v1.4\",status=\"healthy\"} 1.0") && System.nanoTime() < deadline) {
-                metrics = server.get("/metrics", null).body();
-            }
             assertThat(metrics).contains("ingot_device_polls_total{outcome=\"ok\"} 1.0")
                     .contains("ingot_device_polls_total{outcome=\"refused\"} 1.0")
                     .contains("ingot_device_poll_latency_seconds_bucket")
@@ -101,10 +96,10 @@ class ServerTest {
                     .header("Authorization", "Bearer " + TestServer.ADMIN_TOKEN).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(answer.statusCode()).isEqualTo(200);
             assertThat(answer.headers().firstValue("Strict-Transport-Security")).isPresent();
-            HttpClient plain = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+            HttpClient plain = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
             String plainUrl = server.url().replace("https://", "http://") + "/healthz";
             assertThatThrownBy(() -> {
-                HttpResponse<String> response = plain.send(HttpRequest.newBuilder(URI.create(plainUrl)).timeout(Duration.ofSeconds(5)).build(),
+                HttpResponse<String> response = plain.send(HttpRequest.newBuilder(URI.create(plainUrl)).timeout(Duration.ofSeconds(2)).build(),
                         HttpResponse.BodyHandlers.ofString());
                 if (response.statusCode() < 400) {
                     throw new AssertionError("plain HTTP answered " + response.statusCode());
