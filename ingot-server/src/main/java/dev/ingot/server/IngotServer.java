@@ -69,16 +69,16 @@ public final class IngotServer implements AutoCloseable {
         try {
             this.metrics = new ServerMetrics();
             AuditLog audit = new AuditLog(database.jdbi(), clock);
-            OperatorTokens tokens = new OperatorTokens(database.jdbi(), audit, clock);
+            OperatorTokens tokens = new OperatorTokens(database, audit, clock);
             this.generatedAdminToken = tokens.bootstrap(config.adminToken());
             Access access = new Access(tokens);
-            Sites sites = new Sites(database.jdbi(), audit, clock);
+            Sites sites = new Sites(database, audit, clock);
             this.devices = new Devices(database.jdbi(), clock);
-            Actions actions = new Actions(database.jdbi(), clock);
+            Actions actions = new Actions(database, clock);
             ReleaseCatalog catalog = version -> config.store().stat(ReleaseFiles.STORE_FOLDER + new ReleaseFiles(ImageName.DEFAULT, version).manifest()).isPresent();
-            DesiredStates desired = new DesiredStates(database.jdbi(), audit, catalog, clock);
-            this.writer = new ReportWriter(database.dataSource(), config.historyLimit(), 20_000, metrics::batch);
-            DeviceApi deviceApi = new DeviceApi(new Enrollment(database.jdbi(), clock), new DeviceCredentials(database.jdbi()), actions, writer,
+            DesiredStates desired = new DesiredStates(database, audit, catalog, clock);
+            this.writer = new ReportWriter(database.dataSource(), database.writeLock(), config.historyLimit(), 20_000, metrics::batch);
+            DeviceApi deviceApi = new DeviceApi(new Enrollment(database, clock), new DeviceCredentials(database.jdbi()), actions, writer,
                     new ReportCheck(), config.store(), metrics, config.pollPolicy(), clock, random);
             OperatorApi operatorApi = new OperatorApi(access, sites, devices, desired, actions, tokens, audit, config.store(), config.keyring());
             Dashboard dashboard = new Dashboard(access, sites, devices, actions, audit, config.store(), config.keyring(), config.offlineAfter(),

@@ -55,8 +55,8 @@ class ReplicasTest {
             assertThat(a.get("/api/v1/audit", operator).json().findValuesAsText("action")).contains("device.set", "token.create");
 
             // One lease holder among replicas; when it stops renewing, the other takes over.
-            Leases leasesA = new Leases(a.server().database().jdbi(), clock);
-            Leases leasesB = new Leases(b.server().database().jdbi(), clock);
+            Leases leasesA = new Leases(a.server().database(), clock);
+            Leases leasesB = new Leases(b.server().database(), clock);
             assertThat(leasesA.acquire("rollout-engine", "replica-a", Duration.ofSeconds(30))).isTrue();
             assertThat(leasesB.acquire("rollout-engine", "replica-b", Duration.ofSeconds(30))).isFalse();
             clock.advance(Duration.ofSeconds(20));

@@ -14,6 +14,7 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.regex.Pattern;
 import org.jdbi.v3.core.Handle;
+import dev.ingot.server.db.Database;
 import org.jdbi.v3.core.Jdbi;
 
 /** Operator tokens: made, listed, revoked and checked; stored as hashes only. */
@@ -27,12 +28,14 @@ public final class OperatorTokens {
     /** A new token: the secret is shown once and never stored. */
     public record Created(Info info, String token) {}
 
+    private final Database database;
     private final Jdbi jdbi;
     private final AuditLog audit;
     private final Clock clock;
 
-    public OperatorTokens(Jdbi jdbi, AuditLog audit, Clock clock) {
-        this.jdbi = requireNonNull(jdbi, "jdbi");
+    public OperatorTokens(Database database, AuditLog audit, Clock clock) {
+        this.database = requireNonNull(database, "database");
+        this.jdbi = database.jdbi();
         this.audit = requireNonNull(audit, "audit");
         this.clock = requireNonNull(clock, "clock");
     }
@@ -56,7 +59,7 @@ public final class OperatorTokens {
         checkName(name);
         String token = Tokens.newToken(Tokens.OPERATOR_PREFIX);
         Info info = new Info(UUID.randomUUID().toString(), name, role, clock.instant(), by.name(), Optional.empty());
-        jdbi.useTransaction(handle -> {
+        database.useTransaction(handle -> {
             if (find(handle, name).isPresent()) {
                 throw IngotException.tried(ErrorCode.CONFLICT, "create the token '" + name + "'", "a token with that name exists")
                         .withHint("choose another name, or revoke the old token first and use a new name");
@@ -74,7 +77,7 @@ public final class OperatorTokens {
     }
 
     public Info revoke(String name, Caller.Operator by) {
-        return jdbi.inTransaction(handle -> {
+        return database.inTransaction(handle -> {
             Info before = find(handle, name).orElseThrow(() -> IngotException.tried(ErrorCode.NOT_FOUND, "revoke the token '" + name + "'",
                     "no token has that name").withHint("ingot token list shows them"));
             if (before.revokedAt().isPresent()) {
@@ -110,7 +113,7 @@ public final class OperatorTokens {
             }
         });
         Caller.Operator server = new Caller.Operator("server", Role.ADMIN);
-        return jdbi.inTransaction(handle -> {
+        return database.inTransaction(handle -> {
             Optional<Info> existing = find(handle, BOOTSTRAP_NAME);
             if (given.isPresent()) {
                 String hash = Tokens.hash(given.get());

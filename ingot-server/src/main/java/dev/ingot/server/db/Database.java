@@ -12,6 +12,12 @@ import java.util.Optional;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantLock;
+import org.jdbi.v3.core.HandleCallback;
+import org.jdbi.v3.core.HandleConsumer;
 import org.jdbi.v3.core.Jdbi;
 
 /**
@@ -23,12 +29,17 @@ public final class Database implements AutoCloseable {
     public enum Kind { SQLITE, POSTGRESQL }
 
     private final Kind kind;
+    private final Lock writers;
     private final String describe;
     private final HikariDataSource dataSource;
     private final Jdbi jdbi;
 
     private Database(Kind kind, String describe, HikariDataSource dataSource) {
         this.kind = kind;
+        // SQLite has one writer at a time; a second waits in SQLite's busy handler, inside native code, where a
+        // virtual thread pins its carrier. With two carriers, two such waiters can starve the writer they wait
+        // for. Writers therefore queue on this lock, where waiting virtual threads unmount. PostgreSQL locks rows.
+        this.writers = kind == Kind.SQLITE ? new ReentrantLock(true) : NoLock.INSTANCE;
         this.describe = describe;
         this.dataSource = dataSource;
         this.jdbi = Jdbi.create(dataSource);
@@ -106,6 +117,31 @@ public final class Database implements AutoCloseable {
         }
     }
 
+    /** Runs a write transaction (see {@link #writeLock()}). */
+    public <R, X extends Exception> R inTransaction(HandleCallback<R, X> callback) throws X {
+        writers.lock();
+        try {
+            return jdbi.inTransaction(callback);
+        } finally {
+            writers.unlock();
+        }
+    }
+
+    /** Runs a write transaction (see {@link #writeLock()}). */
+    public <X extends Exception> void useTransaction(HandleConsumer<X> callback) throws X {
+        writers.lock();
+        try {
+            jdbi.useTransaction(callback);
+        } finally {
+            writers.unlock();
+        }
+    }
+
+    /** Held around every write transaction: SQLite's writers queue here; on PostgreSQL it does nothing. */
+    public Lock writeLock() {
+        return writers;
+    }
+
     public Kind kind() {
         return kind;
     }
@@ -126,5 +162,34 @@ public final class Database implements AutoCloseable {
     @Override
     public void close() {
         dataSource.close();
+    }
+
+    /** The lock of a database that needs none. */
+    private enum NoLock implements Lock {
+        INSTANCE;
+
+        @Override
+        public void lock() {}
+
+        @Override
+        public void lockInterruptibly() {}
+
+        @Override
+        public boolean tryLock() {
+            return true;
+        }
+
+        @Override
+        public boolean tryLock(long time, TimeUnit unit) {
+            return true;
+        }
+
+        @Override
+        public void unlock() {}
+
+        @Override
+        public Condition newCondition() {
+            throw new UnsupportedOperationException("no conditions on a lock that does nothing");
+        }
     }
 }

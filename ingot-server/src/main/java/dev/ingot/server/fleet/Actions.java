@@ -14,6 +14,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import org.jdbi.v3.core.Handle;
+import dev.ingot.server.db.Database;
 import org.jdbi.v3.core.Jdbi;
 
 /** Actions and their history: what devices were asked to do and how far each got. */
@@ -21,11 +22,13 @@ public final class Actions {
     /** The longest reason kept; a device's reason is a line, not a log. */
     public static final int MAX_REASON = 1000;
 
+    private final Database database;
     private final Jdbi jdbi;
     private final Clock clock;
 
-    public Actions(Jdbi jdbi, Clock clock) {
-        this.jdbi = requireNonNull(jdbi, "jdbi");
+    public Actions(Database database, Clock clock) {
+        this.database = requireNonNull(database, "database");
+        this.jdbi = database.jdbi();
         this.clock = requireNonNull(clock, "clock");
     }
 
@@ -62,7 +65,7 @@ public final class Actions {
         if (checkedReason.map(String::length).orElse(0) > MAX_REASON) {
             throw IngotException.tried(ErrorCode.BAD_INPUT, "report action " + actionId, "the reason is longer than " + MAX_REASON + " characters");
         }
-        return jdbi.inTransaction(handle -> {
+        return database.inTransaction(handle -> {
             Action action = handle.createQuery("SELECT * FROM actions WHERE id = :id AND device_id = :device")
                     .bind("id", actionId).bind("device", device.value()).map((rs, ctx) -> action(rs)).findFirst()
                     // Another device's action reads as absent: a device learns nothing about the rest of the fleet.

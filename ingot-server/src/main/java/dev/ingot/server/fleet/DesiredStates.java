@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import org.jdbi.v3.core.Handle;
+import dev.ingot.server.db.Database;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.statement.Query;
 
@@ -52,13 +53,15 @@ public final class DesiredStates {
         }
     }
 
+    private final Database database;
     private final Jdbi jdbi;
     private final AuditLog audit;
     private final ReleaseCatalog catalog;
     private final Clock clock;
 
-    public DesiredStates(Jdbi jdbi, AuditLog audit, ReleaseCatalog catalog, Clock clock) {
-        this.jdbi = requireNonNull(jdbi, "jdbi");
+    public DesiredStates(Database database, AuditLog audit, ReleaseCatalog catalog, Clock clock) {
+        this.database = requireNonNull(database, "database");
+        this.jdbi = database.jdbi();
         this.audit = requireNonNull(audit, "audit");
         this.catalog = requireNonNull(catalog, "catalog");
         this.clock = requireNonNull(clock, "clock");
@@ -83,7 +86,7 @@ public final class DesiredStates {
         if (change.knownGood().map(Devices::knownGood).map(String::length).orElse(0) > 1000) {
             throw IngotException.tried(ErrorCode.BAD_INPUT, "set the known-good list", "it is too long (a USB cache keeps two)");
         }
-        return jdbi.inTransaction(handle -> {
+        return database.inTransaction(handle -> {
             DeviceFilter.Sql sql = filter.sql(clock.instant());
             Query query = handle.createQuery("SELECT " + Devices.COLUMNS + Devices.FROM + sql.where() + " ORDER BY d.id LIMIT :limit")
                     .bind("limit", MAX_DEVICES_PER_CHANGE + 1);

@@ -9,6 +9,7 @@ import dev.ingot.server.auth.Tokens;
 import dev.ingot.site.SiteId;
 import java.time.Clock;
 import java.util.Optional;
+import dev.ingot.server.db.Database;
 import org.jdbi.v3.core.Jdbi;
 
 /**
@@ -20,11 +21,13 @@ public final class Enrollment {
     /** What the device keeps: its credential, shown once. */
     public record Enrolled(DeviceId device, SiteId site, String credential, boolean reenrolled) {}
 
+    private final Database database;
     private final Jdbi jdbi;
     private final Clock clock;
 
-    public Enrollment(Jdbi jdbi, Clock clock) {
-        this.jdbi = requireNonNull(jdbi, "jdbi");
+    public Enrollment(Database database, Clock clock) {
+        this.database = requireNonNull(database, "database");
+        this.jdbi = database.jdbi();
         this.clock = requireNonNull(clock, "clock");
     }
 
@@ -32,7 +35,7 @@ public final class Enrollment {
         String hash = Tokens.hash(token);
         String credential = Tokens.newToken(Tokens.DEVICE_PREFIX);
         long now = clock.millis();
-        return jdbi.inTransaction(handle -> {
+        return database.inTransaction(handle -> {
             record TokenRow(String site, long expiresAt, boolean used) {}
             Optional<TokenRow> row = handle.createQuery("SELECT site_id, expires_at, used_at FROM enrollment_tokens WHERE token_hash = :hash")
                     .bind("hash", hash)

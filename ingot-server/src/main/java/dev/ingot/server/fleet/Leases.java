@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import java.time.Clock;
 import java.time.Duration;
+import dev.ingot.server.db.Database;
 import org.jdbi.v3.core.Jdbi;
 
 /**
@@ -12,11 +13,13 @@ import org.jdbi.v3.core.Jdbi;
  * holder that stops renewing loses it when it expires, and another takes over.
  */
 public final class Leases {
+    private final Database database;
     private final Jdbi jdbi;
     private final Clock clock;
 
-    public Leases(Jdbi jdbi, Clock clock) {
-        this.jdbi = requireNonNull(jdbi, "jdbi");
+    public Leases(Database database, Clock clock) {
+        this.database = requireNonNull(database, "database");
+        this.jdbi = database.jdbi();
         this.clock = requireNonNull(clock, "clock");
     }
 
@@ -24,7 +27,7 @@ public final class Leases {
     public boolean acquire(String name, String holder, Duration ttl) {
         long now = clock.millis();
         long expires = now + ttl.toMillis();
-        return jdbi.inTransaction(handle -> {
+        return database.inTransaction(handle -> {
             int taken = handle.createUpdate("UPDATE leases SET holder = :holder, expires_at = :expires "
                             + "WHERE name = :name AND (holder = :holder OR expires_at <= :now)")
                     .bind("holder", holder).bind("expires", expires).bind("name", name).bind("now", now).execute();
@@ -44,7 +47,7 @@ public final class Leases {
 
     /** Gives the lease up early, if this holder has it. */
     public void release(String name, String holder) {
-        jdbi.useHandle(handle -> handle.createUpdate("UPDATE leases SET expires_at = 0 WHERE name = :name AND holder = :holder")
+        database.useTransaction(handle -> handle.createUpdate("UPDATE leases SET expires_at = 0 WHERE name = :name AND holder = :holder")
                 .bind("name", name).bind("holder", holder).execute());
     }
 }

@@ -18,6 +18,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Lock;
 import java.util.function.IntConsumer;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
@@ -54,6 +55,7 @@ public final class ReportWriter implements AutoCloseable {
     private record Pending(ReportWrite write, CompletableFuture<Void> done) {}
 
     private final DataSource dataSource;
+    private final Lock writeLock;
     private final int historyLimit;
     private final IntConsumer batchSizes;
     private final BlockingQueue<Pending> queue;
@@ -61,12 +63,14 @@ public final class ReportWriter implements AutoCloseable {
     private volatile boolean closing;
 
     /**
+     * @param writeLock held around each transaction (the database's writers' lock, {@link dev.ingot.server.db.Database#writeLock})
      * @param historyLimit how many reports each device's history keeps
      * @param queueLimit how many reports may wait; beyond that a poll is refused as overload (503) instead of queued
      * @param batchSizes told the size of every committed batch (metrics)
      */
-    public ReportWriter(DataSource dataSource, int historyLimit, int queueLimit, IntConsumer batchSizes) {
+    public ReportWriter(DataSource dataSource, Lock writeLock, int historyLimit, int queueLimit, IntConsumer batchSizes) {
         this.dataSource = requireNonNull(dataSource, "dataSource");
+        this.writeLock = requireNonNull(writeLock, "writeLock");
         this.historyLimit = historyLimit;
         this.batchSizes = requireNonNull(batchSizes, "batchSizes");
         this.queue = new LinkedBlockingQueue<>(queueLimit);
@@ -141,6 +145,7 @@ public final class ReportWriter implements AutoCloseable {
     }
 
     private void write(List<ReportWrite> writes) throws SQLException {
+        writeLock.lock();
         try (Connection connection = dataSource.getConnection()) {
             connection.setAutoCommit(false);
             try (PreparedStatement device = connection.prepareStatement("UPDATE devices SET last_seen_at = ?, status = ?, image_version = ?, "
@@ -211,6 +216,8 @@ public final class ReportWriter implements AutoCloseable {
                 connection.rollback();
                 throw e;
             }
+        } finally {
+            writeLock.unlock();
         }
     }
 

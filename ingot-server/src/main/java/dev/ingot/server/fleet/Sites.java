@@ -21,6 +21,7 @@ import java.util.TreeSet;
 import java.util.UUID;
 import java.util.regex.Pattern;
 import org.jdbi.v3.core.Handle;
+import dev.ingot.server.db.Database;
 import org.jdbi.v3.core.Jdbi;
 
 /** Sites and their enrollment tokens. */
@@ -32,12 +33,14 @@ public final class Sites {
     /** A new enrollment token: the secret is shown once and never stored. */
     public record EnrollmentToken(String id, SiteId site, Instant expiresAt, String token) {}
 
+    private final Database database;
     private final Jdbi jdbi;
     private final AuditLog audit;
     private final Clock clock;
 
-    public Sites(Jdbi jdbi, AuditLog audit, Clock clock) {
-        this.jdbi = requireNonNull(jdbi, "jdbi");
+    public Sites(Database database, AuditLog audit, Clock clock) {
+        this.database = requireNonNull(database, "database");
+        this.jdbi = database.jdbi();
         this.audit = requireNonNull(audit, "audit");
         this.clock = requireNonNull(clock, "clock");
     }
@@ -46,7 +49,7 @@ public final class Sites {
         String checkedName = checkName(name, id);
         List<String> checkedTags = checkTags(tags);
         Site site = new Site(id, checkedName, canary, checkedTags, Instant.ofEpochMilli(clock.millis()));
-        jdbi.useTransaction(handle -> {
+        database.useTransaction(handle -> {
             if (find(handle, id).isPresent()) {
                 throw IngotException.tried(ErrorCode.CONFLICT, "add the site " + id, "it exists already")
                         .withHint("ingot site show " + id + " shows it");
@@ -96,7 +99,7 @@ public final class Sites {
         String tokenId = UUID.randomUUID().toString();
         Instant now = Instant.ofEpochMilli(clock.millis());
         Instant expires = now.plus(lifetime);
-        jdbi.useTransaction(handle -> {
+        database.useTransaction(handle -> {
             if (find(handle, id).isEmpty()) {
                 throw notFound(id);
             }
