@@ -106,8 +106,13 @@ for database in $databases; do
   echo "== $database: warm-up ${warmup}s" >&2
   wrk -t"$threads" -c"$connections" -d"${warmup}s" -s "$bench_dir/server-poll.lua" "http://127.0.0.1:$port" -- "$work/template.json" "$work/devices.txt" >/dev/null
   echo "== $database: ${duration}s at $connections connections" >&2
+  polls_before=$(curl -fsS "http://127.0.0.1:$port/metrics" | awk '/^ingot_device_polls_total\{outcome="ok"\}/ {printf "%d", $2}')
+  ticks_before=$(awk '{print $14 + $15}' "/proc/$server_pid/stat")
+  load_before=$(cut -d' ' -f1 /proc/loadavg)
   wrk -t"$threads" -c"$connections" -d"${duration}s" --latency -s "$bench_dir/server-poll.lua" "http://127.0.0.1:$port" \
     -- "$work/template.json" "$work/devices.txt" | tee "$work/wrk-$database.txt" >&2
+  ticks_after=$(awk '{print $14 + $15}' "/proc/$server_pid/stat")
+  load_after=$(cut -d' ' -f1 /proc/loadavg)
   hwm=$(awk '/VmHWM/ {print int($2/1024)}' "/proc/$server_pid/status")
   rss=$(awk '/VmRSS/ {print int($2/1024)}' "/proc/$server_pid/status")
   rps=$(awk '/Requests\/sec/ {printf "%d", $2}' "$work/wrk-$database.txt")
@@ -115,8 +120,11 @@ for database in $databases; do
   p99=$(awk '$1 == "99%" {print $2}' "$work/wrk-$database.txt")
   non2xx=$(awk '/Non-2xx/ {print $NF}' "$work/wrk-$database.txt"); non2xx=${non2xx:-0}
   socket=$(awk -F'[ ,]+' '/Socket errors/ {print $4+$6+$8+$10}' "$work/wrk-$database.txt"); socket=${socket:-0}
-  stored=$(curl -fsS -H "Authorization: Bearer $token" "http://127.0.0.1:$port/metrics" | awk '/^ingot_device_polls_total\{outcome="ok"\}/ {printf "%d", $2}')
-  results+=("| $database | $devices | $connections | $rps | $p50 | $p99 | $non2xx / $socket | $hwm MiB ($rss now) | $stored |")
+  polls_after=$(curl -fsS "http://127.0.0.1:$port/metrics" | awk '/^ingot_device_polls_total\{outcome="ok"\}/ {printf "%d", $2}')
+  # Server CPU per stored poll: what a poll costs whatever else runs on the machine (the polls/s column is what was left for us).
+  cpu_us=$(awk -v ticks=$((ticks_after - ticks_before)) -v hz="$(getconf CLK_TCK)" -v polls=$((polls_after - polls_before)) \
+    'BEGIN { if (polls > 0) printf "%d", ticks * 1000000 / hz / polls; else print "-" }')
+  results+=("| $database | $devices | $connections | $rps | $p50 | $p99 | $non2xx / $socket | $cpu_us µs | $hwm MiB | $load_before → $load_after |")
   kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
   [ "$database" = postgresql ] && stop_postgres
   rm -f "$work"/bench.db*
@@ -126,8 +134,8 @@ cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 table="Measured $(date -u +%Y-%m-%d) on $(nproc) cores ($cpu), wrk $threads threads on the same cores, ${duration}s after a ${warmup}s warm-up;
 server: \`java -XX:+UseParallelGC -Xmx$heap -jar ingot.jar server --db-pool 16\`, every poll a full health report ($report_bytes bytes compact), schema-checked, stored and committed (SQLite WAL with synchronous=FULL; PostgreSQL $(ls -d /usr/lib/postgresql/*/ 2>/dev/null | sort -V | tail -1 | xargs basename 2>/dev/null || echo '?') with fsync and synchronous_commit on) before the answer.
 
-| database | devices | connections | polls/s | p50 | p99 | non-2xx / socket errors | server memory, peak (VmHWM) | polls stored (server's count, warm-up included) |
-|---|---|---|---|---|---|---|---|---|
+| database | devices | connections | polls/s | p50 | p99 | non-2xx / socket errors | server CPU per poll | server memory, peak (VmHWM) | load average before → after |
+|---|---|---|---|---|---|---|---|---|---|
 $(printf '%s\n' "${results[@]}")"
 echo "$table"
 if [ "$write_results" = 1 ]; then
