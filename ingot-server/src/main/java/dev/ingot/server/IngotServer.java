@@ -78,7 +78,7 @@ public final class IngotServer implements AutoCloseable {
             ReleaseCatalog catalog = version -> config.store().stat(ReleaseFiles.STORE_FOLDER + new ReleaseFiles(ImageName.DEFAULT, version).manifest()).isPresent();
             DesiredStates desired = new DesiredStates(database, audit, catalog, clock);
             this.writer = new ReportWriter(database.dataSource(), database.writeLock(), config.historyLimit(), 20_000, metrics::batch);
-            DeviceApi deviceApi = new DeviceApi(new Enrollment(database, clock), new DeviceCredentials(database.jdbi()), actions, writer,
+            DeviceApi deviceApi = new DeviceApi(new Enrollment(database, clock), new DeviceCredentials(database.dataSource()), actions, writer,
                     new ReportCheck(), config.store(), metrics, config.pollPolicy(), clock, random);
             OperatorApi operatorApi = new OperatorApi(access, sites, devices, desired, actions, tokens, audit, config.store(), config.keyring());
             Dashboard dashboard = new Dashboard(access, sites, devices, actions, audit, config.store(), config.keyring(), config.offlineAfter(),

@@ -2,7 +2,6 @@ package dev.ingot.server.device;
 
 import static java.util.Objects.requireNonNull;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.ingot.error.ErrorCode;
 import dev.ingot.error.IngotException;
 import dev.ingot.fleet.ActionState;
@@ -113,7 +112,7 @@ public final class DeviceApi {
         try {
             Identity identity = authenticate(ctx);
             String attempt = "accept the poll of device " + identity.device();
-            DeviceWire.PollRequest request = ApiJson.read(ctx, DeviceWire.PollRequest.class, MAX_POLL_BYTES, attempt);
+            PollBody request = PollBody.read(ApiJson.body(ctx, MAX_POLL_BYTES, attempt), attempt);
             if (request.generation() != null && request.generation() < 0) {
                 throw IngotException.tried(ErrorCode.BAD_INPUT, attempt, "generation is negative").withHint("send the generation last received, or none");
             }
@@ -131,7 +130,7 @@ public final class DeviceApi {
                     || !summary.containerTag().equals(identity.containerTag()) || now - identity.historyAt() >= policy.historyInterval().toMillis();
             ReportWrite write = new ReportWrite(identity.device(), now, summary.status(), summary.imageVersion(), summary.containerTag(),
                     summary.slotBooted(), summary.rebootRequired(), summary.securityUpdates(), summary.checkedAt().toEpochMilli(),
-                    compact(request), keep);
+                    request.reportText(), keep);
             try {
                 writer.submit(write).join();
             } catch (CompletionException e) {
@@ -276,14 +275,6 @@ public final class DeviceApi {
             return new DeviceId(text);
         } catch (IllegalArgumentException e) {
             throw IngotException.tried(ErrorCode.BAD_INPUT, "read the device id", Objects.requireNonNullElse(e.getMessage(), "it is malformed"));
-        }
-    }
-
-    private static String compact(DeviceWire.PollRequest request) {
-        try {
-            return ApiJson.MAPPER.writeValueAsString(request.report());
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("a parsed tree always serializes", e);
         }
     }
 

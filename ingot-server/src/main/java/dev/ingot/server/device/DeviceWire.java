@@ -15,8 +15,6 @@ final class DeviceWire {
 
     record EnrollResponse(String deviceId, String siteId, String credential, boolean reenrolled, long pollIntervalSeconds) {}
 
-    /** {@code generation}: the desired generation the device holds; absent when it holds none (first poll, lost state). */
-    record PollRequest(Long generation, JsonNode report) {}
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record PollResponse(boolean changed, long generation, Desired desired, List<ActionDocument> actions, long pollIntervalSeconds) {}

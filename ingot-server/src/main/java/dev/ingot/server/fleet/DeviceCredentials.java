@@ -8,7 +8,13 @@ import dev.ingot.server.auth.Caller;
 import dev.ingot.server.auth.Tokens;
 import dev.ingot.site.SiteId;
 import java.util.Optional;
-import org.jdbi.v3.core.Jdbi;
+import dev.ingot.error.ErrorCode;
+import dev.ingot.error.IngotException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import javax.sql.DataSource;
 
 /**
  * Devices by their credential. One indexed read answers both "who is this" and "what should it run", so a
@@ -27,26 +33,36 @@ public final class DeviceCredentials {
         }
     }
 
-    private final Jdbi jdbi;
+    private final DataSource dataSource;
 
-    public DeviceCredentials(Jdbi jdbi) {
-        this.jdbi = requireNonNull(jdbi, "jdbi");
+    public DeviceCredentials(DataSource dataSource) {
+        this.dataSource = requireNonNull(dataSource, "dataSource");
     }
 
+    /** Plain JDBC rather than JDBI's mapping: this read runs once per poll, thousands of times a second. */
     public Optional<Identity> authenticate(String credential) {
         if (!credential.startsWith(Tokens.DEVICE_PREFIX)) {
             return Optional.empty();
         }
         String hash = Tokens.hash(credential);
-        return jdbi.withHandle(handle -> handle.createQuery("SELECT d.id, d.site_id, d.credential_hash, d.status, d.image_version, "
-                        + "d.container_tag, d.history_at, s.generation, s.image_version AS desired_image, s.container_tag AS desired_tag, "
-                        + "s.reboot_request, s.known_good FROM devices d JOIN desired_states s ON s.device_id = d.id WHERE d.credential_hash = :hash")
-                .bind("hash", hash)
-                .map((rs, ctx) -> Tokens.matches(credential, rs.getString("credential_hash"))
-                        ? Optional.of(new Identity(new Caller.Device(new DeviceId(rs.getString("id")), new SiteId(rs.getString("site_id"))),
-                                Devices.desired(rs), Optional.ofNullable(rs.getString("status")), Optional.ofNullable(rs.getString("image_version")),
-                                Optional.ofNullable(rs.getString("container_tag")), rs.getLong("history_at")))
-                        : Optional.<Identity>empty())
-                .findFirst().flatMap(found -> found));
+        try (Connection connection = dataSource.getConnection();
+                PreparedStatement query = connection.prepareStatement(QUERY)) {
+            query.setString(1, hash);
+            try (ResultSet rs = query.executeQuery()) {
+                if (!rs.next() || !Tokens.matches(credential, rs.getString("credential_hash"))) {
+                    return Optional.empty();
+                }
+                return Optional.of(new Identity(new Caller.Device(new DeviceId(rs.getString("id")), new SiteId(rs.getString("site_id"))),
+                        Devices.desired(rs), Optional.ofNullable(rs.getString("status")), Optional.ofNullable(rs.getString("image_version")),
+                        Optional.ofNullable(rs.getString("container_tag")), rs.getLong("history_at")));
+            }
+        } catch (SQLException e) {
+            throw IngotException.tried(ErrorCode.UNAVAILABLE, "look up the device's credential", "the database failed: " + e.getMessage())
+                    .withHint("poll again after the interval").withCause(e);
+        }
     }
+
+    private static final String QUERY = "SELECT d.id, d.site_id, d.credential_hash, d.status, d.image_version, d.container_tag, d.history_at, "
+            + "s.generation, s.image_version AS desired_image, s.container_tag AS desired_tag, s.reboot_request, s.known_good "
+            + "FROM devices d JOIN desired_states s ON s.device_id = d.id WHERE d.credential_hash = ?";
 }
