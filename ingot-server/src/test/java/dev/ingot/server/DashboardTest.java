@@ -65,6 +65,10 @@ class DashboardTest {
             EnrolledDevice device = server.enroll(site);
             String version = i < 3 ? "v1.5" : "v1.4";
             var report = HealthReports.report(site, device.id(), statuses[i], version, i < 3 ? "2.9.0" : "2.8.1");
+            if (statuses[i].equals("unhealthy")) {
+                // A device controls its report's text: the dashboard must show it as text, never run it.
+                ((com.fasterxml.jackson.databind.node.ObjectNode) report.get("checks").get(0)).put("reason", "<script>document.title='pwned'</script><img src=x onerror=alert(1)>");
+            }
             TestServer.require(server.poll(device, null, report), 200);
             polls.add(new Object[] {device, report});
             if (statuses[i].equals("unhealthy")) {
@@ -106,12 +110,15 @@ class DashboardTest {
     @Test
     void aViewerSignsInAndSeesTheFleetTheSitesNeedingAttentionADeviceAndTheLogs() throws Exception {
         browser.manage().window().setSize(new Dimension(1280, 900));
+        browser.get(server.url() + "/ui/login");
+        browser.manage().deleteAllCookies();
         browser.get(server.url() + "/ui/");
         assertThat(browser.getCurrentUrl()).endsWith("/ui/login");
         signIn("ingot_op_not-a-real-token-000000000000000000000000");
+        new WebDriverWait(browser, Duration.ofSeconds(10)).until(driver -> !driver.findElements(By.cssSelector("p.error")).isEmpty());
         assertThat(browser.findElement(By.cssSelector("p.error")).getText()).contains("not a valid operator token");
         signIn(viewer);
-        assertThat(browser.getCurrentUrl()).endsWith("/ui/");
+        new WebDriverWait(browser, Duration.ofSeconds(10)).until(driver -> driver.getCurrentUrl().endsWith("/ui/"));
 
         assertThat(card("devices")).isEqualTo("12");
         assertThat(card("healthy")).isEqualTo("8");
@@ -127,18 +134,25 @@ class DashboardTest {
         screenshot("dashboard-fleet.png");
 
         browser.findElement(By.linkText("SITE-2845")).click();
-        assertThat(browser.findElement(By.tagName("h1")).getText()).isEqualTo("Site SITE-2845");
+        new WebDriverWait(browser, Duration.ofSeconds(10)).until(driver -> driver.findElement(By.tagName("h1")).getText().equals("Site SITE-2845"));
         browser.findElement(By.cssSelector("#devices tbody a")).click();
-        assertThat(browser.findElement(By.tagName("h1")).getText()).isEqualTo("Device " + unhealthy.id());
+        new WebDriverWait(browser, Duration.ofSeconds(10))
+                .until(driver -> driver.findElement(By.tagName("h1")).getText().equals("Device " + unhealthy.id()));
         String facts = browser.findElement(By.cssSelector("dl.facts")).getText();
         assertThat(facts).contains("v1.4").contains("→ v1.5 desired");
         assertThat(browser.findElements(By.cssSelector("#checks tbody tr"))).hasSizeGreaterThan(10);
         assertThat(browser.findElement(By.cssSelector("#actions")).getText()).contains("reimage").contains("pending");
+        assertThat(browser.findElement(By.id("checks")).getText()).contains("<script>document.title='pwned'</script>");
+        assertThat(browser.findElements(By.tagName("script"))).hasSize(2);
+        assertThat(browser.findElements(By.cssSelector("#checks img"))).isEmpty();
+        assertThat(browser.getTitle()).doesNotContain("pwned");
         screenshot("dashboard-device.png");
 
         browser.findElement(By.linkText("Images")).click();
+        new WebDriverWait(browser, Duration.ofSeconds(10)).until(driver -> !driver.findElements(By.id("images")).isEmpty());
         assertThat(browser.findElement(By.id("images")).getText()).contains("v1.5").contains("v1.4");
         browser.findElement(By.linkText("Audit")).click();
+        new WebDriverWait(browser, Duration.ofSeconds(10)).until(driver -> !driver.findElements(By.id("audit")).isEmpty());
         assertThat(browser.findElement(By.id("audit")).getText()).contains("device.set").contains("site.enroll").contains("admin");
         assertThat(browser.getPageSource()).doesNotContain("ingot_enr_").doesNotContain(viewer);
     }
@@ -147,9 +161,9 @@ class DashboardTest {
     void theOverviewFitsAPhoneScreenWithoutSidewaysScrolling() throws Exception {
         browser.manage().window().setSize(new Dimension(1280, 900));
         browser.get(server.url() + "/ui/login");
-        if (browser.getCurrentUrl().endsWith("/ui/login")) {
-            signIn(viewer);
-        }
+        browser.manage().deleteAllCookies();
+        signIn(viewer);
+        new WebDriverWait(browser, Duration.ofSeconds(10)).until(driver -> driver.getCurrentUrl().endsWith("/ui/"));
         browser.manage().window().setSize(new Dimension(390, 844));
         browser.get(server.url() + "/ui/");
         new WebDriverWait(browser, Duration.ofSeconds(10))

@@ -45,6 +45,9 @@ public final class ApiJson {
         MAPPER.getFactory().setStreamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(32).build());
     }
 
+    /** The largest body read to its end before a 413 is answered. */
+    private static final long DRAIN_LIMIT = 1024 * 1024;
+
     private ApiJson() {}
 
     /** The body read as {@code type}, strictly; a body over {@code maxBytes} is refused before it is parsed. */
@@ -85,6 +88,25 @@ public final class ApiJson {
     /** A body over the limit: BAD_INPUT for the CLI, 413 on the wire ({@link ApiErrors} reads the mark). */
     static IngotException tooLarge(Context ctx, String attempt, int maxBytes) {
         ctx.attribute(ApiErrors.TOO_LARGE, Boolean.TRUE);
+        // Read (and drop) the rest of a body of reasonable size, so that the client, still sending, reads the 413
+        // instead of a reset connection; a larger one is cut off with the connection.
+        boolean drained = false;
+        if (ctx.req().getContentLengthLong() <= DRAIN_LIMIT) {
+            try (var in = ctx.bodyInputStream()) {
+                byte[] buffer = new byte[16 * 1024];
+                long read = 0;
+                int step;
+                while (read <= DRAIN_LIMIT && (step = in.read(buffer)) >= 0) {
+                    read += step;
+                }
+                drained = read <= DRAIN_LIMIT;
+            } catch (IOException e) {
+                // the client went away; nothing to answer
+            }
+        }
+        if (!drained) {
+            ctx.header("Connection", "close");
+        }
         return IngotException.tried(ErrorCode.BAD_INPUT, attempt, "the request body is larger than " + maxBytes + " bytes")
                 .withHint("a request body is at most " + maxBytes / 1024 + " KiB");
     }
