@@ -1,7 +1,6 @@
 package dev.ingot.server.device;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.ingot.fleet.DesiredState;
 import dev.ingot.image.ImageVersion;
 import dev.ingot.server.fleet.Action;
