@@ -90,6 +90,28 @@ class BadInputTest {
     }
 
     @Test
+    void badPathsAndQueryParametersAreRefusedWithA4xxNeverA5xx() {
+        var before = DatabaseSnapshot.of(server.server().database());
+        List<String> operatorPaths = List.of("/api/v1/devices?limit=0", "/api/v1/devices?limit=abc", "/api/v1/devices?status=sleepy",
+                "/api/v1/devices?seen_within=forever", "/api/v1/devices?version=latest", "/api/v1/devices?site=bad%20site", "/api/v1/devices/not-hex",
+                "/api/v1/devices/" + "0".repeat(32), "/api/v1/devices/not-hex/reports", "/api/v1/sites/bad%20id", "/api/v1/sites/SITE-404",
+                "/api/v1/audit?limit=-1", "/api/v1/nothing-here");
+        for (String path : operatorPaths) {
+            Response response = server.get(path, TestServer.ADMIN_TOKEN);
+            assertThat(response.status()).as("%s: %s", path, response.body()).isBetween(400, 499);
+            assertThat(response.json().path("error").path("message").asText()).as(path).startsWith("Tried to ");
+        }
+        List<String> devicePaths = List.of("/api/v1/device/releases/1.4", "/api/v1/device/releases/v9.9",
+                "/api/v1/device/releases/v1.4/files/..%2F..%2Fetc%2Fpasswd", "/api/v1/device/releases/v1.4/files/x");
+        for (String path : devicePaths) {
+            Response response = server.get(path, device.credential());
+            assertThat(response.status()).as("%s: %s", path, response.body()).isBetween(400, 499);
+        }
+        assertThat(server.post("/api/v1/device/actions/no-such-action", device.credential(), Map.of("state", "committed")).status()).isEqualTo(404);
+        assertThat(DatabaseSnapshot.of(server.server().database())).isEqualTo(before);
+    }
+
+    @Test
     void reportsThatBreakTheirSchemaAreRefusedNamingTheProblem() {
         var before = DatabaseSnapshot.of(server.server().database());
         List<ObjectNode> reports = new ArrayList<>();
