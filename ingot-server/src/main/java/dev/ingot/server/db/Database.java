@@ -82,6 +82,9 @@ public final class Database implements AutoCloseable {
             config.addDataSourceProperty("busy_timeout", "10000");
             config.addDataSourceProperty("foreign_keys", "true");
             config.addDataSourceProperty("transaction_mode", "IMMEDIATE");
+            // A local file needs no reconnecting; connections live as long as the server (the credential lookup
+            // keeps a prepared statement per connection).
+            config.setMaxLifetime(0);
         } else if (url.startsWith("jdbc:postgresql:")) {
             kind = Kind.POSTGRESQL;
             describe = url.replaceAll("password=[^&]*", "password=***");

@@ -7,7 +7,9 @@ import dev.ingot.health.DeviceId;
 import dev.ingot.server.auth.Caller;
 import dev.ingot.server.auth.Tokens;
 import dev.ingot.site.SiteId;
+import java.util.Map;
 import java.util.Optional;
+import java.util.IdentityHashMap;
 import dev.ingot.error.ErrorCode;
 import dev.ingot.error.IngotException;
 import java.sql.Connection;
@@ -45,8 +47,8 @@ public final class DeviceCredentials {
             return Optional.empty();
         }
         String hash = Tokens.hash(credential);
-        try (Connection connection = dataSource.getConnection();
-                PreparedStatement query = connection.prepareStatement(QUERY)) {
+        try (Connection connection = dataSource.getConnection()) {
+            PreparedStatement query = statement(connection);
             query.setString(1, hash);
             try (ResultSet rs = query.executeQuery()) {
                 if (!rs.next() || !Tokens.matches(credential, rs.getString("credential_hash"))) {
@@ -59,6 +61,37 @@ public final class DeviceCredentials {
         } catch (SQLException e) {
             throw IngotException.tried(ErrorCode.UNAVAILABLE, "look up the device's credential", "the database failed: " + e.getMessage())
                     .withHint("poll again after the interval").withCause(e);
+        }
+    }
+
+    /**
+     * The query prepared once per database connection. sqlite-jdbc compiles a statement anew at every
+     * prepareStatement (PostgreSQL's driver caches them itself); the pool lends a connection to one caller at a
+     * time, so its statement is used by one caller at a time too. Keyed by the pool's underlying connection;
+     * entries of connections the pool closed are dropped at the next miss (a statement holds its connection, so a
+     * weak map would keep them).
+     */
+    private PreparedStatement statement(Connection pooled) throws SQLException {
+        Connection physical = pooled.isWrapperFor(Connection.class) ? pooled.unwrap(Connection.class) : pooled;
+        synchronized (statements) {
+            PreparedStatement cached = statements.get(physical);
+            if (cached != null && !cached.isClosed()) {
+                return cached;
+            }
+            statements.keySet().removeIf(DeviceCredentials::closed);
+            PreparedStatement prepared = physical.prepareStatement(QUERY);
+            statements.put(physical, prepared);
+            return prepared;
+        }
+    }
+
+    private final Map<Connection, PreparedStatement> statements = new IdentityHashMap<>();
+
+    private static boolean closed(Connection connection) {
+        try {
+            return connection.isClosed();
+        } catch (SQLException e) {
+            return true;
         }
     }
 

@@ -148,46 +148,37 @@ public final class ReportWriter implements AutoCloseable {
         writeLock.lock();
         try (Connection connection = dataSource.getConnection()) {
             connection.setAutoCommit(false);
-            try (PreparedStatement device = connection.prepareStatement("UPDATE devices SET last_seen_at = ?, status = ?, image_version = ?, "
+            // Two forms of the device's row update: most polls change neither status, version nor tag, and leaving
+            // those columns out of the SET list spares the index on image_version.
+            try (PreparedStatement full = connection.prepareStatement("UPDATE devices SET last_seen_at = ?, status = ?, image_version = ?, "
                             + "container_tag = ?, slot_booted = ?, reboot_required = ?, security_updates = ?, report_checked_at = ?, "
-                            + "history_seq = history_seq + ?, history_at = CASE WHEN ? = 1 THEN ? ELSE history_at END WHERE id = ?");
-                    PreparedStatement latest = connection.prepareStatement("INSERT INTO latest_reports (device_id, received_at, report) "
-                            + "VALUES (?, ?, ?) ON CONFLICT (device_id) DO UPDATE SET received_at = excluded.received_at, report = excluded.report");
+                            + "history_seq = history_seq + 1, history_at = ? WHERE id = ?");
+                    PreparedStatement light = connection.prepareStatement("UPDATE devices SET last_seen_at = ?, slot_booted = ?, "
+                            + "reboot_required = ?, security_updates = ?, report_checked_at = ? WHERE id = ?");
+                    PreparedStatement latest = connection.prepareStatement("UPDATE latest_reports SET received_at = ?, report = ? WHERE device_id = ?");
+                    PreparedStatement firstLatest = connection.prepareStatement("INSERT INTO latest_reports (device_id, received_at, report) "
+                            + "VALUES (?, ?, ?)");
                     PreparedStatement history = connection.prepareStatement("INSERT INTO report_history (device_id, seq, received_at, status, "
                             + "image_version, report) SELECT id, history_seq, ?, ?, ?, ? FROM devices WHERE id = ?");
                     PreparedStatement trim = connection.prepareStatement("DELETE FROM report_history WHERE device_id = ? AND seq <= "
                             + "(SELECT history_seq FROM devices WHERE id = ?) - ?")) {
-                boolean anyHistory = false;
+                List<ReportWrite> fulls = new ArrayList<>();
+                List<ReportWrite> lights = new ArrayList<>();
                 for (ReportWrite write : writes) {
                     String id = write.device().value();
-                    int keep = write.keepInHistory() ? 1 : 0;
-                    device.setLong(1, write.receivedAt());
-                    device.setString(2, write.status());
-                    device.setString(3, write.imageVersion().orElse(null));
-                    device.setString(4, write.containerTag().orElse(null));
-                    device.setString(5, write.slotBooted().orElse(null));
-                    if (write.rebootRequired().isPresent()) {
-                        device.setBoolean(6, write.rebootRequired().get());
-                    } else {
-                        device.setNull(6, Types.BOOLEAN);
-                    }
-                    if (write.securityUpdates().isPresent()) {
-                        device.setLong(7, write.securityUpdates().getAsLong());
-                    } else {
-                        device.setNull(7, Types.BIGINT);
-                    }
-                    device.setLong(8, write.checkedAt());
-                    device.setInt(9, keep);
-                    device.setInt(10, keep);
-                    device.setLong(11, write.receivedAt());
-                    device.setString(12, id);
-                    device.addBatch();
-                    latest.setString(1, id);
-                    latest.setLong(2, write.receivedAt());
-                    latest.setString(3, write.report());
-                    latest.addBatch();
                     if (write.keepInHistory()) {
-                        anyHistory = true;
+                        fulls.add(write);
+                        full.setLong(1, write.receivedAt());
+                        full.setString(2, write.status());
+                        full.setString(3, write.imageVersion().orElse(null));
+                        full.setString(4, write.containerTag().orElse(null));
+                        full.setString(5, write.slotBooted().orElse(null));
+                        setBoolean(full, 6, write.rebootRequired());
+                        setLong(full, 7, write.securityUpdates());
+                        full.setLong(8, write.checkedAt());
+                        full.setLong(9, write.receivedAt());
+                        full.setString(10, id);
+                        full.addBatch();
                         history.setLong(1, write.receivedAt());
                         history.setString(2, write.status());
                         history.setString(3, write.imageVersion().orElse(null));
@@ -198,18 +189,43 @@ public final class ReportWriter implements AutoCloseable {
                         trim.setString(2, id);
                         trim.setInt(3, historyLimit);
                         trim.addBatch();
+                    } else {
+                        lights.add(write);
+                        light.setLong(1, write.receivedAt());
+                        light.setString(2, write.slotBooted().orElse(null));
+                        setBoolean(light, 3, write.rebootRequired());
+                        setLong(light, 4, write.securityUpdates());
+                        light.setLong(5, write.checkedAt());
+                        light.setString(6, id);
+                        light.addBatch();
                     }
+                    latest.setLong(1, write.receivedAt());
+                    latest.setString(2, write.report());
+                    latest.setString(3, id);
+                    latest.addBatch();
                 }
-                int[] updated = device.executeBatch();
-                for (int i = 0; i < updated.length; i++) {
-                    if (updated[i] == 0) {
-                        throw new SQLException("device " + writes.get(i).device() + " is not enrolled");
-                    }
-                }
-                latest.executeBatch();
-                if (anyHistory) {
+                if (!fulls.isEmpty()) {
+                    requireEnrolled(full.executeBatch(), fulls);
                     history.executeBatch();
                     trim.executeBatch();
+                }
+                if (!lights.isEmpty()) {
+                    requireEnrolled(light.executeBatch(), lights);
+                }
+                // A device's first report has no row to update yet.
+                int[] updated = latest.executeBatch();
+                boolean anyFirst = false;
+                for (int i = 0; i < updated.length; i++) {
+                    if (updated[i] == 0) {
+                        anyFirst = true;
+                        firstLatest.setString(1, writes.get(i).device().value());
+                        firstLatest.setLong(2, writes.get(i).receivedAt());
+                        firstLatest.setString(3, writes.get(i).report());
+                        firstLatest.addBatch();
+                    }
+                }
+                if (anyFirst) {
+                    firstLatest.executeBatch();
                 }
                 connection.commit();
             } catch (SQLException | RuntimeException e) {
@@ -218,6 +234,30 @@ public final class ReportWriter implements AutoCloseable {
             }
         } finally {
             writeLock.unlock();
+        }
+    }
+
+    private static void requireEnrolled(int[] updated, List<ReportWrite> writes) throws SQLException {
+        for (int i = 0; i < updated.length; i++) {
+            if (updated[i] == 0) {
+                throw new SQLException("device " + writes.get(i).device() + " is not enrolled");
+            }
+        }
+    }
+
+    private static void setBoolean(PreparedStatement statement, int index, Optional<Boolean> value) throws SQLException {
+        if (value.isPresent()) {
+            statement.setBoolean(index, value.get());
+        } else {
+            statement.setNull(index, Types.BOOLEAN);
+        }
+    }
+
+    private static void setLong(PreparedStatement statement, int index, OptionalLong value) throws SQLException {
+        if (value.isPresent()) {
+            statement.setLong(index, value.getAsLong());
+        } else {
+            statement.setNull(index, Types.BIGINT);
         }
     }
 
