@@ -7,14 +7,15 @@ set -euo pipefail
 bench_dir=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 root=$(dirname "$bench_dir")
 
-devices=2000 connections=256 threads=2 duration=30 warmup=10 databases="sqlite postgresql" heap=256m
+devices=2000 connections=256 threads=2 duration=30 warmup=10 databases="sqlite postgresql"
+java_opts="-XX:+UseParallelGC -Xmx320m -Xmn200m"
 work=$bench_dir/work/server keep=0 write_results=1
 usage() {
   cat <<USAGE
 usage: bench/server.sh [--devices N] [--connections N] [--threads N] [--duration SECONDS] [--warmup SECONDS]
-                       [--db sqlite|postgresql|"sqlite postgresql"] [--heap SIZE] [--work DIR] [--keep] [--no-results]
+                       [--db sqlite|postgresql|"sqlite postgresql"] [--java-opts "OPTIONS"] [--work DIR] [--keep] [--no-results]
 Defaults: --devices $devices --connections $connections --threads $threads --duration $duration --warmup $warmup
-          --db "$databases" --heap $heap. Needs wrk, python3, curl; PostgreSQL's server binaries for --db postgresql.
+          --db "$databases" --java-opts "$java_opts". Needs wrk, python3, curl; PostgreSQL's server binaries for --db postgresql.
 USAGE
 }
 while [ $# -gt 0 ]; do
@@ -25,7 +26,7 @@ while [ $# -gt 0 ]; do
     --duration) duration=$2; shift 2 ;;
     --warmup) warmup=$2; shift 2 ;;
     --db) databases=$2; shift 2 ;;
-    --heap) heap=$2; shift 2 ;;
+    --java-opts) java_opts=$2; shift 2 ;;
     --work) work=$2; shift 2 ;;
     --keep) keep=1; shift ;;
     --no-results) write_results=0; shift ;;
@@ -91,7 +92,8 @@ for database in $databases; do
     *) echo "error: --db is sqlite or postgresql" >&2; exit 2 ;;
   esac
   mkdir -p "$work/store"
-  INGOT_ADMIN_TOKEN=$token "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xmx"$heap" -Xss512k \
+  # shellcheck disable=SC2086 # the JVM options are words
+  INGOT_ADMIN_TOKEN=$token "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED $java_opts \
     -jar "$jar" server --port "$port" --db "$url" --store "$work/store" --db-pool 16 >"$work/server-$database.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 100); do
@@ -132,7 +134,7 @@ done
 
 cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 table="Measured $(date -u +%Y-%m-%d) on $(nproc) cores ($cpu), wrk $threads threads on the same cores, ${duration}s after a ${warmup}s warm-up;
-server: \`java -XX:+UseParallelGC -Xmx$heap -jar ingot.jar server --db-pool 16\`, every poll a full health report ($report_bytes bytes compact), schema-checked, stored and committed (SQLite WAL with synchronous=FULL; PostgreSQL $(ls -d /usr/lib/postgresql/*/ 2>/dev/null | sort -V | tail -1 | xargs basename 2>/dev/null || echo '?') with fsync and synchronous_commit on) before the answer.
+server: \`java $java_opts -jar ingot.jar server --db-pool 16\`, every poll a full health report ($report_bytes bytes compact), schema-checked, stored and committed (SQLite WAL with synchronous=FULL; PostgreSQL $(ls -d /usr/lib/postgresql/*/ 2>/dev/null | sort -V | tail -1 | xargs basename 2>/dev/null || echo '?') with fsync and synchronous_commit on) before the answer.
 
 | database | devices | connections | polls/s | p50 | p99 | non-2xx / socket errors | server CPU per poll | server memory, peak (VmHWM) | load average before → after |
 |---|---|---|---|---|---|---|---|---|---|
