@@ -1,0 +1,180 @@
+package dev.ingot.server.fleet;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.ingot.error.ErrorCode;
+import dev.ingot.error.IngotException;
+import dev.ingot.fleet.ActionState;
+import dev.ingot.fleet.DesiredState;
+import dev.ingot.fleet.Track;
+import dev.ingot.image.ImageVersion;
+import dev.ingot.server.audit.AuditLog;
+import dev.ingot.server.auth.Caller;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import org.jdbi.v3.core.Handle;
+import dev.ingot.server.db.Database;
+import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.statement.Query;
+
+/**
+ * Changes to what devices should run: for one device or every device a filter matches, in one transaction,
+ * each device's generation raised once, an action opened per track that changed (the open action of that track
+ * before it is closed as superseded), and one audit entry per device with the state before and after.
+ */
+public final class DesiredStates {
+    /** The most devices one change may touch; a larger fleet is changed by a rollout, stage by stage. */
+    public static final int MAX_DEVICES_PER_CHANGE = 100_000;
+
+    /** What to change; empty parts stay as they are. */
+    public record Change(Optional<ImageVersion> image, Optional<String> containerTag, Optional<String> rebootRequest,
+            Optional<List<ImageVersion>> knownGood) {
+        public Change {
+            requireNonNull(image, "image");
+            containerTag.ifPresent(DesiredState::checkTag);
+            requireNonNull(rebootRequest, "rebootRequest");
+            knownGood = knownGood.map(List::copyOf);
+        }
+
+        public boolean empty() {
+            return image.isEmpty() && containerTag.isEmpty() && rebootRequest.isEmpty() && knownGood.isEmpty();
+        }
+    }
+
+    /** What one change did to one device. */
+    public record Outcome(Device device, DesiredState before, DesiredState after, List<Action> opened) {
+        public boolean changed() {
+            return after.generation() != before.generation();
+        }
+    }
+
+    private final Database database;
+    private final Jdbi jdbi;
+    private final AuditLog audit;
+    private final ReleaseCatalog catalog;
+    private final Clock clock;
+
+    public DesiredStates(Database database, AuditLog audit, ReleaseCatalog catalog, Clock clock) {
+        this.database = requireNonNull(database, "database");
+        this.jdbi = database.jdbi();
+        this.audit = requireNonNull(audit, "audit");
+        this.catalog = requireNonNull(catalog, "catalog");
+        this.clock = requireNonNull(clock, "clock");
+    }
+
+    public List<Outcome> change(DeviceFilter filter, Change change, Caller actor) {
+        if (change.empty()) {
+            throw IngotException.tried(ErrorCode.BAD_INPUT, "change the desired state", "the change names nothing to change")
+                    .withHint("give an image, a container tag, a reboot request or a known-good list");
+        }
+        change.image().ifPresent(version -> {
+            if (!catalog.published(version)) {
+                throw IngotException.tried(ErrorCode.BAD_INPUT, "set the image " + version, "the store has no published release " + version)
+                        .withHint("ingot image list shows what is published");
+            }
+        });
+        change.knownGood().ifPresent(versions -> versions.forEach(version -> {
+            if (!catalog.published(version)) {
+                throw IngotException.tried(ErrorCode.BAD_INPUT, "name " + version + " known-good", "the store has no published release " + version);
+            }
+        }));
+        if (change.knownGood().map(Devices::knownGood).map(String::length).orElse(0) > 1000) {
+            throw IngotException.tried(ErrorCode.BAD_INPUT, "set the known-good list", "it is too long (a USB cache keeps two)");
+        }
+        return database.inTransaction(handle -> {
+            DeviceFilter.Sql sql = filter.sql(clock.instant());
+            Query query = handle.createQuery("SELECT " + Devices.COLUMNS + Devices.FROM + sql.where() + " ORDER BY d.id LIMIT :limit")
+                    .bind("limit", MAX_DEVICES_PER_CHANGE + 1);
+            sql.binds().forEach(query::bind);
+            List<Device> devices = query.map((rs, ctx) -> Devices.device(rs)).list();
+            if (devices.isEmpty()) {
+                if (filter.device().isPresent()) {
+                    throw Devices.notFound(filter.device().get());
+                }
+                throw IngotException.tried(ErrorCode.NOT_FOUND, "change the desired state", "no device matches the filter")
+                        .withHint("ingot device list with the same filter shows what it matches");
+            }
+            if (devices.size() > MAX_DEVICES_PER_CHANGE) {
+                throw IngotException.tried(ErrorCode.BAD_INPUT, "change the desired state", "the filter matches more than "
+                        + MAX_DEVICES_PER_CHANGE + " devices").withHint("narrow it, or use a staged rollout");
+            }
+            List<Outcome> outcomes = new ArrayList<>();
+            for (Device device : devices) {
+                outcomes.add(apply(handle, device, change, actor));
+            }
+            return outcomes;
+        });
+    }
+
+    private Outcome apply(Handle handle, Device device, Change change, Caller actor) {
+        DesiredState before = device.desired();
+        long generation = before.generation() + 1;
+        Optional<ImageVersion> image = before.image();
+        Optional<String> tag = before.containerTag();
+        Optional<String> reboot = before.rebootRequest();
+        List<ImageVersion> knownGood = before.knownGood();
+        List<Action> opened = new ArrayList<>();
+        long now = clock.millis();
+        if (change.image().isPresent() && !change.image().equals(before.image())) {
+            image = change.image();
+            opened.add(open(handle, device, Track.REIMAGE, generation, image.get().toString(), actor, now));
+        }
+        if (change.containerTag().isPresent() && !change.containerTag().equals(before.containerTag())) {
+            tag = change.containerTag();
+            opened.add(open(handle, device, Track.CONTAINER, generation, tag.get(), actor, now));
+        }
+        if (change.rebootRequest().isPresent() && !change.rebootRequest().equals(before.rebootRequest())) {
+            reboot = change.rebootRequest();
+            opened.add(open(handle, device, Track.REBOOT, generation, reboot.get(), actor, now));
+        }
+        if (change.knownGood().isPresent() && !change.knownGood().get().equals(before.knownGood())) {
+            knownGood = change.knownGood().get();
+        }
+        DesiredState after = new DesiredState(generation, image, tag, reboot, knownGood);
+        if (after.image().equals(before.image()) && after.containerTag().equals(before.containerTag())
+                && after.rebootRequest().equals(before.rebootRequest()) && after.knownGood().equals(before.knownGood())) {
+            return new Outcome(device, before, before, List.of());
+        }
+        handle.createUpdate("UPDATE desired_states SET generation = :generation, image_version = :image, container_tag = :tag, "
+                        + "reboot_request = :reboot, known_good = :knownGood, updated_at = :now, updated_by = :by WHERE device_id = :id")
+                .bind("generation", generation).bind("image", after.image().map(ImageVersion::toString).orElse(null))
+                .bind("tag", after.containerTag().orElse(null)).bind("reboot", after.rebootRequest().orElse(null))
+                .bind("knownGood", Devices.knownGood(after.knownGood())).bind("now", now).bind("by", actor.name())
+                .bind("id", device.id().value()).execute();
+        audit.record(handle, actor, "device.set", "device:" + device.id(), describe(before), describe(after));
+        return new Outcome(device, before, after, opened);
+    }
+
+    private static Action open(Handle handle, Device device, Track track, long generation, String target, Caller actor, long now) {
+        List<String> superseded = handle.createQuery("SELECT id FROM actions WHERE device_id = :device AND track = :track "
+                        + "AND state NOT IN ('committed', 'failed', 'rolled_back')")
+                .bind("device", device.id().value()).bind("track", track.json()).mapTo(String.class).list();
+        for (String id : superseded) {
+            Actions.transition(handle, id, ActionState.FAILED, Optional.of("superseded by generation " + generation), now);
+        }
+        Action action = new Action(UUID.randomUUID().toString(), device.id(), track, generation, target, ActionState.PENDING, Optional.empty(),
+                java.time.Instant.ofEpochMilli(now), java.time.Instant.ofEpochMilli(now), actor.name());
+        handle.createUpdate("INSERT INTO actions (id, device_id, track, generation, target, state, reason, created_at, updated_at, created_by) "
+                        + "VALUES (:id, :device, :track, :generation, :target, 'pending', NULL, :now, :now, :by)")
+                .bind("id", action.id()).bind("device", device.id().value()).bind("track", track.json()).bind("generation", generation)
+                .bind("target", target).bind("now", now).bind("by", actor.name()).execute();
+        handle.createUpdate("INSERT INTO action_events (action_id, seq, state, reason, at) VALUES (:id, 1, 'pending', NULL, :now)")
+                .bind("id", action.id()).bind("now", now).execute();
+        return action;
+    }
+
+    static Map<String, Object> describe(DesiredState state) {
+        Map<String, Object> map = new LinkedHashMap<>();
+        map.put("generation", state.generation());
+        map.put("image", state.image().map(ImageVersion::toString).orElse(null));
+        map.put("container_tag", state.containerTag().orElse(null));
+        map.put("reboot_request", state.rebootRequest().orElse(null));
+        map.put("known_good", state.knownGood().stream().map(ImageVersion::toString).toList());
+        return map;
+    }
+}
