@@ -10,6 +10,7 @@ import dev.ingot.server.audit.AuditLog;
 import dev.ingot.server.auth.Access;
 import dev.ingot.server.auth.OperatorTokens;
 import dev.ingot.server.dashboard.Dashboard;
+import dev.ingot.server.dashboard.RolloutPages;
 import dev.ingot.server.db.Database;
 import dev.ingot.server.device.DeviceApi;
 import dev.ingot.server.device.ReportCheck;
@@ -25,6 +26,10 @@ import dev.ingot.server.http.ApiErrors;
 import dev.ingot.server.http.Pem;
 import dev.ingot.server.metrics.ServerMetrics;
 import dev.ingot.server.operator.OperatorApi;
+import dev.ingot.server.rollout.RolloutApi;
+import dev.ingot.server.rollout.RolloutSettings;
+import dev.ingot.server.rollout.Rollouts;
+import dev.ingot.server.http.OpenApi;
 import io.javalin.Javalin;
 import io.javalin.http.HttpResponseException;
 import java.io.IOException;
@@ -59,8 +64,9 @@ public final class IngotServer implements AutoCloseable {
     private final Javalin app;
     private final Optional<String> generatedAdminToken;
     private final Devices devices;
+    private final Rollouts rollouts;
 
-    private IngotServer(ServerConfig config, Clock clock, RandomGenerator random) {
+    private IngotServer(ServerConfig config, Clock clock, RandomGenerator random, RolloutSettings rolloutSettings) {
         this.config = config;
         checkTransport(config);
         Optional<KeyStore> keyStore = config.tls().map(tls -> Pem.keyStore(tls.certificate(), tls.key()));
@@ -81,9 +87,11 @@ public final class IngotServer implements AutoCloseable {
             DeviceApi deviceApi = new DeviceApi(new Enrollment(database, clock), new DeviceCredentials(database.dataSource()), actions, writer,
                     new ReportCheck(), config.store(), metrics, config.pollPolicy(), clock, random);
             OperatorApi operatorApi = new OperatorApi(access, sites, devices, desired, actions, tokens, audit, config.store(), config.keyring());
+            this.rollouts = Rollouts.create(database, audit, desired, catalog, rolloutSettings, clock);
+            RolloutApi rolloutApi = new RolloutApi(access, rollouts);
             Dashboard dashboard = new Dashboard(access, sites, devices, actions, audit, config.store(), config.keyring(), config.offlineAfter(),
                     config.tls().isPresent(), clock);
-            byte[] openApi = resource("openapi.json");
+            byte[] openApi = OpenApi.merge(resource("openapi.json"), resource("openapi-rollouts.json"));
             this.app = Javalin.create(cfg -> {
                 cfg.concurrency.useVirtualThreads = true;
                 cfg.http.maxRequestSize = 1024 * 1024;
@@ -125,7 +133,9 @@ public final class IngotServer implements AutoCloseable {
                 cfg.routes.get("/api/v1/openapi.json", ctx -> ctx.contentType("application/json").result(openApi));
                 deviceApi.routes(cfg.routes);
                 operatorApi.routes(cfg.routes);
+                rolloutApi.routes(cfg.routes);
                 dashboard.routes(cfg.routes);
+                new RolloutPages(dashboard, access, rollouts, devices, clock).routes(cfg.routes);
                 cfg.routes.error(404, ctx -> {
                     if (ctx.result() == null || ctx.result().isEmpty() || !ctx.result().startsWith("{\"error\"")) {
                         ApiErrors.write(ctx, 404, ErrorCode.NOT_FOUND, "Tried to answer " + ctx.method() + " " + ctx.path()
@@ -139,12 +149,19 @@ public final class IngotServer implements AutoCloseable {
         }
     }
 
-    /** Opens the database, migrates it, and starts serving. */
+    /** Opens the database, migrates it, and starts serving, with the rollout engine on its defaults (every 10 s, no CloudWatch gate). */
     public static IngotServer start(ServerConfig config, Clock clock, RandomGenerator random) {
+        return start(config, clock, random, RolloutSettings.defaults());
+    }
+
+    /** Opens the database, migrates it, starts serving, then starts the rollout engine. */
+    public static IngotServer start(ServerConfig config, Clock clock, RandomGenerator random, RolloutSettings rolloutSettings) {
         requireNonNull(config, "config");
-        IngotServer server = new IngotServer(config, clock, random);
+        requireNonNull(rolloutSettings, "rolloutSettings");
+        IngotServer server = new IngotServer(config, clock, random, rolloutSettings);
         try {
             server.app.start();
+            server.rollouts.startEngine();
         } catch (RuntimeException e) {
             server.close();
             throw IngotException.tried(ErrorCode.UNAVAILABLE, "listen on " + config.host() + ":" + config.port(), String.valueOf(e.getMessage()))
@@ -181,6 +198,11 @@ public final class IngotServer implements AutoCloseable {
 
     public ServerMetrics metrics() {
         return metrics;
+    }
+
+    /** The rollouts and their engine. */
+    public Rollouts rollouts() {
+        return rollouts;
     }
 
     /** Counts the fleet by version and status at each scrape, so that every replica reports the database's truth. */
@@ -242,6 +264,7 @@ public final class IngotServer implements AutoCloseable {
     @Override
     public void close() {
         try {
+            rollouts.close();
             app.stop();
         } finally {
             writer.close();

@@ -54,18 +54,18 @@ class ReplicasTest {
             assertThat(seen.path("actions").get(0).path("state").asText()).isEqualTo("committed");
             assertThat(a.get("/api/v1/audit", operator).json().findValuesAsText("action")).contains("device.set", "token.create");
 
-            // One lease holder among replicas; when it stops renewing, the other takes over.
+            // One lease holder among replicas; when it stops renewing, the other takes over (the engine's own lease: RolloutKillTest).
             Leases leasesA = new Leases(a.server().database(), clock);
             Leases leasesB = new Leases(b.server().database(), clock);
-            assertThat(leasesA.acquire("rollout-engine", "replica-a", Duration.ofSeconds(30))).isTrue();
-            assertThat(leasesB.acquire("rollout-engine", "replica-b", Duration.ofSeconds(30))).isFalse();
+            assertThat(leasesA.acquire("replicas-test", "replica-a", Duration.ofSeconds(30))).isTrue();
+            assertThat(leasesB.acquire("replicas-test", "replica-b", Duration.ofSeconds(30))).isFalse();
             clock.advance(Duration.ofSeconds(20));
-            assertThat(leasesA.acquire("rollout-engine", "replica-a", Duration.ofSeconds(30))).isTrue();
+            assertThat(leasesA.acquire("replicas-test", "replica-a", Duration.ofSeconds(30))).isTrue();
             clock.advance(Duration.ofSeconds(29));
-            assertThat(leasesB.acquire("rollout-engine", "replica-b", Duration.ofSeconds(30))).isFalse();
+            assertThat(leasesB.acquire("replicas-test", "replica-b", Duration.ofSeconds(30))).isFalse();
             clock.advance(Duration.ofSeconds(2));
-            assertThat(leasesB.acquire("rollout-engine", "replica-b", Duration.ofSeconds(30))).isTrue();
-            assertThat(leasesA.acquire("rollout-engine", "replica-a", Duration.ofSeconds(30))).isFalse();
+            assertThat(leasesB.acquire("replicas-test", "replica-b", Duration.ofSeconds(30))).isTrue();
+            assertThat(leasesA.acquire("replicas-test", "replica-a", Duration.ofSeconds(30))).isFalse();
         }
     }
 }

@@ -5,19 +5,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ingot.server.device.DeviceApi.PollPolicy;
 import dev.ingot.server.http.ApiJson;
 import dev.ingot.store.FolderStore;
-import dev.ingot.testing.HealthReports;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.HexFormat;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 
@@ -43,12 +37,12 @@ public final class TestServer implements AutoCloseable {
 
     private final IngotServer server;
     private final Path store;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    private final Random random = new Random(7);
+    private final ApiClient client;
 
     private TestServer(IngotServer server, Path store) {
         this.server = server;
         this.store = store;
+        this.client = new ApiClient(server::url, 7);
     }
 
     public static TestServer start(String database, Path folder, Clock clock) {
@@ -56,12 +50,18 @@ public final class TestServer implements AutoCloseable {
     }
 
     public static TestServer start(String database, Path folder, Clock clock, java.util.function.UnaryOperator<ServerConfig> adjust) {
+        return start(database, folder, clock, adjust, dev.ingot.server.rollout.RolloutSettings.defaults());
+    }
+
+    /** With the rollout engine set as a test needs it (by hand on the test's clock: {@code RolloutSettings.manual()}). */
+    public static TestServer start(String database, Path folder, Clock clock, java.util.function.UnaryOperator<ServerConfig> adjust,
+            dev.ingot.server.rollout.RolloutSettings rollouts) {
         try {
             Path store = Files.createDirectories(folder.resolve("store"));
             ServerConfig config = ServerConfig.defaults("127.0.0.1", 0, database, new FolderStore(store, store.toString()), folder)
                     .withAdminToken(Optional.of(ADMIN_TOKEN))
                     .withPollPolicy(new PollPolicy(Duration.ofSeconds(60), 0.2, Duration.ofMinutes(15)));
-            return new TestServer(IngotServer.start(adjust.apply(config), clock, new Random(1)), store);
+            return new TestServer(IngotServer.start(adjust.apply(config), clock, new Random(1), rollouts), store);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -79,80 +79,54 @@ public final class TestServer implements AutoCloseable {
         return server.url();
     }
 
+    public ApiClient client() {
+        return client;
+    }
+
     public Response get(String path, String token) {
-        return send(HttpRequest.newBuilder(URI.create(url() + path)).GET(), token);
+        return client.get(path, token);
     }
 
     public Response post(String path, String token, Object body) {
-        String text = body instanceof String string ? string : json(body);
-        return send(HttpRequest.newBuilder(URI.create(url() + path)).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(text)), token);
+        return client.post(path, token, body);
     }
 
     public Response delete(String path, String token) {
-        return send(HttpRequest.newBuilder(URI.create(url() + path)).DELETE(), token);
+        return client.delete(path, token);
     }
 
     public Response send(HttpRequest.Builder request, String token) {
-        if (token != null) {
-            request.header("Authorization", "Bearer " + token);
-        }
-        try {
-            HttpResponse<String> response = http.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
-            return new Response(response.statusCode(), response.body());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        return client.send(request, token);
     }
 
     /** Creates an operator token with a role; returns the token. */
     public String token(String name, String role) {
-        Response response = post("/api/v1/tokens", ADMIN_TOKEN, Map.of("name", name, "role", role));
-        require(response, 201);
-        return response.json().path("token").asText();
+        return client.token(name, role);
     }
 
     public void addSite(String id) {
-        require(post("/api/v1/sites", ADMIN_TOKEN, Map.of("id", id, "name", "Site " + id)), 201);
+        client.addSite(id);
     }
 
     public String enrollmentToken(String site) {
-        Response response = post("/api/v1/sites/" + site + "/enrollment-tokens", ADMIN_TOKEN, Map.of("expires_in_seconds", 3600));
-        require(response, 201);
-        return response.json().path("token").asText();
+        return client.enrollmentToken(site);
     }
 
     public String newDeviceId() {
-        byte[] bytes = new byte[16];
-        random.nextBytes(bytes);
-        return HexFormat.of().formatHex(bytes);
+        return client.newDeviceId();
     }
 
     /** A site (made when missing) and a new device enrolled at it. */
     public EnrolledDevice enroll(String site) {
-        if (get("/api/v1/sites/" + site, ADMIN_TOKEN).status() == 404) {
-            addSite(site);
-        }
-        String device = newDeviceId();
-        Response response = post("/api/v1/device/enroll", null, Map.of("token", enrollmentToken(site), "device_id", device, "site_id", site));
-        require(response, 201);
-        return new EnrolledDevice(device, site, response.json().path("credential").asText());
+        return client.enroll(site);
     }
 
     public Response poll(EnrolledDevice device, Long generation, ObjectNode report) {
-        ObjectNode body = ApiJson.MAPPER.createObjectNode();
-        if (generation != null) {
-            body.put("generation", generation);
-        }
-        body.set("report", report);
-        return post("/api/v1/device/poll", device.credential(), body);
+        return client.poll(device, generation, report);
     }
 
     public Response poll(EnrolledDevice device, Long generation, String version) {
-        return poll(device, generation, HealthReports.healthy(device.site(), device.id(), version, "2.8.1"));
+        return client.poll(device, generation, version);
     }
 
     public static Response require(Response response, int status) {
@@ -160,14 +134,6 @@ public final class TestServer implements AutoCloseable {
             throw new AssertionError("expected HTTP " + status + " but got " + response.status() + ": " + response.body());
         }
         return response;
-    }
-
-    private static String json(Object body) {
-        try {
-            return ApiJson.MAPPER.writeValueAsString(body);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     @Override

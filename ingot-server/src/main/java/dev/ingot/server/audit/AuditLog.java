@@ -39,12 +39,17 @@ public final class AuditLog {
 
     /** Records one write inside the caller's transaction; {@code before} and {@code after} become JSON (null: none). */
     public void record(Handle handle, Caller actor, String action, String subject, Object before, Object after) {
+        record(handle, actor.name(), action, subject, before, after);
+    }
+
+    /** As above, for a writer that is no credential: the rollout engine ({@code engine}) or a rollout ({@code rollout:ID}). */
+    public void record(Handle handle, String actor, String action, String subject, Object before, Object after) {
         long at = clock.millis();
         handle.createUpdate("INSERT INTO audit_log (id, at, actor, action, subject, before_json, after_json) "
                         + "VALUES (:id, :at, :actor, :action, :subject, :before, :after)")
                 .bind("id", String.format(Locale.ROOT, "%012x-%012x-%08x", at, sequence.incrementAndGet(), RANDOM.nextInt()))
                 .bind("at", at)
-                .bind("actor", actor.name())
+                .bind("actor", actor)
                 .bind("action", action)
                 .bind("subject", subject)
                 .bind("before", json(before))

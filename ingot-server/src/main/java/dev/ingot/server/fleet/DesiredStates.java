@@ -7,6 +7,7 @@ import dev.ingot.error.IngotException;
 import dev.ingot.fleet.ActionState;
 import dev.ingot.fleet.DesiredState;
 import dev.ingot.fleet.Track;
+import dev.ingot.health.DeviceId;
 import dev.ingot.image.ImageVersion;
 import dev.ingot.server.audit.AuditLog;
 import dev.ingot.server.auth.Caller;
@@ -103,15 +104,67 @@ public final class DesiredStates {
                 throw IngotException.tried(ErrorCode.BAD_INPUT, "change the desired state", "the filter matches more than "
                         + MAX_DEVICES_PER_CHANGE + " devices").withHint("narrow it, or use a staged rollout");
             }
+            refuseHeld(handle, sql, devices, change);
             List<Outcome> outcomes = new ArrayList<>();
             for (Device device : devices) {
-                outcomes.add(apply(handle, device, change, actor));
+                outcomes.add(apply(handle, device, change, actor.name()));
             }
             return outcomes;
         });
     }
 
-    private Outcome apply(Handle handle, Device device, Change change, Caller actor) {
+    /**
+     * One device's change inside the caller's transaction: the rollout engine's writes, which land together with the
+     * rollout's new state or not at all. Their image was checked against the catalog when the rollout started.
+     */
+    public Outcome changeIn(Handle handle, DeviceId id, Change change, String actor) {
+        Device device = Devices.find(handle, id).orElseThrow(() -> Devices.notFound(id));
+        return apply(handle, device, change, actor);
+    }
+
+    /**
+     * A device that an active rollout holds belongs to the rollout on the rollout's track: a direct change of that
+     * track would undo the rollout, or be undone by its write-back (docs/rollouts.md). Such a change is refused as a
+     * whole; other tracks and the known-good list stay open.
+     */
+    private static void refuseHeld(Handle handle, DeviceFilter.Sql sql, List<Device> devices, Change change) {
+        if (change.image().isEmpty() && change.containerTag().isEmpty() && change.rebootRequest().isEmpty()) {
+            return;
+        }
+        Query query = handle.createQuery("SELECT h.device_id, h.rollout_id, h.track FROM rollout_holds h JOIN devices d ON d.id = h.device_id"
+                + sql.where() + " ORDER BY h.device_id");
+        sql.binds().forEach(query::bind);
+        Map<String, String[]> holds = new LinkedHashMap<>();
+        query.map((rs, ctx) -> new String[] {rs.getString("device_id"), rs.getString("rollout_id"), rs.getString("track")})
+                .forEach(row -> holds.put(row[0], row));
+        if (holds.isEmpty()) {
+            return;
+        }
+        List<String> refused = new ArrayList<>();
+        for (Device device : devices) {
+            String[] hold = holds.get(device.id().value());
+            if (hold == null) {
+                continue;
+            }
+            DesiredState before = device.desired();
+            boolean touches = switch (Track.parse(hold[2])) {
+                case REIMAGE -> change.image().isPresent() && !change.image().equals(before.image());
+                case CONTAINER -> change.containerTag().isPresent() && !change.containerTag().equals(before.containerTag());
+                case REBOOT -> change.rebootRequest().isPresent() && !change.rebootRequest().equals(before.rebootRequest());
+            };
+            if (touches) {
+                refused.add(device.id() + " (rollout " + hold[1] + ", " + hold[2] + ")");
+            }
+        }
+        if (!refused.isEmpty()) {
+            throw IngotException.tried(ErrorCode.CONFLICT, "change the desired state", refused.size() + " of the devices "
+                    + (refused.size() == 1 ? "is" : "are") + " held by an active rollout on that track: "
+                    + String.join(", ", refused.subList(0, Math.min(5, refused.size()))) + (refused.size() > 5 ? " and " + (refused.size() - 5) + " more" : ""))
+                    .withHint("pause, abort or finish the rollout first (ingot rollout status ID), or leave those devices out of the filter");
+        }
+    }
+
+    private Outcome apply(Handle handle, Device device, Change change, String actor) {
         DesiredState before = device.desired();
         long generation = before.generation() + 1;
         Optional<ImageVersion> image = before.image();
@@ -144,13 +197,13 @@ public final class DesiredStates {
                         + "reboot_request = :reboot, known_good = :knownGood, updated_at = :now, updated_by = :by WHERE device_id = :id")
                 .bind("generation", generation).bind("image", after.image().map(ImageVersion::toString).orElse(null))
                 .bind("tag", after.containerTag().orElse(null)).bind("reboot", after.rebootRequest().orElse(null))
-                .bind("knownGood", Devices.knownGood(after.knownGood())).bind("now", now).bind("by", actor.name())
+                .bind("knownGood", Devices.knownGood(after.knownGood())).bind("now", now).bind("by", actor)
                 .bind("id", device.id().value()).execute();
         audit.record(handle, actor, "device.set", "device:" + device.id(), describe(before), describe(after));
         return new Outcome(device, before, after, opened);
     }
 
-    private static Action open(Handle handle, Device device, Track track, long generation, String target, Caller actor, long now) {
+    private static Action open(Handle handle, Device device, Track track, long generation, String target, String actor, long now) {
         List<String> superseded = handle.createQuery("SELECT id FROM actions WHERE device_id = :device AND track = :track "
                         + "AND state NOT IN ('committed', 'failed', 'rolled_back')")
                 .bind("device", device.id().value()).bind("track", track.json()).mapTo(String.class).list();
@@ -158,11 +211,11 @@ public final class DesiredStates {
             Actions.transition(handle, id, ActionState.FAILED, Optional.of("superseded by generation " + generation), now);
         }
         Action action = new Action(UUID.randomUUID().toString(), device.id(), track, generation, target, ActionState.PENDING, Optional.empty(),
-                java.time.Instant.ofEpochMilli(now), java.time.Instant.ofEpochMilli(now), actor.name());
+                java.time.Instant.ofEpochMilli(now), java.time.Instant.ofEpochMilli(now), actor);
         handle.createUpdate("INSERT INTO actions (id, device_id, track, generation, target, state, reason, created_at, updated_at, created_by) "
                         + "VALUES (:id, :device, :track, :generation, :target, 'pending', NULL, :now, :now, :by)")
                 .bind("id", action.id()).bind("device", device.id().value()).bind("track", track.json()).bind("generation", generation)
-                .bind("target", target).bind("now", now).bind("by", actor.name()).execute();
+                .bind("target", target).bind("now", now).bind("by", actor).execute();
         handle.createUpdate("INSERT INTO action_events (action_id, seq, state, reason, at) VALUES (:id, 1, 'pending', NULL, :now)")
                 .bind("id", action.id()).bind("now", now).execute();
         return action;

@@ -84,6 +84,11 @@ public final class Devices {
                 .list());
     }
 
+    /** Every device, sorted by id, read inside the caller's transaction (the rollout planner's fleet snapshot). */
+    public static List<Device> all(Handle handle) {
+        return handle.createQuery("SELECT " + COLUMNS + FROM + " ORDER BY d.id").map((rs, ctx) -> device(rs)).list();
+    }
+
     static Optional<Device> find(Handle handle, DeviceId id) {
         return handle.createQuery("SELECT " + COLUMNS + FROM + " WHERE d.id = :id").bind("id", id.value())
                 .map((rs, ctx) -> device(rs)).findFirst();
