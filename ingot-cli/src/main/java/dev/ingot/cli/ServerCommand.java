@@ -1,15 +1,18 @@
 package dev.ingot.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ingot.aws.CloudWatchAlarmGate;
 import dev.ingot.error.ErrorCode;
 import dev.ingot.error.IngotException;
 import dev.ingot.server.IngotServer;
 import dev.ingot.server.ServerConfig;
 import dev.ingot.server.device.DeviceApi.PollPolicy;
 import dev.ingot.server.http.Durations;
+import dev.ingot.server.rollout.RolloutSettings;
 import dev.ingot.sign.Keyring;
 import dev.ingot.store.ArtifactStore;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -29,6 +32,8 @@ import picocli.CommandLine.Option;
             "  ingot server --bind 0.0.0.0 --port 8443 --tls-cert /etc/ingot/tls/cert.pem --tls-key /etc/ingot/tls/key.pem \\",
             "      --db jdbc:postgresql://db.internal:5432/ingot --db-user ingot --store s3://artifacts/prod --keyring /etc/ingot/trusted/",
             "  INGOT_ADMIN_TOKEN=ingot_op_... ingot server --bind 0.0.0.0 --plain-http   # behind a TLS-terminating proxy",
+            "", "Rollouts gated by --gate cloudwatch:PREFIX ask CloudWatch with the AWS SDK's default credentials and region",
+            "(cloudwatch:DescribeAlarms).",
             "", "Environment: INGOT_ADMIN_TOKEN (the bootstrap admin token), INGOT_DB_PASSWORD (PostgreSQL password),",
             "INGOT_LOG_FORMAT=json (JSON log lines instead of key=value text)."})
 final class ServerCommand extends BaseCommand {
@@ -77,6 +82,14 @@ final class ServerCommand extends BaseCommand {
             description = "A device not heard from this long is offline on the dashboard. Default: ${DEFAULT-VALUE}.")
     String offlineAfter;
 
+    @Option(names = "--rollout-interval", paramLabel = "DURATION", defaultValue = "10s",
+            description = "How often the rollout engine steps every active rollout and asks its gates. Default: ${DEFAULT-VALUE}.")
+    String rolloutInterval;
+
+    @Option(names = "--cloudwatch-endpoint-url", paramLabel = "URL",
+            description = "For --gate cloudwatch:PREFIX rollouts: a CloudWatch endpoint instead of AWS's (region and credentials: the SDK's default chain).")
+    URI cloudWatchEndpoint;
+
     ServerCommand(CliContext context) {
         super(context);
     }
@@ -98,7 +111,10 @@ final class ServerCommand extends BaseCommand {
                 database, Optional.ofNullable(databaseUser), Optional.ofNullable(context.environment().get("INGOT_DB_PASSWORD")), databasePool,
                 artifactStore, ring, adminToken, new PollPolicy(interval, 0.2, Duration.ofMinutes(15)), history,
                 Durations.parse(offlineAfter, "--offline-after"), context.workingDirectory());
-        IngotServer server = IngotServer.start(config, context.clock(), new SecureRandom());
+        Optional<URI> gateEndpoint = Optional.ofNullable(cloudWatchEndpoint);
+        RolloutSettings rollouts = RolloutSettings.every(Durations.parse(rolloutInterval, "--rollout-interval"))
+                .withCloudWatch(spec -> CloudWatchAlarmGate.fromDefaultChain(spec, gateEndpoint));
+        IngotServer server = IngotServer.start(config, context.clock(), new SecureRandom(), rollouts);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
