@@ -50,7 +50,7 @@ import java.util.stream.Collectors;
  * HttpOnly, SameSite=Strict cookie.
  */
 public final class Dashboard {
-    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'").withZone(ZoneOffset.UTC);
+    static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'").withZone(ZoneOffset.UTC);
     private static final String CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             + "frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
 
@@ -113,7 +113,7 @@ public final class Dashboard {
         ctx.redirect("/ui/");
     }
 
-    private void withSession(Context ctx, String title, Function<Caller.Operator, String> body) {
+    void withSession(Context ctx, String title, Function<Caller.Operator, String> body) {
         Optional<Caller.Operator> operator = access.session(ctx);
         if (operator.isEmpty()) {
             ctx.redirect("/ui/login");
@@ -136,7 +136,7 @@ public final class Dashboard {
                 .append("<link rel=\"stylesheet\" href=\"/static/dashboard.css\">")
                 .append("</head><body><header><a class=\"brand\" href=\"/ui/\">Ingot</a>");
         if (operator != null) {
-            html.append("<nav><a href=\"/ui/\">Fleet</a><a href=\"/ui/images\">Images</a><a href=\"/ui/audit\">Audit</a></nav>")
+            html.append("<nav><a href=\"/ui/\">Fleet</a><a href=\"/ui/rollouts\">Rollouts</a><a href=\"/ui/images\">Images</a><a href=\"/ui/audit\">Audit</a></nav>")
                     .append("<form method=\"post\" action=\"/ui/logout\" class=\"who\"><span>").append(Html.escape(operator.tokenName()))
                     .append(" · ").append(operator.role().json()).append("</span><button type=\"submit\">Sign out</button></form>");
         }
@@ -155,7 +155,7 @@ public final class Dashboard {
     }
 
     /** Where a device stands, as the dashboard groups them: its reported status, or offline, or never reported. */
-    private String condition(Device device, Instant now) {
+    String condition(Device device, Instant now) {
         if (device.lastSeen().isEmpty()) {
             return "unknown";
         }
@@ -181,21 +181,8 @@ public final class Dashboard {
         card(html, "sites", siteList.size(), "total");
         html.append("</section>");
 
-        // The chart: devices per image version, stacked by condition.
-        Map<String, Map<String, Long>> byVersion = new TreeMap<>(Comparator.reverseOrder());
-        for (Device device : all) {
-            byVersion.computeIfAbsent(device.reported().imageVersion().orElse("none"), key -> new LinkedHashMap<>())
-                    .merge(condition(device, now), 1L, Long::sum);
-        }
-        Map<String, Object> chart = new LinkedHashMap<>();
-        chart.put("versions", List.copyOf(byVersion.keySet()));
-        List<Map<String, Object>> series = new ArrayList<>();
-        for (String condition : CONDITIONS) {
-            series.add(Map.of("name", condition, "data", byVersion.values().stream().map(counts -> counts.getOrDefault(condition, 0L)).toList()));
-        }
-        chart.put("series", series);
         html.append("<section><h2>Image versions</h2><div id=\"versions-chart\" class=\"chart\" role=\"img\" aria-label=\"Devices by image version and health\" data-chart=\"")
-                .append(Html.escape(json(chart))).append("\"></div></section>");
+                .append(Html.escape(json(versionChart(all, now, device -> device.reported().imageVersion().orElse("none"))))).append("\"></div></section>");
 
         // Sites needing attention: any device not healthy (unhealthy first), or no device yet.
         Map<SiteId, List<Device>> bySite = all.stream().collect(Collectors.groupingBy(Device::site));
@@ -237,6 +224,22 @@ public final class Dashboard {
         }
         html.append("</tbody></table></div></section>");
         return html.toString();
+    }
+
+    /** The chart's data: devices per version (as {@code version} reads it from a device), newest first, stacked by condition. */
+    Map<String, Object> versionChart(List<Device> all, Instant now, Function<Device, String> version) {
+        Map<String, Map<String, Long>> byVersion = new TreeMap<>(Comparator.reverseOrder());
+        for (Device device : all) {
+            byVersion.computeIfAbsent(version.apply(device), key -> new LinkedHashMap<>()).merge(condition(device, now), 1L, Long::sum);
+        }
+        Map<String, Object> chart = new LinkedHashMap<>();
+        chart.put("versions", List.copyOf(byVersion.keySet()));
+        List<Map<String, Object>> series = new ArrayList<>();
+        for (String condition : CONDITIONS) {
+            series.add(Map.of("name", condition, "data", byVersion.values().stream().map(counts -> counts.getOrDefault(condition, 0L)).toList()));
+        }
+        chart.put("series", series);
+        return chart;
     }
 
     private String site(SiteId id) {
@@ -386,7 +389,7 @@ public final class Dashboard {
         html.append("<dt>").append(name).append("</dt><dd>").append(valueHtml).append("</dd>");
     }
 
-    private static String badge(String text) {
+    static String badge(String text) {
         return "<span class=\"badge " + Html.escape(text.replace(' ', '-')) + "\">" + Html.escape(text) + "</span>";
     }
 
@@ -405,7 +408,7 @@ public final class Dashboard {
                 : " <span class=\"wanted\">→ " + Html.escape(desired.get()) + " desired</span>";
     }
 
-    private static String ago(Optional<Instant> when, Instant now) {
+    static String ago(Optional<Instant> when, Instant now) {
         if (when.isEmpty()) {
             return "<span class=\"muted\">never</span>";
         }
@@ -419,7 +422,7 @@ public final class Dashboard {
         return String.format(java.util.Locale.ROOT, "%.1f GiB", bytes / (1024.0 * 1024 * 1024));
     }
 
-    private static String json(Object value) {
+    static String json(Object value) {
         try {
             return ApiJson.MAPPER.writeValueAsString(value);
         } catch (JsonProcessingException e) {
