@@ -18,7 +18,6 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
-import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.regions.Region;
@@ -64,18 +63,14 @@ public final class EcrRegistryLogin implements RegistryLogin, AutoCloseable {
         GetAuthorizationTokenResponse response;
         try {
             response = client(ecr.region()).getAuthorizationToken(request -> request.registryIds(ecr.accountId()));
-        } catch (AwsServiceException e) {
-            String code = e.awsErrorDetails() == null ? "" : String.valueOf(e.awsErrorDetails().errorCode());
-            throw IngotException.tried(ErrorCode.UNAVAILABLE, attempt, "ECR answered HTTP " + e.statusCode() + " " + code
-                            + (e.awsErrorDetails() == null || e.awsErrorDetails().errorMessage() == null ? ""
-                                    : ": " + e.awsErrorDetails().errorMessage()))
-                    .withHint(e.statusCode() == 403 || code.contains("AccessDenied")
-                            ? "the device's credentials need ecr:GetAuthorizationToken (and ecr:BatchGetImage, ecr:GetDownloadUrlForLayer on the repository)"
-                            : "try again later")
-                    .withCause(e);
         } catch (SdkException e) {
-            throw IngotException.tried(ErrorCode.UNAVAILABLE, attempt, String.valueOf(e.getMessage()))
-                    .withHint("check the network connection to ECR in " + ecr.region() + " and the AWS credentials").withCause(e);
+            AwsFailures.Explanation explanation = AwsFailures.explain("ECR", e, Optional.empty(),
+                    "check the network connection to ECR in " + ecr.region() + " and the AWS credentials", (service, code, answer) ->
+                            service.statusCode() == 403 || code.contains("AccessDenied")
+                                    ? Optional.of(new AwsFailures.Explanation("ECR answered " + answer, "the device's credentials need "
+                                            + "ecr:GetAuthorizationToken (and ecr:BatchGetImage, ecr:GetDownloadUrlForLayer on the repository)"))
+                                    : Optional.empty());
+            throw AwsFailures.unavailable(attempt, explanation, e);
         }
         AuthorizationData data = response.authorizationData().stream().findFirst().orElseThrow(() -> IngotException.tried(
                 ErrorCode.UNAVAILABLE, attempt, "ECR answered without authorization data"));

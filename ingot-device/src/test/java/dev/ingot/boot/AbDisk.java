@@ -39,7 +39,7 @@ final class AbDisk {
 
     static void assumeTools() {
         for (String tool : List.of("sfdisk", "mkfs.vfat", "mcopy", "mmd", "mkfs.ext4", "grub-editenv", "grub-emu")) {
-            assumeTrue(Tools.available(tool), tool + " is not installed (.ci/run installs fdisk, dosfstools, mtools, e2fsprogs, grub-common, grub-emu)");
+            assumeTrue(Tools.available(tool), tool + " is not installed (build-support/test-tools.sh installs fdisk, dosfstools, mtools, e2fsprogs, grub-common, grub-emu)");
         }
     }
 

@@ -53,7 +53,7 @@ class DashboardTest {
     @BeforeAll
     void start() throws Exception {
         assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
-                "headless Chromium is not installed (apt-get install chromium chromium-driver, as .ci/run does)");
+                "headless Chromium is not installed (apt-get install chromium chromium-driver, as build-support/test-tools.sh does)");
         server = TestServer.start(TestDatabases.fresh(TestDatabases.Kind.SQLITE, folder), folder, clock);
         TestReleases.publish(server.store(), folder, "v1.4");
         TestReleases.publish(server.store(), folder, "v1.5");
