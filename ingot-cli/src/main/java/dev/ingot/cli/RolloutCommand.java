@@ -89,6 +89,10 @@ final class RolloutCommand {
         @Option(names = "--dry-run", description = "Show the plan; store and change nothing.")
         boolean dryRun;
 
+        @Option(names = "--id", paramLabel = "ID", description = {"Name the rollout (lowercase letters, digits, '-'); default: one the server makes.",
+            "The plan follows from it: a --dry-run with the same --id shows the stages the rollout will have."})
+        String id;
+
         @Mixin
         ServerClient.Options server = new ServerClient.Options();
 
@@ -99,6 +103,7 @@ final class RolloutCommand {
         @Override
         public Integer call() {
             Map<String, Object> request = new LinkedHashMap<>();
+            put(request, "id", id);
             request.put("track", track);
             switch (track) {
                 case "reimage" -> request.put("version", required(version, "a version", "ingot rollout start v1.5 --track reimage"));

@@ -91,8 +91,20 @@ class RolloutDashboardTest {
     void aViewerWatchesARolloutInProgressMoveOnWithoutReloadingThePage() throws Exception {
         HttpFleet fleet = new HttpFleet(server).sites(50, "v1.4", "2.8.1");
         String viewer = server.token("wall-screen", "viewer");
-        String id = TestServer.require(server.post("/api/v1/rollouts", TestServer.ADMIN_TOKEN, Map.of("track", "reimage", "version", "v1.5",
-                "soak", "10m", "max_failures", "2", "gates", List.of("health"))), 201).json().path("id").asText();
+        String id = "r-watched";
+
+        // The link comes before the rollout (ingot demo prints it first): signing in leads back to it, and it waits for the rollout.
+        browser.manage().window().setSize(new Dimension(1280, 1100));
+        browser.get(server.url() + "/ui/rollouts/" + id);
+        assertThat(browser.getCurrentUrl()).contains("/ui/login?next=%2Fui%2Frollouts%2F" + id);
+        browser.findElement(By.id("token")).sendKeys(viewer);
+        browser.findElement(By.cssSelector("form.login button")).click();
+        new WebDriverWait(browser, Duration.ofSeconds(10)).until(driver -> driver.getCurrentUrl().endsWith("/ui/rollouts/" + id));
+        assertThat(browser.findElement(By.id("rollout")).getText()).contains("No rollout " + id + " yet");
+
+        TestServer.require(server.post("/api/v1/rollouts", TestServer.ADMIN_TOKEN, Map.of("id", id, "track", "reimage", "version", "v1.5",
+                "soak", "10m", "max_failures", "2", "gates", List.of("health"))), 201);
+        new WebDriverWait(browser, Duration.ofSeconds(15)).until(driver -> !driver.findElements(By.cssSelector("#stages tbody tr[data-stage]")).isEmpty());
         List<String> third = new ArrayList<>();
         status(id).path("stages").get(2).path("sites").forEach(site -> third.add(site.asText()));
         fleet.device(third.get(3)).on("reimage", Behaviour.FAIL);
@@ -109,11 +121,6 @@ class RolloutDashboardTest {
         assertThat(inProgress.path("current_stage").asInt()).isEqualTo(3);
         assertThat(inProgress.path("stages").get(2).path("counts").path("in_progress").asInt()).isPositive();
 
-        browser.manage().window().setSize(new Dimension(1280, 1100));
-        browser.get(server.url() + "/ui/login");
-        browser.findElement(By.id("token")).sendKeys(viewer);
-        browser.findElement(By.cssSelector("form.login button")).click();
-        new WebDriverWait(browser, Duration.ofSeconds(10)).until(driver -> driver.getCurrentUrl().endsWith("/ui/"));
         browser.findElement(By.linkText("Rollouts")).click();
         new WebDriverWait(browser, Duration.ofSeconds(10)).until(driver -> !driver.findElements(By.id("rollouts")).isEmpty());
         assertThat(browser.findElement(By.id("rollouts")).getText()).contains(id).contains("v1.5").contains("running").contains("3 of 4");

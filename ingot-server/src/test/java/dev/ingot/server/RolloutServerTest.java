@@ -103,16 +103,23 @@ class RolloutServerTest {
             String viewer = server.token("wall", "viewer");
 
             JsonNode plan = TestServer.require(server.post("/api/v1/rollouts", TestServer.ADMIN_TOKEN,
-                    Map.of("track", "reimage", "version", "v1.5", "soak", "10m", "dry_run", true)), 200).json();
+                    Map.of("id", "v15-everywhere", "track", "reimage", "version", "v1.5", "soak", "10m", "dry_run", true)), 200).json();
             List<Integer> sizes = new ArrayList<>();
             plan.path("plan").path("stages").forEach(stage -> sizes.add(stage.path("devices").size()));
             assertThat(sizes).containsExactly(1, 2, 8, 9);
             assertThat(server.get("/api/v1/rollouts", viewer).json()).as("a dry run stores nothing").isEmpty();
             assertThat(fleet.devices).allSatisfy(device -> assertThat(generation(server, device)).isZero());
 
-            JsonNode started = start(server, Map.of("track", "reimage", "version", "v1.5", "soak", "10m"));
+            JsonNode started = start(server, Map.of("id", "v15-everywhere", "track", "reimage", "version", "v1.5", "soak", "10m"));
             String id = started.path("id").asText();
+            assertThat(id).isEqualTo("v15-everywhere");
             assertThat(started.path("state").asText()).isEqualTo("planned");
+            for (int stage = 0; stage < 4; stage++) {
+                assertThat(started.path("stages").get(stage).path("sites")).as("the dry run with the same id planned stage %d", stage + 1)
+                        .isEqualTo(plan.path("plan").path("stages").get(stage).path("sites"));
+            }
+            assertThat(server.post("/api/v1/rollouts", TestServer.ADMIN_TOKEN, Map.of("id", id, "track", "container", "tag", "2.9.0")).status())
+                    .as("an id is taken once").isEqualTo(409);
             assertThat(server.post("/api/v1/rollouts/" + id + "/pause", viewer, Map.of()).status()).as("a viewer reads, never writes").isEqualTo(403);
             assertThat(server.post("/api/v1/rollouts", viewer, Map.of("track", "reimage", "version", "v1.5")).status()).isEqualTo(403);
 

@@ -81,7 +81,7 @@ public final class Dashboard {
 
     public void routes(RoutesConfig routes) {
         routes.get("/", ctx -> ctx.redirect("/ui/"));
-        routes.get("/ui/login", ctx -> page(ctx, 200, "Sign in", null, loginForm(Optional.empty())));
+        routes.get("/ui/login", ctx -> page(ctx, 200, "Sign in", null, loginForm(Optional.empty(), next(ctx.queryParam("next")))));
         routes.post("/ui/login", this::login);
         routes.post("/ui/logout", ctx -> {
             ctx.removeCookie(Access.SESSION_COOKIE, "/");
@@ -100,7 +100,8 @@ public final class Dashboard {
         Optional<Caller.Operator> operator = token == null || token.isBlank() || token.length() > 200 ? Optional.empty()
                 : access.authenticate(token.strip());
         if (operator.isEmpty()) {
-            page(ctx, 401, "Sign in", null, loginForm(Optional.of("That is not a valid operator token (unknown or revoked).")));
+            page(ctx, 401, "Sign in", null, loginForm(Optional.of("That is not a valid operator token (unknown or revoked)."),
+                    next(ctx.formParam("next"))));
             return;
         }
         Cookie cookie = new Cookie(Access.SESSION_COOKIE, token.strip());
@@ -110,13 +111,15 @@ public final class Dashboard {
         cookie.setSameSite(SameSite.STRICT);
         cookie.setMaxAge((int) Duration.ofHours(12).toSeconds());
         ctx.cookie(cookie);
-        ctx.redirect("/ui/");
+        ctx.redirect(next(ctx.formParam("next")).orElse("/ui/"));
     }
 
     void withSession(Context ctx, String title, Function<Caller.Operator, String> body) {
         Optional<Caller.Operator> operator = access.session(ctx);
         if (operator.isEmpty()) {
-            ctx.redirect("/ui/login");
+            // Back to this page after signing in (a link to a rollout, as ingot demo prints it); the overview needs no note.
+            ctx.redirect(ctx.path().equals("/ui/") || next(ctx.path()).isEmpty() ? "/ui/login"
+                    : "/ui/login?next=" + java.net.URLEncoder.encode(ctx.path(), java.nio.charset.StandardCharsets.UTF_8));
             return;
         }
         try {
@@ -146,9 +149,17 @@ public final class Dashboard {
         ctx.status(status).contentType("text/html; charset=utf-8").result(html.toString());
     }
 
-    private static String loginForm(Optional<String> error) {
+    /** A dashboard page to go back to after signing in: a path under /ui/ only, so the login never sends a browser elsewhere. */
+    private static Optional<String> next(String path) {
+        return Optional.ofNullable(path).filter(text -> NEXT.matcher(text).matches() && !text.contains("..") && !text.contains("//"));
+    }
+
+    private static final java.util.regex.Pattern NEXT = java.util.regex.Pattern.compile("/ui/[A-Za-z0-9/._-]{1,200}");
+
+    private static String loginForm(Optional<String> error, Optional<String> next) {
         return error.map(text -> "<p class=\"error\">" + Html.escape(text) + "</p>").orElse("")
                 + "<form method=\"post\" action=\"/ui/login\" class=\"login\"><label for=\"token\">Operator token</label>"
+                + next.map(path -> "<input type=\"hidden\" name=\"next\" value=\"" + Html.escape(path) + "\">").orElse("")
                 + "<input id=\"token\" name=\"token\" type=\"password\" autocomplete=\"off\" required placeholder=\"ingot_op_…\">"
                 + "<button type=\"submit\">Sign in</button></form>"
                 + "<p class=\"muted\">A viewer token is enough to look. Ask an admin for one: <code>ingot token create --name NAME --role viewer</code>.</p>";

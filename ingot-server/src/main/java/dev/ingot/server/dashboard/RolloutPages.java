@@ -54,7 +54,7 @@ public final class RolloutPages {
         routes.get("/ui/rollouts/{id}", ctx -> {
             RolloutId id = new RolloutId(ctx.pathParam("id"));
             dashboard.withSession(ctx, "Rollout " + id, operator -> "<div id=\"rollout\" class=\"live\" data-live=\"/ui/rollouts/" + id
-                    + "/live\" data-every=\"" + REFRESH_MILLIS + "\">" + live(id) + "</div>");
+                    + "/live\" data-every=\"" + REFRESH_MILLIS + "\">" + liveOrWaiting(id) + "</div>");
         });
         routes.get("/ui/rollouts/{id}/live", this::fragment);
     }
@@ -69,7 +69,7 @@ public final class RolloutPages {
         }
         String html;
         try {
-            html = live(new RolloutId(ctx.pathParam("id")));
+            html = liveOrWaiting(new RolloutId(ctx.pathParam("id")));
         } catch (IngotException e) {
             ctx.status(e.code().httpStatus()).contentType("text/html; charset=utf-8").result("<p class=\"error\">" + Html.escape(e.oneLine()) + "</p>");
             return;
@@ -96,6 +96,15 @@ public final class RolloutPages {
                     .append(Html.escape(summary.createdBy())).append("</td></tr>");
         }
         return html.append("</tbody></table></div>").toString();
+    }
+
+    /** The rollout, or, until one of that id exists (ingot demo prints its link before it starts it), a note that the page waits for it. */
+    private String liveOrWaiting(RolloutId id) {
+        if (rollouts.store().find(id).isEmpty()) {
+            return "<div class=\"rollout-head\" data-final=\"false\"><p class=\"muted\">No rollout " + id + " yet: this page shows it as soon as "
+                    + "it starts. <a href=\"/ui/rollouts\">All rollouts</a></p></div>";
+        }
+        return live(id);
     }
 
     private String live(RolloutId id) {

@@ -55,9 +55,9 @@ public final class Rollouts implements AutoCloseable {
     private static final int MAX_NOTE = 500;
 
     /** What {@code POST /api/v1/rollouts} takes (docs/api.md); every field but the track and its target is optional. */
-    public record StartRequest(String track, String version, String tag, List<String> devices, Boolean onlyIfRebootRequired, String stages,
-            String soak, List<String> gates, String onFailure, String maxFailures, Integer minimumSample, String sites, String deviceDeadline,
-            String offlineAfter, String gateTimeout, Boolean dryRun) {}
+    public record StartRequest(String id, String track, String version, String tag, List<String> devices, Boolean onlyIfRebootRequired,
+            String stages, String soak, List<String> gates, String onFailure, String maxFailures, Integer minimumSample, String sites,
+            String deviceDeadline, String offlineAfter, String gateTimeout, Boolean dryRun) {}
 
     private final Database database;
     private final RolloutStore store;
@@ -118,7 +118,13 @@ public final class Rollouts implements AutoCloseable {
      */
     public ObjectNode start(StartRequest request, Caller.Operator operator) {
         Instant now = clock.instant();
-        RolloutDefinition definition = definition(request, newId(now), operator.name(), now);
+        // An id the operator chose names the rollout in scripts, and fixes its plan: a dry run with the same id plans the same stages.
+        RolloutId id = request.id() == null ? newId(now) : new RolloutId(request.id());
+        if (request.id() != null && store.find(id).isPresent()) {
+            throw IngotException.tried(ErrorCode.CONFLICT, "start the rollout " + id, "a rollout with that id exists")
+                    .withHint("choose another id, or leave it out and the server makes one");
+        }
+        RolloutDefinition definition = definition(request, id, operator.name(), now);
         gates.check(definition.gates());
         if (definition.target() instanceof Target.Image image && !catalog.published(image.version())) {
             throw IngotException.tried(ErrorCode.BAD_INPUT, "roll out " + image.version(), "the store has no published release " + image.version())
