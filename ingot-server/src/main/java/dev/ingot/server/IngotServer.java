@@ -23,6 +23,7 @@ import dev.ingot.server.fleet.ReportWriter;
 import dev.ingot.server.fleet.Sites;
 import dev.ingot.server.http.ApiErrors;
 import dev.ingot.server.http.Pem;
+import dev.ingot.server.http.RequestGuards;
 import dev.ingot.server.metrics.ServerMetrics;
 import dev.ingot.server.operator.OperatorApi;
 import io.javalin.Javalin;
@@ -108,6 +109,7 @@ public final class IngotServer implements AutoCloseable {
                 cfg.routes.exception(HttpResponseException.class, ApiErrors::http);
                 cfg.routes.exception(Exception.class, ApiErrors::unexpected);
                 cfg.routes.before(ctx -> {
+                    RequestGuards.check(ctx);
                     ctx.header("X-Content-Type-Options", "nosniff");
                     ctx.header("Referrer-Policy", "no-referrer");
                     if (config.tls().isPresent()) {

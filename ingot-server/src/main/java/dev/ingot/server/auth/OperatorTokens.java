@@ -84,6 +84,10 @@ public final class OperatorTokens {
                 return before;
             }
             if (before.role() == Role.ADMIN) {
+                // Lock every live admin row before counting (a write that changes nothing, as portable as it gets: SQLite
+                // has no SELECT … FOR UPDATE). Without it, on PostgreSQL two admins revoking each other at once both
+                // count two and both succeed; with it the second waits, then counts what the first left.
+                handle.createUpdate("UPDATE operator_tokens SET role = role WHERE role = 'admin' AND revoked_at IS NULL").execute();
                 long admins = handle.createQuery("SELECT COUNT(*) FROM operator_tokens WHERE role = 'admin' AND revoked_at IS NULL")
                         .mapTo(Long.class).one();
                 if (admins <= 1) {

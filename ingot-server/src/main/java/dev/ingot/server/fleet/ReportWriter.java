@@ -140,8 +140,9 @@ public final class ReportWriter implements AutoCloseable {
 
     private static void fail(Pending pending, SQLException e) {
         LOG.atWarn().addKeyValue("device", pending.write().device()).setCause(e).log("report not stored");
+        // The database's message stays in the server's log: it quotes the statement and its values, which a device has no business reading.
         pending.done().completeExceptionally(IngotException.tried(ErrorCode.UNAVAILABLE, "store the report of " + pending.write().device(),
-                "the database refused it: " + e.getMessage()).withHint("poll again after the interval").withCause(e));
+                "the database refused it").withHint("poll again after the interval").withCause(e));
     }
 
     private void write(List<ReportWrite> writes) throws SQLException {
