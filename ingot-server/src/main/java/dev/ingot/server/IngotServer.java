@@ -83,7 +83,8 @@ public final class IngotServer implements AutoCloseable {
                     new ReportCheck(), config.store(), metrics, config.pollPolicy(), clock, random);
             OperatorApi operatorApi = new OperatorApi(access, sites, devices, desired, actions, tokens, audit, config.store(), config.keyring());
             Dashboard dashboard = new Dashboard(access, sites, devices, actions, audit, config.store(), config.keyring(), config.offlineAfter(),
-                    config.tls().isPresent(), clock);
+                    // Behind a TLS proxy (--plain-http) the browser speaks HTTPS too: a cookie without Secure would also travel on an http:// request.
+                    config.tls().isPresent() || config.plainHttp(), clock);
             byte[] openApi = resource("openapi.json");
             this.app = Javalin.create(cfg -> {
                 cfg.concurrency.useVirtualThreads = true;
