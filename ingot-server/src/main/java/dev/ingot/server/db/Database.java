@@ -6,8 +6,12 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.ingot.error.ErrorCode;
 import dev.ingot.error.IngotException;
+import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Optional;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
@@ -72,6 +76,7 @@ public final class Database implements AutoCloseable {
                 throw IngotException.tried(ErrorCode.BAD_INPUT, "open the database " + url, "the folder " + parent + " does not exist")
                         .withHint("create it, or name a file in an existing folder");
             }
+            createPrivately(file);
             describe = "sqlite:" + file;
             config.setJdbcUrl("jdbc:sqlite:" + file);
             // WAL: readers never block the writer; synchronous=FULL: a commit is on disk before it is acknowledged
@@ -109,6 +114,25 @@ public final class Database implements AutoCloseable {
             throw e;
         }
         return new Database(kind, describe, dataSource);
+    }
+
+    /**
+     * A new SQLite file is made readable by the server's user only, before SQLite opens it: the reports, the fleet's
+     * layout and the tokens' hashes are nobody else's, and SQLite gives the -wal and -shm files it makes the mode of
+     * the database file (os_unix.c, findCreateFileMode). An existing file keeps the mode its operator gave it.
+     */
+    private static void createPrivately(Path file) {
+        if (Files.exists(file, LinkOption.NOFOLLOW_LINKS) || !file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+            return;
+        }
+        try {
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        } catch (FileAlreadyExistsException e) {
+            // made meanwhile, or a link: SQLite opens what is there
+        } catch (IOException e) {
+            throw IngotException.tried(ErrorCode.BAD_INPUT, "create the database " + file, String.valueOf(e.getMessage()))
+                    .withHint("the server needs to write in that folder");
+        }
     }
 
     private static void migrate(DataSource dataSource) {
