@@ -194,6 +194,31 @@ class HostileClientsTest {
         }
     }
 
+    @Test
+    void madeUpEnrollmentTokensAreRefusedWithoutQueueingForTheDatabasesWriters() throws Exception {
+        try (TestServer server = TestServer.start(TestDatabases.fresh(TestDatabases.Kind.SQLITE, folder), folder, clock)) {
+            server.addSite("SITE-1");
+            var before = DatabaseSnapshot.of(server.server().database());
+            java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+            // The enrollment endpoint needs no credential; held here, the SQLite writers' lock stands for the report writer's commit.
+            java.util.concurrent.locks.Lock writers = server.server().database().writeLock();
+            writers.lock();
+            try {
+                for (String token : List.of("ingot_enr_never-issued-000000000000000000000000", "not-even-a-token", TestServer.ADMIN_TOKEN)) {
+                    String body = "{\"token\": \"" + token + "\", \"device_id\": \"" + server.newDeviceId() + "\", \"site_id\": \"SITE-1\"}";
+                    var answer = http.send(HttpRequest.newBuilder(URI.create(server.url() + "/api/v1/device/enroll")).header("Content-Type", "application/json")
+                            .POST(HttpRequest.BodyPublishers.ofString(body)).timeout(java.time.Duration.ofSeconds(5)).build(),
+                            java.net.http.HttpResponse.BodyHandlers.ofString());
+                    assertThat(answer.statusCode()).as(answer.body()).isEqualTo(401);
+                }
+            } finally {
+                writers.unlock();
+            }
+            assertThat(DatabaseSnapshot.of(server.server().database())).isEqualTo(before);
+            server.enroll("SITE-1");
+        }
+    }
+
     /** Runs the calls at once (as near as threads allow) and returns their answers in order. */
     private static List<Response> race(ExecutorService pool, List<Callable<Response>> calls) throws Exception {
         CountDownLatch start = new CountDownLatch(1);
