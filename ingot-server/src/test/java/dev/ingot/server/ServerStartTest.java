@@ -57,6 +57,32 @@ class ServerStartTest {
         }
     }
 
+    @Test
+    void onPostgresqlAWriteIsAcknowledgedOnlyAfterItsCommitIsFlushedWhateverTheDatabaseDefaultsTo() throws Exception {
+        String url = TestDatabases.fresh(TestDatabases.Kind.POSTGRESQL, folder);
+        String name = url.substring(url.lastIndexOf('/') + 1, url.contains("?") ? url.indexOf('?') : url.length());
+        try (java.sql.Connection connection = TestDatabases.postgres().getPostgresDatabase().getConnection();
+                java.sql.Statement statement = connection.createStatement()) {
+            // A DBA's choice for speed (or a managed database's default): commits answered before the WAL is flushed.
+            statement.execute("ALTER DATABASE " + name + " SET synchronous_commit = off");
+        }
+        try (TestServer server = TestServer.start(url, folder, clock)) {
+            for (int i = 0; i < 3; i++) {
+                String setting = server.server().database().jdbi().withHandle(handle -> handle.createQuery("SHOW synchronous_commit")
+                        .mapTo(String.class).one());
+                assertThat(setting).as("the server's own sessions wait for the flush they acknowledge").isEqualTo("on");
+            }
+        }
+    }
+
+    @Test
+    void aPostgresqlThatDoesNotFlushItsCommitsIsNamedAtStart() {
+        assertThat(dev.ingot.server.db.Database.durabilityProblems(java.util.Map.of("fsync", "off", "synchronous_commit", "on")))
+                .singleElement().asString().contains("fsync=off");
+        assertThat(dev.ingot.server.db.Database.durabilityProblems(java.util.Map.of("fsync", "on", "synchronous_commit", "on"))).isEmpty();
+        assertThat(dev.ingot.server.db.Database.durabilityProblems(java.util.Map.of("fsync", "on", "synchronous_commit", "remote_apply"))).isEmpty();
+    }
+
     private static void openssl(String... arguments) throws Exception {
         List<String> command = new java.util.ArrayList<>(List.of("openssl"));
         command.addAll(List.of(arguments));

@@ -12,6 +12,10 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
@@ -23,12 +27,15 @@ import java.util.concurrent.locks.ReentrantLock;
 import org.jdbi.v3.core.HandleCallback;
 import org.jdbi.v3.core.HandleConsumer;
 import org.jdbi.v3.core.Jdbi;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The server's one database, SQLite (the default: a file beside the server) or PostgreSQL (several replicas
  * share one), opened through a HikariCP pool and migrated by Flyway with the same plain-SQL migrations on both.
  */
 public final class Database implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Database.class);
     /** Which engine: the SQL is the same, the connection settings and the durability story differ (docs/server.md). */
     public enum Kind { SQLITE, POSTGRESQL }
 
@@ -96,6 +103,12 @@ public final class Database implements AutoCloseable {
             config.setJdbcUrl(url);
             user.ifPresent(config::setUsername);
             password.ifPresent(config::setPassword);
+            // A commit is acknowledged (to a device, an operator) only once it is flushed: with synchronous_commit=off
+            // (a DBA's speed setting, or a database default) a power loss of the database host takes the last commits
+            // the server answered for. Raised to on for the server's own sessions; a stronger setting
+            // (remote_write, remote_apply) is kept.
+            config.setConnectionInitSql("SELECT set_config('synchronous_commit', CASE current_setting('synchronous_commit') "
+                    + "WHEN 'off' THEN 'on' ELSE current_setting('synchronous_commit') END, false)");
         } else {
             throw IngotException.tried(ErrorCode.BAD_INPUT, "open the database " + url, "it is neither sqlite:PATH nor a jdbc:postgresql:// URL")
                     .withHint("use --db sqlite:./ingot.db or --db jdbc:postgresql://host:5432/ingot");
@@ -109,11 +122,34 @@ public final class Database implements AutoCloseable {
         }
         try {
             migrate(dataSource);
+            if (kind == Kind.POSTGRESQL) {
+                Map<String, String> settings = new LinkedHashMap<>();
+                Jdbi.create(dataSource).useHandle(handle -> {
+                    for (String setting : List.of("fsync", "synchronous_commit")) {
+                        settings.put(setting, handle.createQuery("SHOW " + setting).mapTo(String.class).one());
+                    }
+                });
+                durabilityProblems(settings).forEach(problem -> LOG.atWarn().addKeyValue("database", describe).log(problem));
+            }
         } catch (RuntimeException e) {
             dataSource.close();
             throw e;
         }
         return new Database(kind, describe, dataSource);
+    }
+
+    /** What PostgreSQL's settings (as SHOW prints them) cost the promise that an acknowledged write survives (docs/server.md). */
+    public static List<String> durabilityProblems(Map<String, String> settings) {
+        List<String> problems = new ArrayList<>();
+        if ("off".equals(settings.get("fsync"))) {
+            problems.add("PostgreSQL runs with fsync=off: a crash or power loss of the database host can lose or corrupt writes the server "
+                    + "acknowledged; turn it on (postgresql.conf)");
+        }
+        if ("off".equals(settings.get("synchronous_commit"))) {
+            problems.add("PostgreSQL sessions run with synchronous_commit=off: a power loss of the database host can lose the last writes the "
+                    + "server acknowledged");
+        }
+        return problems;
     }
 
     /**
