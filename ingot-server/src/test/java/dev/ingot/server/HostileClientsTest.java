@@ -219,6 +219,33 @@ class HostileClientsTest {
         }
     }
 
+    @ParameterizedTest
+    @MethodSource("kinds")
+    void twoReplicasTakingANewLeaseAtOnceGetOneHolderAndNoError(TestDatabases.Kind kind) throws Exception {
+        String database = TestDatabases.fresh(kind, folder);
+        try (TestServer a = TestServer.start(database, folder, clock);
+                TestServer b = TestServer.start(database, folder, clock);
+                ExecutorService pool = Executors.newFixedThreadPool(2)) {
+            dev.ingot.server.fleet.Leases leasesA = new dev.ingot.server.fleet.Leases(a.server().database(), clock);
+            dev.ingot.server.fleet.Leases leasesB = new dev.ingot.server.fleet.Leases(b.server().database(), clock);
+            for (int round = 0; round < 20; round++) {
+                String name = "rollout-engine-" + round;
+                CountDownLatch start = new CountDownLatch(1);
+                Future<Boolean> first = pool.submit(() -> {
+                    start.await();
+                    return leasesA.acquire(name, "replica-a", java.time.Duration.ofSeconds(30));
+                });
+                Future<Boolean> second = pool.submit(() -> {
+                    start.await();
+                    return leasesB.acquire(name, "replica-b", java.time.Duration.ofSeconds(30));
+                });
+                start.countDown();
+                // Before: the loser of the first insert failed with the primary key's violation instead of answering false.
+                assertThat(List.of(first.get(), second.get())).as("round %d", round).containsExactlyInAnyOrder(true, false);
+            }
+        }
+    }
+
     /** Runs the calls at once (as near as threads allow) and returns their answers in order. */
     private static List<Response> race(ExecutorService pool, List<Callable<Response>> calls) throws Exception {
         CountDownLatch start = new CountDownLatch(1);
