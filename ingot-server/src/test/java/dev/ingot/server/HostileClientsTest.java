@@ -246,6 +246,29 @@ class HostileClientsTest {
         }
     }
 
+    @ParameterizedTest
+    @MethodSource("kinds")
+    void operatorsAddingOneSiteOrTokenAtOnceGetOneCreatedAndConflictsNeverA500(TestDatabases.Kind kind) throws Exception {
+        try (TestServer server = TestServer.start(TestDatabases.fresh(kind, folder), folder, clock);
+                ExecutorService pool = Executors.newFixedThreadPool(6)) {
+            for (int round = 0; round < 5; round++) {
+                String site = "SITE-" + round;
+                String token = "ci-" + round;
+                List<Callable<Response>> sites = new ArrayList<>();
+                List<Callable<Response>> tokens = new ArrayList<>();
+                for (int i = 0; i < 6; i++) {
+                    sites.add(() -> server.post("/api/v1/sites", TestServer.ADMIN_TOKEN, Map.of("id", site)));
+                    tokens.add(() -> server.post("/api/v1/tokens", TestServer.ADMIN_TOKEN, Map.of("name", token, "role", "viewer")));
+                }
+                for (List<Callable<Response>> calls : List.of(sites, tokens)) {
+                    List<Integer> statuses = race(pool, calls).stream().map(Response::status).toList();
+                    assertThat(statuses).as("round %d", round).containsOnly(201, 409);
+                    assertThat(statuses.stream().filter(status -> status == 201).count()).as("round %d", round).isEqualTo(1);
+                }
+            }
+        }
+    }
+
     /** Runs the calls at once (as near as threads allow) and returns their answers in order. */
     private static List<Response> race(ExecutorService pool, List<Callable<Response>> calls) throws Exception {
         CountDownLatch start = new CountDownLatch(1);
