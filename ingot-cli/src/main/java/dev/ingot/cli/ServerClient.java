@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ingot.error.ErrorCode;
 import dev.ingot.error.IngotException;
+import dev.ingot.site.SiteParameters;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
@@ -43,7 +44,7 @@ final class ServerClient {
     /** The options every operator command mixes in. */
     static final class Options {
         @Option(names = "--server", paramLabel = "URL",
-                description = "The control plane, e.g. https://ingot.example.com. Default: INGOT_SERVER, else http://127.0.0.1:8080.")
+                description = "The control plane, e.g. https://ingot.example.com (plain http:// to loopback only). Default: INGOT_SERVER, else http://127.0.0.1:8080.")
         String server;
 
         @Option(names = "--token-file", paramLabel = "FILE", description = "A file holding the operator token. Default: the INGOT_TOKEN variable.")
@@ -63,6 +64,12 @@ final class ServerClient {
             if (!"https".equals(base.getScheme()) && !"http".equals(base.getScheme()) || base.getHost() == null) {
                 throw IngotException.tried(ErrorCode.BAD_INPUT, "use the server URL '" + url + "'", "it is not an http:// or https:// URL")
                         .withHint("write it like https://ingot.example.com");
+            }
+            // The operator token goes with every request: in the clear only where it never leaves the machine (the agent's rule too).
+            if ("http".equals(base.getScheme()) && !SiteParameters.isLoopback(base.getHost())) {
+                throw IngotException.tried(ErrorCode.BAD_INPUT, "use the server URL '" + url + "'",
+                        "it is plain http:// to another machine, which would carry the operator token in the clear")
+                        .withHint("use https:// (the server's --tls-cert, or its TLS proxy), or an SSH tunnel to http://127.0.0.1");
             }
             Optional<String> token;
             if (tokenFile != null) {

@@ -361,7 +361,7 @@ public final class SiteParameters {
     }
 
     /** A loopback host by its literal form alone (no DNS lookup): localhost (RFC 6761 §6.3), 127.0.0.0/8, ::1. */
-    static boolean isLoopback(String host) {
+    public static boolean isLoopback(String host) {
         if (host.equalsIgnoreCase("localhost")) {
             return true;
         }

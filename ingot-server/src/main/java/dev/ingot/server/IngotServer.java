@@ -24,6 +24,7 @@ import dev.ingot.server.fleet.ReportWriter;
 import dev.ingot.server.fleet.Sites;
 import dev.ingot.server.http.ApiErrors;
 import dev.ingot.server.http.Pem;
+import dev.ingot.server.http.RequestGuards;
 import dev.ingot.server.metrics.ServerMetrics;
 import dev.ingot.server.operator.OperatorApi;
 import dev.ingot.server.rollout.RolloutApi;
@@ -90,7 +91,8 @@ public final class IngotServer implements AutoCloseable {
             this.rollouts = Rollouts.create(database, audit, desired, catalog, rolloutSettings, clock);
             RolloutApi rolloutApi = new RolloutApi(access, rollouts);
             Dashboard dashboard = new Dashboard(access, sites, devices, actions, audit, config.store(), config.keyring(), config.offlineAfter(),
-                    config.tls().isPresent(), clock);
+                    // Behind a TLS proxy (--plain-http) the browser speaks HTTPS too: a cookie without Secure would also travel on an http:// request.
+                    config.tls().isPresent() || config.plainHttp(), clock);
             byte[] openApi = OpenApi.merge(resource("openapi.json"), resource("openapi-rollouts.json"));
             this.app = Javalin.create(cfg -> {
                 cfg.concurrency.useVirtualThreads = true;
@@ -116,6 +118,7 @@ public final class IngotServer implements AutoCloseable {
                 cfg.routes.exception(HttpResponseException.class, ApiErrors::http);
                 cfg.routes.exception(Exception.class, ApiErrors::unexpected);
                 cfg.routes.before(ctx -> {
+                    RequestGuards.check(ctx);
                     ctx.header("X-Content-Type-Options", "nosniff");
                     ctx.header("Referrer-Policy", "no-referrer");
                     if (config.tls().isPresent()) {

@@ -10,7 +10,7 @@ import java.util.Optional;
 
 /** Who an operator request comes from, and whether that role may do what it asks. */
 public final class Access {
-    /** The dashboard's session cookie: the operator token itself, HttpOnly and SameSite=Strict, read by dashboard pages only. */
+    /** The dashboard's session cookie (not the token: {@link OperatorTokens#openSession}), HttpOnly and SameSite=Strict, read by dashboard pages only. */
     public static final String SESSION_COOKIE = "ingot_session";
 
     private final OperatorTokens tokens;
@@ -28,12 +28,13 @@ public final class Access {
 
     /** The operator behind the dashboard's session cookie, if any. */
     public Optional<Caller.Operator> session(Context ctx) {
-        String token = ctx.cookie(SESSION_COOKIE);
-        return token == null || token.length() > 200 ? Optional.empty() : tokens.authenticate(token);
+        String session = ctx.cookie(SESSION_COOKIE);
+        return session == null || session.length() > 200 ? Optional.empty() : tokens.session(session);
     }
 
-    public Optional<Caller.Operator> authenticate(String token) {
-        return tokens.authenticate(token);
+    /** A dashboard session for the token a user signed in with, if it is a valid operator token. */
+    public Optional<String> openSession(String token) {
+        return tokens.openSession(token);
     }
 
     private static Caller.Operator check(Context ctx, Optional<Caller.Operator> operator, Role needed) {

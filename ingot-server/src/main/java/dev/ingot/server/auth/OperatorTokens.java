@@ -5,14 +5,21 @@ import static java.util.Objects.requireNonNull;
 import dev.ingot.error.ErrorCode;
 import dev.ingot.error.IngotException;
 import dev.ingot.server.audit.AuditLog;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Base64;
 import java.util.UUID;
 import java.util.regex.Pattern;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 import org.jdbi.v3.core.Handle;
 import dev.ingot.server.db.Database;
 import org.jdbi.v3.core.Jdbi;
@@ -55,6 +62,60 @@ public final class OperatorTokens {
                 .findFirst().flatMap(found -> found));
     }
 
+    /** How long a dashboard session lasts; the server checks it, whatever a browser (or a copy of its profile) keeps. */
+    public static final Duration SESSION_LIFETIME = Duration.ofHours(12);
+    private static final String SESSION_MAC = "HmacSHA256";
+
+    /**
+     * A dashboard session for a valid token: {@code TOKEN_ID.EXPIRES.MAC}, the MAC keyed by the token's stored hash.
+     * The cookie is not the token, so a stolen one opens no API call and ends after {@link #SESSION_LIFETIME}; revoking
+     * (or replacing) the token ends its sessions. Kept in no table: a session forged from a copy of the database opens
+     * only the dashboard, which reads nothing that copy does not hold.
+     */
+    public Optional<String> openSession(String token) {
+        if (!token.startsWith(Tokens.OPERATOR_PREFIX)) {
+            return Optional.empty();
+        }
+        String hash = Tokens.hash(token);
+        long expires = clock.instant().plus(SESSION_LIFETIME).getEpochSecond();
+        return jdbi.withHandle(handle -> handle.createQuery("SELECT id, token_hash FROM operator_tokens WHERE token_hash = :hash AND revoked_at IS NULL")
+                .bind("hash", hash)
+                .map((rs, ctx) -> Tokens.matches(token, rs.getString("token_hash"))
+                        ? Optional.of(rs.getString("id") + "." + expires + "." + sessionMac(rs.getString("token_hash"), rs.getString("id"), expires))
+                        : Optional.<String>empty())
+                .findFirst().flatMap(found -> found));
+    }
+
+    /** The operator behind a dashboard session, or empty for a malformed, changed, expired or revoked one. */
+    public Optional<Caller.Operator> session(String session) {
+        String[] parts = session.split("\\.", -1);
+        if (parts.length != 3 || parts[0].length() > 36 || !parts[1].matches("[0-9]{1,12}")) {
+            return Optional.empty();
+        }
+        long expires = Long.parseLong(parts[1]);
+        if (expires <= clock.instant().getEpochSecond()) {
+            return Optional.empty();
+        }
+        return jdbi.withHandle(handle -> handle.createQuery("SELECT name, role, token_hash FROM operator_tokens WHERE id = :id AND revoked_at IS NULL")
+                .bind("id", parts[0])
+                .map((rs, ctx) -> MessageDigest.isEqual(sessionMac(rs.getString("token_hash"), parts[0], expires).getBytes(StandardCharsets.US_ASCII),
+                        parts[2].getBytes(StandardCharsets.US_ASCII))
+                        ? Optional.of(new Caller.Operator(rs.getString("name"), Role.parse(rs.getString("role"))))
+                        : Optional.<Caller.Operator>empty())
+                .findFirst().flatMap(found -> found));
+    }
+
+    private static String sessionMac(String tokenHash, String tokenId, long expires) {
+        try {
+            Mac mac = Mac.getInstance(SESSION_MAC);
+            mac.init(new SecretKeySpec(tokenHash.getBytes(StandardCharsets.US_ASCII), SESSION_MAC));
+            byte[] tag = mac.doFinal(("ingot-dashboard-session|" + tokenId + "|" + expires).getBytes(StandardCharsets.US_ASCII));
+            return Base64.getUrlEncoder().withoutPadding().encodeToString(tag);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("every JDK has " + SESSION_MAC, e);
+        }
+    }
+
     public Created create(String name, Role role, Caller.Operator by) {
         checkName(name);
         String token = Tokens.newToken(Tokens.OPERATOR_PREFIX);
@@ -84,6 +145,10 @@ public final class OperatorTokens {
                 return before;
             }
             if (before.role() == Role.ADMIN) {
+                // Lock every live admin row before counting (a write that changes nothing, as portable as it gets: SQLite
+                // has no SELECT … FOR UPDATE). Without it, on PostgreSQL two admins revoking each other at once both
+                // count two and both succeed; with it the second waits, then counts what the first left.
+                handle.createUpdate("UPDATE operator_tokens SET role = role WHERE role = 'admin' AND revoked_at IS NULL").execute();
                 long admins = handle.createQuery("SELECT COUNT(*) FROM operator_tokens WHERE role = 'admin' AND revoked_at IS NULL")
                         .mapTo(Long.class).one();
                 if (admins <= 1) {

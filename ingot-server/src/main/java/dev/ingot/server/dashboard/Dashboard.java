@@ -12,6 +12,7 @@ import dev.ingot.image.ImageName;
 import dev.ingot.server.audit.AuditLog;
 import dev.ingot.server.auth.Access;
 import dev.ingot.server.auth.Caller;
+import dev.ingot.server.auth.OperatorTokens;
 import dev.ingot.server.fleet.Action;
 import dev.ingot.server.fleet.Actions;
 import dev.ingot.server.fleet.Device;
@@ -97,19 +98,19 @@ public final class Dashboard {
 
     private void login(Context ctx) {
         String token = ctx.formParam("token");
-        Optional<Caller.Operator> operator = token == null || token.isBlank() || token.length() > 200 ? Optional.empty()
-                : access.authenticate(token.strip());
-        if (operator.isEmpty()) {
+        Optional<String> session = token == null || token.isBlank() || token.length() > 200 ? Optional.empty()
+                : access.openSession(token.strip());
+        if (session.isEmpty()) {
             page(ctx, 401, "Sign in", null, loginForm(Optional.of("That is not a valid operator token (unknown or revoked)."),
                     next(ctx.formParam("next"))));
             return;
         }
-        Cookie cookie = new Cookie(Access.SESSION_COOKIE, token.strip());
+        Cookie cookie = new Cookie(Access.SESSION_COOKIE, session.get());
         cookie.setPath("/");
         cookie.setHttpOnly(true);
         cookie.setSecure(secureCookie);
         cookie.setSameSite(SameSite.STRICT);
-        cookie.setMaxAge((int) Duration.ofHours(12).toSeconds());
+        cookie.setMaxAge((int) OperatorTokens.SESSION_LIFETIME.toSeconds());
         ctx.cookie(cookie);
         ctx.redirect(next(ctx.formParam("next")).orElse("/ui/"));
     }

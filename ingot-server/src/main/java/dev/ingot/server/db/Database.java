@@ -6,8 +6,16 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.ingot.error.ErrorCode;
 import dev.ingot.error.IngotException;
+import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
@@ -19,12 +27,15 @@ import java.util.concurrent.locks.ReentrantLock;
 import org.jdbi.v3.core.HandleCallback;
 import org.jdbi.v3.core.HandleConsumer;
 import org.jdbi.v3.core.Jdbi;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The server's one database, SQLite (the default: a file beside the server) or PostgreSQL (several replicas
  * share one), opened through a HikariCP pool and migrated by Flyway with the same plain-SQL migrations on both.
  */
 public final class Database implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Database.class);
     /** Which engine: the SQL is the same, the connection settings and the durability story differ (docs/server.md). */
     public enum Kind { SQLITE, POSTGRESQL }
 
@@ -72,6 +83,7 @@ public final class Database implements AutoCloseable {
                 throw IngotException.tried(ErrorCode.BAD_INPUT, "open the database " + url, "the folder " + parent + " does not exist")
                         .withHint("create it, or name a file in an existing folder");
             }
+            createPrivately(file);
             describe = "sqlite:" + file;
             config.setJdbcUrl("jdbc:sqlite:" + file);
             // WAL: readers never block the writer; synchronous=FULL: a commit is on disk before it is acknowledged
@@ -91,6 +103,12 @@ public final class Database implements AutoCloseable {
             config.setJdbcUrl(url);
             user.ifPresent(config::setUsername);
             password.ifPresent(config::setPassword);
+            // A commit is acknowledged (to a device, an operator) only once it is flushed: with synchronous_commit=off
+            // (a DBA's speed setting, or a database default) a power loss of the database host takes the last commits
+            // the server answered for. Raised to on for the server's own sessions; a stronger setting
+            // (remote_write, remote_apply) is kept.
+            config.setConnectionInitSql("SELECT set_config('synchronous_commit', CASE current_setting('synchronous_commit') "
+                    + "WHEN 'off' THEN 'on' ELSE current_setting('synchronous_commit') END, false)");
         } else {
             throw IngotException.tried(ErrorCode.BAD_INPUT, "open the database " + url, "it is neither sqlite:PATH nor a jdbc:postgresql:// URL")
                     .withHint("use --db sqlite:./ingot.db or --db jdbc:postgresql://host:5432/ingot");
@@ -104,11 +122,53 @@ public final class Database implements AutoCloseable {
         }
         try {
             migrate(dataSource);
+            if (kind == Kind.POSTGRESQL) {
+                Map<String, String> settings = new LinkedHashMap<>();
+                Jdbi.create(dataSource).useHandle(handle -> {
+                    for (String setting : List.of("fsync", "synchronous_commit")) {
+                        settings.put(setting, handle.createQuery("SHOW " + setting).mapTo(String.class).one());
+                    }
+                });
+                durabilityProblems(settings).forEach(problem -> LOG.atWarn().addKeyValue("database", describe).log(problem));
+            }
         } catch (RuntimeException e) {
             dataSource.close();
             throw e;
         }
         return new Database(kind, describe, dataSource);
+    }
+
+    /** What PostgreSQL's settings (as SHOW prints them) cost the promise that an acknowledged write survives (docs/server.md). */
+    public static List<String> durabilityProblems(Map<String, String> settings) {
+        List<String> problems = new ArrayList<>();
+        if ("off".equals(settings.get("fsync"))) {
+            problems.add("PostgreSQL runs with fsync=off: a crash or power loss of the database host can lose or corrupt writes the server "
+                    + "acknowledged; turn it on (postgresql.conf)");
+        }
+        if ("off".equals(settings.get("synchronous_commit"))) {
+            problems.add("PostgreSQL sessions run with synchronous_commit=off: a power loss of the database host can lose the last writes the "
+                    + "server acknowledged");
+        }
+        return problems;
+    }
+
+    /**
+     * A new SQLite file is made readable by the server's user only, before SQLite opens it: the reports, the fleet's
+     * layout and the tokens' hashes are nobody else's, and SQLite gives the -wal and -shm files it makes the mode of
+     * the database file (os_unix.c, findCreateFileMode). An existing file keeps the mode its operator gave it.
+     */
+    private static void createPrivately(Path file) {
+        if (Files.exists(file, LinkOption.NOFOLLOW_LINKS) || !file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+            return;
+        }
+        try {
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        } catch (FileAlreadyExistsException e) {
+            // made meanwhile, or a link: SQLite opens what is there
+        } catch (IOException e) {
+            throw IngotException.tried(ErrorCode.BAD_INPUT, "create the database " + file, String.valueOf(e.getMessage()))
+                    .withHint("the server needs to write in that folder");
+        }
     }
 
     private static void migrate(DataSource dataSource) {

@@ -63,10 +63,31 @@ public final class ReportCheck {
         JsonNode container = report.path("video_ingest").path("container");
         JsonNode reboot = report.path("reboot");
         JsonNode updates = report.path("updates");
+        Optional<String> imageVersion = kept(text(report.path("image").path("version")), "image.version", MAX_VERSION);
+        Optional<String> containerTag = kept(text(container.path("tag")), "video_ingest.container.tag", MAX_TAG);
         return new Summary(report.path("status").asText(), text(report.path("site_id")), text(report.path("device_id")),
-                text(report.path("image").path("version")), text(container.path("tag")), text(report.path("slot").path("booted")),
+                imageVersion, containerTag, text(report.path("slot").path("booted")),
                 reboot.isObject() ? Optional.of(reboot.path("required").asBoolean()) : Optional.empty(),
                 updates.isObject() ? OptionalLong.of(updates.path("security").asLong()) : OptionalLong.empty(), checkedAt);
+    }
+
+    /** The widths of the inventory's columns (V1__fleet.sql), which PostgreSQL enforces and SQLite does not. */
+    static final int MAX_VERSION = 64;
+    static final int MAX_TAG = 128;
+
+    /**
+     * A field the inventory keeps in a column of its own (lists, filters, the dashboard, metrics labels): the schema
+     * bounds neither its length nor its characters, so a report that names one the column cannot hold is refused here
+     * rather than failing its write (PostgreSQL refuses an over-long value and any NUL).
+     */
+    private static Optional<String> kept(Optional<String> value, String field, int maxLength) {
+        value.ifPresent(text -> {
+            if (text.length() > maxLength || text.chars().anyMatch(Character::isISOControl)) {
+                throw IngotException.tried(ErrorCode.BAD_INPUT, "accept the health report",
+                        field + " is not up to " + maxLength + " printable characters").withHint("docs/health-report.md describes every field");
+            }
+        });
+        return value;
     }
 
     private static Optional<String> text(JsonNode node) {

@@ -65,6 +65,11 @@ public final class Actions {
         if (checkedReason.map(String::length).orElse(0) > MAX_REASON) {
             throw IngotException.tried(ErrorCode.BAD_INPUT, "report action " + actionId, "the reason is longer than " + MAX_REASON + " characters");
         }
+        // A NUL is refused by PostgreSQL (a 500), and a newline would forge a line in the server's log, which records reasons.
+        if (checkedReason.map(text -> text.chars().anyMatch(Character::isISOControl)).orElse(false)) {
+            throw IngotException.tried(ErrorCode.BAD_INPUT, "report action " + actionId,
+                    "the reason is not one line of text (it holds a control character)").withHint("say what went wrong in one line");
+        }
         return database.inTransaction(handle -> {
             Action action = handle.createQuery("SELECT * FROM actions WHERE id = :id AND device_id = :device")
                     .bind("id", actionId).bind("device", device.value()).map((rs, ctx) -> action(rs)).findFirst()
@@ -79,19 +84,41 @@ public final class Actions {
                                 : "an action only moves forwards");
             }
             long now = clock.millis();
-            transition(handle, actionId, state, checkedReason, now);
+            if (!transition(handle, action, state, checkedReason, now)) {
+                // Another report (or a superseding change) moved it between our read and our write: a retry of the same
+                // report is still harmless; anything else is refused as from the state it moved to.
+                Action moved = handle.createQuery("SELECT * FROM actions WHERE id = :id").bind("id", actionId).map((rs, ctx) -> action(rs)).one();
+                if (moved.state() == state) {
+                    return moved;
+                }
+                throw IngotException.tried(ErrorCode.CONFLICT, "move action " + actionId + " to " + state.json(),
+                        "it moved meanwhile to " + moved.state().json() + (moved.state().terminal() ? " and ended there" : ""))
+                        .withHint("poll for the action's state and report again from there");
+            }
             return new Action(action.id(), action.device(), action.track(), action.generation(), action.target(), state, checkedReason,
                     action.createdAt(), Instant.ofEpochMilli(now), action.createdBy());
         });
     }
 
-    static void transition(Handle handle, String actionId, ActionState state, Optional<String> reason, long now) {
-        handle.createUpdate("UPDATE actions SET state = :state, reason = :reason, updated_at = :now WHERE id = :id")
-                .bind("state", state.json()).bind("reason", reason.orElse(null)).bind("now", now).bind("id", actionId).execute();
+    /**
+     * Moves the action from the state it was read in, or not at all (false) when it is no longer in that state. The
+     * conditional UPDATE is what orders racing writers on PostgreSQL, where nothing else does: the second waits on the
+     * first's row lock, then finds the state changed and updates nothing. The row lock also keeps the event's sequence
+     * number one writer's at a time.
+     */
+    static boolean transition(Handle handle, Action from, ActionState state, Optional<String> reason, long now) {
+        String actionId = from.id();
+        int moved = handle.createUpdate("UPDATE actions SET state = :state, reason = :reason, updated_at = :now WHERE id = :id AND state = :from")
+                .bind("state", state.json()).bind("reason", reason.orElse(null)).bind("now", now).bind("id", actionId)
+                .bind("from", from.state().json()).execute();
+        if (moved == 0) {
+            return false;
+        }
         long seq = handle.createQuery("SELECT COALESCE(MAX(seq), 0) + 1 FROM action_events WHERE action_id = :id").bind("id", actionId)
                 .mapTo(Long.class).one();
         handle.createUpdate("INSERT INTO action_events (action_id, seq, state, reason, at) VALUES (:id, :seq, :state, :reason, :now)")
                 .bind("id", actionId).bind("seq", seq).bind("state", state.json()).bind("reason", reason.orElse(null)).bind("now", now).execute();
+        return true;
     }
 
     static List<Action> current(Handle handle, DeviceId device) {

@@ -87,6 +87,33 @@ public final class DesiredStates {
         if (change.knownGood().map(Devices::knownGood).map(String::length).orElse(0) > 1000) {
             throw IngotException.tried(ErrorCode.BAD_INPUT, "set the known-good list", "it is too long (a USB cache keeps two)");
         }
+        // A change that raced another on one of its devices (PostgreSQL, or two replicas) is rolled back whole and
+        // made again from what the winner wrote.
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return changeOnce(filter, change, actor);
+            } catch (Raced raced) {
+                if (attempt == MAX_ATTEMPTS) {
+                    throw IngotException.tried(ErrorCode.CONFLICT, "change the desired state of " + raced.device,
+                            "other changes to it kept landing first (" + MAX_ATTEMPTS + " tries)").withHint("read its state again, then retry");
+                }
+            }
+        }
+    }
+
+    private static final int MAX_ATTEMPTS = 5;
+
+    /** Another transaction changed a device's desired state between this one's read and its write. */
+    private static final class Raced extends RuntimeException {
+        private final transient DeviceId device;
+
+        Raced(DeviceId device) {
+            super(null, null, false, false);
+            this.device = device;
+        }
+    }
+
+    private List<Outcome> changeOnce(DeviceFilter filter, Change change, Caller actor) {
         return database.inTransaction(handle -> {
             DeviceFilter.Sql sql = filter.sql(clock.instant());
             Query query = handle.createQuery("SELECT " + Devices.COLUMNS + Devices.FROM + sql.where() + " ORDER BY d.id LIMIT :limit")
@@ -164,51 +191,54 @@ public final class DesiredStates {
         }
     }
 
+
     private Outcome apply(Handle handle, Device device, Change change, String actor) {
         DesiredState before = device.desired();
         long generation = before.generation() + 1;
-        Optional<ImageVersion> image = before.image();
-        Optional<String> tag = before.containerTag();
-        Optional<String> reboot = before.rebootRequest();
-        List<ImageVersion> knownGood = before.knownGood();
-        List<Action> opened = new ArrayList<>();
-        long now = clock.millis();
-        if (change.image().isPresent() && !change.image().equals(before.image())) {
-            image = change.image();
-            opened.add(open(handle, device, Track.REIMAGE, generation, image.get().toString(), actor, now));
-        }
-        if (change.containerTag().isPresent() && !change.containerTag().equals(before.containerTag())) {
-            tag = change.containerTag();
-            opened.add(open(handle, device, Track.CONTAINER, generation, tag.get(), actor, now));
-        }
-        if (change.rebootRequest().isPresent() && !change.rebootRequest().equals(before.rebootRequest())) {
-            reboot = change.rebootRequest();
-            opened.add(open(handle, device, Track.REBOOT, generation, reboot.get(), actor, now));
-        }
-        if (change.knownGood().isPresent() && !change.knownGood().get().equals(before.knownGood())) {
-            knownGood = change.knownGood().get();
-        }
-        DesiredState after = new DesiredState(generation, image, tag, reboot, knownGood);
-        if (after.image().equals(before.image()) && after.containerTag().equals(before.containerTag())
-                && after.rebootRequest().equals(before.rebootRequest()) && after.knownGood().equals(before.knownGood())) {
+        boolean newImage = change.image().isPresent() && !change.image().equals(before.image());
+        boolean newTag = change.containerTag().isPresent() && !change.containerTag().equals(before.containerTag());
+        boolean newReboot = change.rebootRequest().isPresent() && !change.rebootRequest().equals(before.rebootRequest());
+        boolean newKnownGood = change.knownGood().isPresent() && !change.knownGood().get().equals(before.knownGood());
+        if (!newImage && !newTag && !newReboot && !newKnownGood) {
             return new Outcome(device, before, before, List.of());
         }
-        handle.createUpdate("UPDATE desired_states SET generation = :generation, image_version = :image, container_tag = :tag, "
-                        + "reboot_request = :reboot, known_good = :knownGood, updated_at = :now, updated_by = :by WHERE device_id = :id")
+        DesiredState after = new DesiredState(generation, newImage ? change.image() : before.image(),
+                newTag ? change.containerTag() : before.containerTag(), newReboot ? change.rebootRequest() : before.rebootRequest(),
+                newKnownGood ? change.knownGood().get() : before.knownGood());
+        long now = clock.millis();
+        // The row is written first and only from the generation read: on PostgreSQL a racing change waits here on the
+        // row lock, then finds the generation moved and writes nothing (two changes never share a generation).
+        int written = handle.createUpdate("UPDATE desired_states SET generation = :generation, image_version = :image, container_tag = :tag, "
+                        + "reboot_request = :reboot, known_good = :knownGood, updated_at = :now, updated_by = :by "
+                        + "WHERE device_id = :id AND generation = :before")
                 .bind("generation", generation).bind("image", after.image().map(ImageVersion::toString).orElse(null))
                 .bind("tag", after.containerTag().orElse(null)).bind("reboot", after.rebootRequest().orElse(null))
                 .bind("knownGood", Devices.knownGood(after.knownGood())).bind("now", now).bind("by", actor)
-                .bind("id", device.id().value()).execute();
+                .bind("id", device.id().value()).bind("before", before.generation()).execute();
+        if (written == 0) {
+            throw new Raced(device.id());
+        }
+        List<Action> opened = new ArrayList<>();
+        if (newImage) {
+            opened.add(open(handle, device, Track.REIMAGE, generation, after.image().orElseThrow().toString(), actor, now));
+        }
+        if (newTag) {
+            opened.add(open(handle, device, Track.CONTAINER, generation, after.containerTag().orElseThrow(), actor, now));
+        }
+        if (newReboot) {
+            opened.add(open(handle, device, Track.REBOOT, generation, after.rebootRequest().orElseThrow(), actor, now));
+        }
         audit.record(handle, actor, "device.set", "device:" + device.id(), describe(before), describe(after));
         return new Outcome(device, before, after, opened);
     }
 
     private static Action open(Handle handle, Device device, Track track, long generation, String target, String actor, long now) {
-        List<String> superseded = handle.createQuery("SELECT id FROM actions WHERE device_id = :device AND track = :track "
+        List<Action> superseded = handle.createQuery("SELECT * FROM actions WHERE device_id = :device AND track = :track "
                         + "AND state NOT IN ('committed', 'failed', 'rolled_back')")
-                .bind("device", device.id().value()).bind("track", track.json()).mapTo(String.class).list();
-        for (String id : superseded) {
-            Actions.transition(handle, id, ActionState.FAILED, Optional.of("superseded by generation " + generation), now);
+                .bind("device", device.id().value()).bind("track", track.json()).map((rs, ctx) -> Actions.action(rs)).list();
+        for (Action open : superseded) {
+            // An action the device ended meanwhile stays as it ended (the transition then changes nothing).
+            Actions.transition(handle, open, ActionState.FAILED, Optional.of("superseded by generation " + generation), now);
         }
         Action action = new Action(UUID.randomUUID().toString(), device.id(), track, generation, target, ActionState.PENDING, Optional.empty(),
                 java.time.Instant.ofEpochMilli(now), java.time.Instant.ofEpochMilli(now), actor);

@@ -30,6 +30,7 @@ public record DeviceFilter(Optional<DeviceId> device, Optional<SiteId> site, Opt
         requireNonNull(tag, "tag");
         requireNonNull(seenWithin, "seenWithin");
         requireNonNull(notSeenWithin, "notSeenWithin");
+        tag.ifPresent(value -> Sites.checkTag(value, "filter devices by the tag '" + value + "'"));
         status.ifPresent(value -> {
             if (!STATUSES.contains(value)) {
                 throw IngotException.tried(ErrorCode.BAD_INPUT, "filter devices by status '" + value + "'",

@@ -2,10 +2,12 @@ package dev.ingot.server.fleet;
 
 import static java.util.Objects.requireNonNull;
 
+import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import dev.ingot.server.db.Database;
 import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
 
 /**
  * Named leases in the database: one holder at a time among the server's replicas (the rollout engine's
@@ -27,6 +29,19 @@ public final class Leases {
     public boolean acquire(String name, String holder, Duration ttl) {
         long now = clock.millis();
         long expires = now + ttl.toMillis();
+        try {
+            return acquireOnce(name, holder, now, expires);
+        } catch (UnableToExecuteStatementException e) {
+            // Two replicas inserting a new name at once on PostgreSQL: the second waits on the first's key, then violates
+            // it (SQLSTATE 23505, unique_violation). The first holds the lease.
+            if (e.getCause() instanceof SQLException sql && "23505".equals(sql.getSQLState())) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    private boolean acquireOnce(String name, String holder, long now, long expires) {
         return database.inTransaction(handle -> {
             int taken = handle.createUpdate("UPDATE leases SET holder = :holder, expires_at = :expires "
                             + "WHERE name = :name AND (holder = :holder OR expires_at <= :now)")
@@ -38,7 +53,7 @@ public final class Leases {
             if (exists) {
                 return false;
             }
-            // First use of the name: a primary-key insert, so of two racing replicas one inserts and the other fails and retries.
+            // First use of the name: a primary-key insert, so of two racing replicas one inserts (see acquire for the other).
             return handle.createUpdate("INSERT INTO leases (name, holder, expires_at) SELECT :name, :holder, :expires "
                             + "WHERE NOT EXISTS (SELECT 1 FROM leases WHERE name = :name)")
                     .bind("name", name).bind("holder", holder).bind("expires", expires).execute() == 1;

@@ -11,7 +11,9 @@ import java.sql.SQLException;
 import java.sql.Types;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.BlockingQueue;
@@ -140,8 +142,9 @@ public final class ReportWriter implements AutoCloseable {
 
     private static void fail(Pending pending, SQLException e) {
         LOG.atWarn().addKeyValue("device", pending.write().device()).setCause(e).log("report not stored");
+        // The database's message stays in the server's log: it quotes the statement and its values, which a device has no business reading.
         pending.done().completeExceptionally(IngotException.tried(ErrorCode.UNAVAILABLE, "store the report of " + pending.write().device(),
-                "the database refused it: " + e.getMessage()).withHint("poll again after the interval").withCause(e));
+                "the database refused it").withHint("poll again after the interval").withCause(e));
     }
 
     private void write(List<ReportWrite> writes) throws SQLException {
@@ -162,70 +165,75 @@ public final class ReportWriter implements AutoCloseable {
                             + "image_version, report) SELECT id, history_seq, ?, ?, ?, ? FROM devices WHERE id = ?");
                     PreparedStatement trim = connection.prepareStatement("DELETE FROM report_history WHERE device_id = ? AND seq <= "
                             + "(SELECT history_seq FROM devices WHERE id = ?) - ?")) {
-                List<ReportWrite> fulls = new ArrayList<>();
-                List<ReportWrite> lights = new ArrayList<>();
-                for (ReportWrite write : writes) {
-                    String id = write.device().value();
-                    if (write.keepInHistory()) {
-                        fulls.add(write);
-                        full.setLong(1, write.receivedAt());
-                        full.setString(2, write.status());
-                        full.setString(3, write.imageVersion().orElse(null));
-                        full.setString(4, write.containerTag().orElse(null));
-                        full.setString(5, write.slotBooted().orElse(null));
-                        setBoolean(full, 6, write.rebootRequired());
-                        setLong(full, 7, write.securityUpdates());
-                        full.setLong(8, write.checkedAt());
-                        full.setLong(9, write.receivedAt());
-                        full.setString(10, id);
-                        full.addBatch();
-                        history.setLong(1, write.receivedAt());
-                        history.setString(2, write.status());
-                        history.setString(3, write.imageVersion().orElse(null));
-                        history.setString(4, write.report());
-                        history.setString(5, id);
-                        history.addBatch();
-                        trim.setString(1, id);
-                        trim.setString(2, id);
-                        trim.setInt(3, historyLimit);
-                        trim.addBatch();
-                    } else {
-                        lights.add(write);
-                        light.setLong(1, write.receivedAt());
-                        light.setString(2, write.slotBooted().orElse(null));
-                        setBoolean(light, 3, write.rebootRequired());
-                        setLong(light, 4, write.securityUpdates());
-                        light.setLong(5, write.checkedAt());
-                        light.setString(6, id);
-                        light.addBatch();
+                // A device twice in one batch (an agent's retry while its first poll waits) is written in a second round: within
+                // one round, its two history rows would take one sequence number and its first latest report would be inserted
+                // twice, failing the batch and sending every report in it down the one-by-one path.
+                for (List<ReportWrite> round : rounds(writes)) {
+                    List<ReportWrite> fulls = new ArrayList<>();
+                    List<ReportWrite> lights = new ArrayList<>();
+                    for (ReportWrite write : round) {
+                        String id = write.device().value();
+                        if (write.keepInHistory()) {
+                            fulls.add(write);
+                            full.setLong(1, write.receivedAt());
+                            full.setString(2, write.status());
+                            full.setString(3, write.imageVersion().orElse(null));
+                            full.setString(4, write.containerTag().orElse(null));
+                            full.setString(5, write.slotBooted().orElse(null));
+                            setBoolean(full, 6, write.rebootRequired());
+                            setLong(full, 7, write.securityUpdates());
+                            full.setLong(8, write.checkedAt());
+                            full.setLong(9, write.receivedAt());
+                            full.setString(10, id);
+                            full.addBatch();
+                            history.setLong(1, write.receivedAt());
+                            history.setString(2, write.status());
+                            history.setString(3, write.imageVersion().orElse(null));
+                            history.setString(4, write.report());
+                            history.setString(5, id);
+                            history.addBatch();
+                            trim.setString(1, id);
+                            trim.setString(2, id);
+                            trim.setInt(3, historyLimit);
+                            trim.addBatch();
+                        } else {
+                            lights.add(write);
+                            light.setLong(1, write.receivedAt());
+                            light.setString(2, write.slotBooted().orElse(null));
+                            setBoolean(light, 3, write.rebootRequired());
+                            setLong(light, 4, write.securityUpdates());
+                            light.setLong(5, write.checkedAt());
+                            light.setString(6, id);
+                            light.addBatch();
+                        }
+                        latest.setLong(1, write.receivedAt());
+                        latest.setString(2, write.report());
+                        latest.setString(3, id);
+                        latest.addBatch();
                     }
-                    latest.setLong(1, write.receivedAt());
-                    latest.setString(2, write.report());
-                    latest.setString(3, id);
-                    latest.addBatch();
-                }
-                if (!fulls.isEmpty()) {
-                    requireEnrolled(full.executeBatch(), fulls);
-                    history.executeBatch();
-                    trim.executeBatch();
-                }
-                if (!lights.isEmpty()) {
-                    requireEnrolled(light.executeBatch(), lights);
-                }
-                // A device's first report has no row to update yet.
-                int[] updated = latest.executeBatch();
-                boolean anyFirst = false;
-                for (int i = 0; i < updated.length; i++) {
-                    if (updated[i] == 0) {
-                        anyFirst = true;
-                        firstLatest.setString(1, writes.get(i).device().value());
-                        firstLatest.setLong(2, writes.get(i).receivedAt());
-                        firstLatest.setString(3, writes.get(i).report());
-                        firstLatest.addBatch();
+                    if (!fulls.isEmpty()) {
+                        requireEnrolled(full.executeBatch(), fulls);
+                        history.executeBatch();
+                        trim.executeBatch();
                     }
-                }
-                if (anyFirst) {
-                    firstLatest.executeBatch();
+                    if (!lights.isEmpty()) {
+                        requireEnrolled(light.executeBatch(), lights);
+                    }
+                    // A device's first report has no row to update yet.
+                    int[] updated = latest.executeBatch();
+                    boolean anyFirst = false;
+                    for (int i = 0; i < updated.length; i++) {
+                        if (updated[i] == 0) {
+                            anyFirst = true;
+                            firstLatest.setString(1, round.get(i).device().value());
+                            firstLatest.setLong(2, round.get(i).receivedAt());
+                            firstLatest.setString(3, round.get(i).report());
+                            firstLatest.addBatch();
+                        }
+                    }
+                    if (anyFirst) {
+                        firstLatest.executeBatch();
+                    }
                 }
                 connection.commit();
             } catch (SQLException | RuntimeException e) {
@@ -235,6 +243,20 @@ public final class ReportWriter implements AutoCloseable {
         } finally {
             writeLock.unlock();
         }
+    }
+
+    /** The writes split so that each device appears at most once per round, in the order they came. */
+    static List<List<ReportWrite>> rounds(List<ReportWrite> writes) {
+        List<List<ReportWrite>> rounds = new ArrayList<>();
+        Map<DeviceId, Integer> seen = new HashMap<>();
+        for (ReportWrite write : writes) {
+            int round = seen.merge(write.device(), 1, Integer::sum) - 1;
+            if (round == rounds.size()) {
+                rounds.add(new ArrayList<>());
+            }
+            rounds.get(round).add(write);
+        }
+        return rounds;
     }
 
     private static void requireEnrolled(int[] updated, List<ReportWrite> writes) throws SQLException {

@@ -75,6 +75,7 @@ public final class Sites {
 
     /** Every site, sorted by id, optionally only those with a tag. */
     public List<Site> list(Optional<String> tag) {
+        tag.ifPresent(value -> checkTag(value, "list the sites tagged '" + value + "'"));
         return jdbi.withHandle(handle -> {
             Map<String, List<String>> tags = new TreeMap<>();
             handle.createQuery("SELECT site_id, tag FROM site_tags ORDER BY site_id, tag")
@@ -137,14 +138,19 @@ public final class Sites {
         return value;
     }
 
+    /** A tag as sites carry it; a filter by a tag no site could carry is bad input too (it would reach SQL otherwise). */
+    public static String checkTag(String tag, String attempt) {
+        if (tag == null || !TAG.matcher(tag).matches()) {
+            throw IngotException.tried(ErrorCode.BAD_INPUT, attempt,
+                    "a tag is 1 to 63 lowercase letters, digits, '.', '_', ':' and '-'").withHint("write tags like region:eu-west or pilot");
+        }
+        return tag;
+    }
+
     private static List<String> checkTags(List<String> tags) {
         TreeSet<String> checked = new TreeSet<>();
         for (String tag : tags) {
-            if (tag == null || !TAG.matcher(tag).matches()) {
-                throw IngotException.tried(ErrorCode.BAD_INPUT, "tag a site with '" + tag + "'",
-                        "a tag is 1 to 63 lowercase letters, digits, '.', '_', ':' and '-'").withHint("write tags like region:eu-west or pilot");
-            }
-            checked.add(tag);
+            checked.add(checkTag(tag, "tag a site with '" + tag + "'"));
         }
         if (checked.size() > 20) {
             throw IngotException.tried(ErrorCode.BAD_INPUT, "tag a site", "a site has at most 20 tags");

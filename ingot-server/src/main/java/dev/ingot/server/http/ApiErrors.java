@@ -44,9 +44,27 @@ public final class ApiErrors {
     }
 
     public static void unexpected(Exception e, Context ctx) {
+        if (uniqueViolation(e)) {
+            // Two writers created the same key at once (PostgreSQL: the second waits on the first's key, then violates it).
+            // The check before the insert saw none; the loser's request is a conflict like any other "it exists".
+            LOG.atInfo().addKeyValue("method", ctx.method().name()).addKeyValue("path", ctx.path()).log("lost a race to create the same key");
+            write(ctx, 409, ErrorCode.CONFLICT, "Tried to answer " + ctx.method() + " " + ctx.path()
+                    + " but failed because another request made the same thing at the same time", "read the state again, then retry");
+            return;
+        }
         LOG.atError().addKeyValue("method", ctx.method().name()).addKeyValue("path", ctx.path()).setCause(e).log("unexpected error");
         write(ctx, 500, ErrorCode.INTERNAL, "Tried to answer " + ctx.method() + " " + ctx.path() + " but failed because of an internal error",
                 "the server's log has the details");
+    }
+
+    /** SQLSTATE 23505, unique_violation (PostgreSQL; SQLite's writers are serialized and never race to it). */
+    private static boolean uniqueViolation(Throwable e) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof java.sql.SQLException sql && "23505".equals(sql.getSQLState())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public static void write(Context ctx, int status, ErrorCode code, String message, String hint) {

@@ -8,9 +8,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
+import java.security.InvalidKeyException;
 import java.security.KeyFactory;
 import java.security.KeyStore;
 import java.security.PrivateKey;
+import java.security.Signature;
+import java.security.SignatureException;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.security.spec.PKCS8EncodedKeySpec;
@@ -37,6 +40,7 @@ public final class Pem {
                 throw IngotException.tried(ErrorCode.BAD_INPUT, "read the TLS certificate " + certFile, "it holds no PEM certificate");
             }
             PrivateKey key = privateKey(keyFile);
+            checkPair(key, chain.getFirst(), certFile, keyFile);
             KeyStore store = KeyStore.getInstance("PKCS12");
             store.load(null, null);
             store.setKeyEntry("ingot", key, NO_PASSWORD, chain.toArray(Certificate[]::new));
@@ -46,6 +50,38 @@ public final class Pem {
         } catch (GeneralSecurityException e) {
             throw IngotException.tried(ErrorCode.BAD_INPUT, "load the TLS certificate " + certFile, String.valueOf(e.getMessage()))
                     .withHint("--tls-cert is a PEM certificate chain, leaf first");
+        }
+    }
+
+    /**
+     * The key must be the leaf certificate's: Jetty takes any pair and the server would start, then fail every
+     * handshake with an error that names neither file. Signing a probe with the key and verifying it with the
+     * certificate's public key is the check that works for every key type.
+     */
+    private static void checkPair(PrivateKey key, Certificate leaf, Path certFile, Path keyFile) throws GeneralSecurityException {
+        String algorithm = switch (key.getAlgorithm()) {
+            case "RSA" -> "SHA256withRSA";
+            case "EC" -> "SHA256withECDSA";
+            default -> "Ed25519"; // EdDSA: the only other kind privateKey reads
+        };
+        byte[] probe = "ingot: does this key belong to this certificate?".getBytes(StandardCharsets.US_ASCII);
+        boolean belongs;
+        try {
+            Signature signer = Signature.getInstance(algorithm);
+            signer.initSign(key);
+            signer.update(probe);
+            byte[] signature = signer.sign();
+            Signature verifier = Signature.getInstance(algorithm);
+            verifier.initVerify(leaf.getPublicKey());
+            verifier.update(probe);
+            belongs = verifier.verify(signature);
+        } catch (InvalidKeyException | SignatureException e) {
+            belongs = false; // the certificate holds another kind of key
+        }
+        if (!belongs) {
+            throw IngotException.tried(ErrorCode.BAD_INPUT, "serve HTTPS with " + certFile + " and " + keyFile,
+                    "the key does not belong to the certificate (the first one in the chain)")
+                    .withHint("give the key the certificate was issued for, and the leaf certificate first");
         }
     }
 
