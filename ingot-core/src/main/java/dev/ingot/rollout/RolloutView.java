@@ -3,6 +3,7 @@ package dev.ingot.rollout;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -138,7 +139,7 @@ public record RolloutView(RolloutId id, String track, String target, String stat
         }
         lines.add("timeline:");
         for (TimelineEntry entry : timeline) {
-            lines.add("  " + entry.at() + "  " + entry.actor() + "  " + entry.event() + ": " + entry.detail());
+            lines.add("  " + entry.at().truncatedTo(ChronoUnit.SECONDS) + "  " + entry.actor() + "  " + entry.event() + ": " + entry.detail());
         }
         return lines;
     }
