@@ -112,7 +112,11 @@ final class ServerCommand extends BaseCommand {
                 artifactStore, ring, adminToken, new PollPolicy(interval, 0.2, Duration.ofMinutes(15)), history,
                 Durations.parse(offlineAfter, "--offline-after"), context.workingDirectory());
         Optional<URI> gateEndpoint = Optional.ofNullable(cloudWatchEndpoint);
-        RolloutSettings rollouts = RolloutSettings.every(Durations.parse(rolloutInterval, "--rollout-interval"))
+        Duration step = Durations.parse(rolloutInterval, "--rollout-interval");
+        if (step.isZero() || step.compareTo(Duration.ofHours(1)) > 0) {
+            throw IngotException.tried(ErrorCode.BAD_INPUT, "step the rollouts every " + rolloutInterval, "--rollout-interval is from 1s to 1h");
+        }
+        RolloutSettings rollouts = RolloutSettings.every(step)
                 .withCloudWatch(spec -> CloudWatchAlarmGate.fromDefaultChain(spec, gateEndpoint));
         IngotServer server = IngotServer.start(config, context.clock(), new SecureRandom(), rollouts);
         CountDownLatch stopped = new CountDownLatch(1);

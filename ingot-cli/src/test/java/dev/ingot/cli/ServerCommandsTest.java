@@ -136,6 +136,7 @@ class ServerCommandsTest {
         CommandRunner.Run half = runner.run("server", "--tls-cert", "cert.pem");
         assertThat(half.exitCode()).isEqualTo(2);
         assertThat(half.err()).contains("--tls-cert and --tls-key go together");
+        assertThat(runner.run("server", "--port", "0", "--rollout-interval", "0s").err()).contains("--rollout-interval is from 1s to 1h");
         CommandRunner.Run badDb = runner.run("server", "--port", "0", "--db", "mysql://nope");
         assertThat(badDb.exitCode()).isEqualTo(2);
         assertThat(runner.run("server", "--help").out()).contains("Examples:").contains("--plain-http");
