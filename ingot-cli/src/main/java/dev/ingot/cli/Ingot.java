@@ -27,7 +27,7 @@ import picocli.CommandLine.ScopeType;
         },
         subcommands = {KeysCommand.class, ImageCommand.class, FlashCommand.class, CacheCommand.class, RollbackCommand.class,
             ProvisionCommand.class, HealthCommand.class, ServerCommand.class, SiteCommand.class, DeviceCommand.class, TokenCommand.class,
-            SimCommand.class,
+            AgentCommand.class, SimCommand.class,
             CommandLine.HelpCommand.class},
         usageHelpWidth = 110)
 public final class Ingot implements Runnable {

@@ -62,6 +62,7 @@ public final class Agent {
     private AgentState state;
     private Optional<DesiredState> desired = Optional.empty();
     private Map<ImageVersion, ReleaseDownload> downloads = Map.of();
+    private String lastCacheFailure;
 
     /** What the agent wants next. */
     public sealed interface Tick {
@@ -382,8 +383,15 @@ public final class Agent {
                 host.cache().keep(versions);
             }
         } catch (IngotException e) {
-            log.accept("the USB cache could not be brought to " + versions + ": " + e.oneLine());
+            // Every idle tick tries again; the log says so once per distinct failure, not once a minute.
+            String line = "the USB cache could not be brought to " + versions + ": " + e.oneLine();
+            if (!line.equals(lastCacheFailure)) {
+                log.accept(line);
+                lastCacheFailure = line;
+            }
+            return;
         }
+        lastCacheFailure = null;
     }
 
     /** Sends the queued reports in order; stops at the first that does not go through and keeps it for later. */
