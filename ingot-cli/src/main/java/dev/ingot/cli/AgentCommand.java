@@ -38,8 +38,9 @@ import picocli.CommandLine.Option;
             "  ingot agent --once --json                     (one tick: enroll or poll, then the status line)",
             "  ingot agent --root /tmp/device --once --cacert ca.pem",
             "",
-            "Exit codes: 0 stopped or ticked once; 2 no agent.json, or one without control_plane_url; 3 the state file or the",
-            "data partition cannot be read."})
+            "--json prints one JSON object per line (JSON Lines), one per tick.",
+            "Exit codes: 0 stopped or ticked once; 2 no agent.json, or one without control_plane_url;",
+            "3 the state file or the data partition cannot be read."})
 final class AgentCommand extends BaseCommand {
     @Option(names = "--root", paramLabel = "DIR", defaultValue = "/",
             description = "The device's root: agent.json, the token, /data and the ESP are read under it. Tools (systemctl, docker, "

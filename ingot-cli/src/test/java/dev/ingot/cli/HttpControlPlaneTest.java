@@ -142,6 +142,36 @@ class HttpControlPlaneTest {
     }
 
     @Test
+    void overHttpsTheClientTrustsThePrivateCaItIsGivenAndNothingElse() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.ingot.testing.Tools.available("openssl"), "openssl is not installed");
+        Path cert = folder.resolve("tls/cert.pem");
+        Path key = folder.resolve("tls/key.pem");
+        Files.createDirectories(cert.getParent());
+        dev.ingot.testing.Tools.succeed(folder, "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                "-keyout", key.toString(), "-out", cert.toString(), "-days", "2", "-subj", "/CN=localhost",
+                "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost");
+        try (LiveControlPlane https = LiveControlPlane.start(folder.resolve("https"), Duration.ofSeconds(60),
+                Optional.of(new dev.ingot.server.ServerConfig.Tls(cert, key)))) {
+            https.addSite(SITE.value());
+            URI url = URI.create(https.url());
+            HttpControlPlane trusting = new HttpControlPlane(url, HttpControlPlane.client(Optional.of(cert), "--cacert", Optional.empty()));
+            HttpControlPlane stranger = new HttpControlPlane(url, HttpControlPlane.client(Optional.empty(), "--cacert", Optional.empty()));
+
+            Enrollment enrollment = trusting.enroll(new EnrollmentRequest(SITE, Secret.of(https.enrollmentToken(SITE.value())), machineId));
+            PollAnswer answer = trusting.poll(enrollment.credential(), report, -1);
+            Secret token = Secret.of(https.enrollmentToken(SITE.value()));
+
+            assertThat(url.getScheme()).isEqualTo("https");
+            assertThat(answer.desired()).isPresent();
+            assertThatThrownBy(() -> stranger.enroll(new EnrollmentRequest(SITE, token, machineId))).isInstanceOfSatisfying(IngotException.class,
+                    e -> {
+                        assertThat(e.code()).isEqualTo(ErrorCode.UNAVAILABLE);
+                        assertThat(e.oneLine()).contains("talk TLS to " + url, "control_plane_ca_file");
+                    });
+        }
+    }
+
+    @Test
     void theDesiredImageComesWithItsDownloadsAndProgressReachesTheActionUntilItEnds() {
         server.publish("v1.5");
         HttpControlPlane client = client();

@@ -40,21 +40,30 @@ final class LiveControlPlane implements AutoCloseable {
     private final IngotServer server;
     private final Path store;
     private final Path folder;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http;
 
-    private LiveControlPlane(IngotServer server, Path store, Path folder) {
+    private LiveControlPlane(IngotServer server, Path store, Path folder, HttpClient http) {
         this.server = server;
         this.store = store;
         this.folder = folder;
+        this.http = http;
     }
 
     /** @param interval the poll interval the server hands out (±20 %) */
     static LiveControlPlane start(Path folder, Duration interval) {
+        return start(folder, interval, Optional.empty());
+    }
+
+    /** @param tls serve HTTPS with this certificate and key (PEM); the test's own client trusts the certificate */
+    static LiveControlPlane start(Path folder, Duration interval, Optional<ServerConfig.Tls> tls) {
         try {
             Path store = Files.createDirectories(folder.resolve("store"));
             ServerConfig config = ServerConfig.defaults("127.0.0.1", 0, "sqlite:" + folder.resolve("ingot.db"), new FolderStore(store), folder)
-                    .withAdminToken(Optional.of(ADMIN)).withPollPolicy(new PollPolicy(interval, 0.2, Duration.ofMinutes(15)));
-            return new LiveControlPlane(IngotServer.start(config, Clock.systemUTC(), new Random(5)), store, folder);
+                    .withAdminToken(Optional.of(ADMIN)).withPollPolicy(new PollPolicy(interval, 0.2, Duration.ofMinutes(15)))
+                    .withTls(tls, false);
+            HttpClient.Builder client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
+            tls.ifPresent(pair -> client.sslContext(dev.ingot.http.PemTrust.context(pair.certificate(), "the test's certificate")));
+            return new LiveControlPlane(IngotServer.start(config, Clock.systemUTC(), new Random(5)), store, folder, client.build());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
