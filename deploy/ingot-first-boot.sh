@@ -12,18 +12,51 @@
 # parameter store unreachable) and an attempt that runs past INGOT_ATTEMPT_TIMEOUT are retried here, after 10 s, 20 s,
 # 40 s, ... at most every 5 minutes, for as long as it takes.
 #
+# First of all it keeps the device's machine id on the data partition, or takes it back from there: the control plane
+# knows the device by it (the agent enrolls with it and every health report names it), and each root slot makes its own
+# at its first boot (the image ships /etc/machine-id empty), so a slot an A/B update wrote would otherwise be a stranger.
+#
 # Environment (defaults for a device; tests change them):
+#   INGOT_MACHINE_ID           the slot's machine id (/etc/machine-id)
+#   INGOT_KEPT_MACHINE_ID      the device's, on the data partition (/data/ingot/machine-id)
 #   INGOT_IDENTITY_FILES       colon-separated, highest precedence first (/etc/edge/provision.env:/data/ingot/provision.env)
 #   INGOT_PROVISION_SCRIPT     the runbook's wrapper (/opt/edge/provision_site.sh)
 #   INGOT_RETRY_FIRST_SECONDS  the first wait (10); INGOT_RETRY_MAX_SECONDS the longest (300)
 #   INGOT_ATTEMPT_TIMEOUT      seconds one attempt may take before it is stopped and retried (600)
 set -euo pipefail
 
+machine_id=${INGOT_MACHINE_ID:-/etc/machine-id}
+kept_machine_id=${INGOT_KEPT_MACHINE_ID:-/data/ingot/machine-id}
 identity_files=${INGOT_IDENTITY_FILES:-/etc/edge/provision.env:/data/ingot/provision.env}
 script=${INGOT_PROVISION_SCRIPT:-/opt/edge/provision_site.sh}
 delay=${INGOT_RETRY_FIRST_SECONDS:-10}
 max_delay=${INGOT_RETRY_MAX_SECONDS:-300}
 attempt_timeout=${INGOT_ATTEMPT_TIMEOUT:-600}
+
+# replace FILE ID: FILE holds ID and a newline, swapped in by a rename (a power cut leaves the old or the new, whole).
+replace() {
+  printf '%s\n' "$2" >"$1.ingot-new" && mv -f "$1.ingot-new" "$1"
+}
+
+# machine-id(5): 32 lowercase hex digits; an empty or "uninitialized" file is no id yet.
+current_id=$(tr -d '[:space:]' <"$machine_id" 2>/dev/null || true)
+kept_id=$(tr -d '[:space:]' <"$kept_machine_id" 2>/dev/null || true)
+if [[ $kept_id =~ ^[0-9a-f]{32}$ ]]; then
+  if [ "$current_id" != "$kept_id" ]; then
+    if replace "$machine_id" "$kept_id"; then
+      echo "Took the device's machine id $kept_id back from $kept_machine_id (this root slot had made ${current_id:-none})"
+    else
+      echo "warning: could not write $machine_id: this slot reports as ${current_id:-no machine id}, a device the control plane" \
+        "does not know. Hint: write $kept_id into $machine_id and reboot." >&2
+    fi
+  fi
+elif [[ $current_id =~ ^[0-9a-f]{32}$ ]]; then
+  if mkdir -p "$(dirname "$kept_machine_id")" && replace "$kept_machine_id" "$current_id"; then
+    echo "Kept the device's machine id $current_id in $kept_machine_id for the root slots to come"
+  else
+    echo "warning: could not keep the machine id in $kept_machine_id (is the data partition mounted?)" >&2
+  fi
+fi
 
 # read_identity FILE: SITE_ID, INGOT_PARAMS and AWS_REGION from FILE's KEY=VALUE lines (one pair of quotes allowed, as in
 # systemd's EnvironmentFile=); never sourced, so the file cannot run anything. Sets them only where still unset.

@@ -57,7 +57,9 @@ debugfs -R "cat /ingot/provision.env" "disk.img?offset=$(offset data)" 2>/dev/nu
 # example parameter tree into a scratch root; on a device: ssm:, and the root is /).
 rm -rf root identity && mkdir -p root identity
 debugfs -R "dump /ingot/provision.env identity/provision.env" "disk.img?offset=$(offset data)" 2>/dev/null
+# (The machine ids are the scratch root's too: a first boot keeps the device's on the data partition.)
 INGOT="$ingot" INGOT_PARAMS="dir:$root/deploy/examples/params" INGOT_IDENTITY_FILES="$(pwd)/identity/provision.env" \
+  INGOT_MACHINE_ID="$(pwd)/root/etc/machine-id" INGOT_KEPT_MACHINE_ID="$(pwd)/identity/machine-id" \
   INGOT_PROVISION_SCRIPT="$root/deploy/provision_site.sh" bash "$root/deploy/ingot-first-boot.sh" --root root
 echo
 echo "Done: the store is $(pwd)/store, the pulled copy $(pwd)/pulled, the flashed disk $(pwd)/disk.img,"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Ingot agent with its Java runtime (a jlink image, make-agent-bundle.sh), its launcher /opt/edge/bin/ingot, the
 # runbook's provision_site.sh, and the units from deploy/: first-boot provisioning (with its script), the health report
-# and its timer; plus the SSH host key unit. Enables the units as `systemctl enable` does, offline (`systemctl --root`:
+# and its timer, the device agent (ingot agent); plus the SSH host key unit. Enables the units as `systemctl enable` does, offline (`systemctl --root`:
 # nothing is started during the build). Environment: UPLOADS (where Packer's file provisioner put them), JRE_VERSION
 # (checked against the bundle), ROOT (the tree to install into; default /, tests use a scratch folder). Idempotent:
 # files are replaced only when they differ. A build without the agent bundle fails: a launcher must never point at nothing.
@@ -62,7 +62,7 @@ chmod 0755 "$root/opt/edge/bin/ingot"
 
 install_file "$uploads/provision_site.sh" "$root/opt/edge/provision_site.sh" 755
 install_file "$uploads/ingot-first-boot.sh" "$root/opt/edge/ingot-first-boot.sh" 755
-units="ingot-provision-first-boot.service ingot-ssh-host-keys.service ingot-health.service ingot-health.timer"
+units="ingot-provision-first-boot.service ingot-ssh-host-keys.service ingot-health.service ingot-health.timer ingot-agent.service"
 for unit in $units; do
   install_file "$uploads/$unit" "$root/etc/systemd/system/$unit" 644
 done
@@ -70,7 +70,7 @@ install -d -m 0755 "$root/etc/edge"
 
 # The health service has no [Install] section: its timer starts it. Into another tree, `systemctl --root` only makes the
 # wants/ links (systemctl(1)), as plain `systemctl enable` does in the build VM.
-enable=(enable ingot-provision-first-boot.service ingot-ssh-host-keys.service ingot-health.timer)
+enable=(enable ingot-provision-first-boot.service ingot-ssh-host-keys.service ingot-health.timer ingot-agent.service)
 if [ -n "$root" ]; then
   systemctl --root="$root" "${enable[@]}"
 else

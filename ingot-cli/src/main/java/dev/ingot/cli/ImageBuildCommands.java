@@ -7,6 +7,7 @@ import dev.ingot.error.IngotException;
 import dev.ingot.image.ImageName;
 import dev.ingot.image.ImageVersion;
 import dev.ingot.imagebuild.VersionsFile;
+import dev.ingot.imagetest.BootDisk;
 import dev.ingot.imagetest.CheckResult;
 import dev.ingot.imagetest.DirectoryTree;
 import dev.ingot.imagetest.Expectations;
@@ -114,7 +115,7 @@ final class ImageBuildCommands {
         Path work = Files.createTempDirectory("ingot-image-test");
         try {
             DirectoryTree tree = Ext4Partition.dump(image, partition, work.resolve("root"), toolEnvironment(context));
-            return new ImageTestReport(tree.describe(), ImageChecks.run(tree, expected));
+            return new ImageTestReport(tree.describe(), ImageChecks.run(tree, BootDisk.read(image, toolEnvironment(context)), expected));
         } finally {
             deleteTree(work);
         }

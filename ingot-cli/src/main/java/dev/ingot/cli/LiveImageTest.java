@@ -68,6 +68,8 @@ final class LiveImageTest {
                 results.add(ImageChecks.noSiteConfig(tree));
                 results.add(ImageChecks.units(tree));
                 results.add(ImageChecks.launcher(tree));
+                results.add(ImageChecks.fstab(tree));
+                results.add(ImageChecks.bootLoaderHeld(tree));
             }
         } finally {
             if (work != null) {

@@ -6,31 +6,22 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ingot.error.ErrorCode;
 import dev.ingot.error.IngotException;
+import dev.ingot.http.ApiAnswers;
+import dev.ingot.http.PemTrust;
 import dev.ingot.site.SiteParameters;
 import java.io.IOException;
-import java.io.InputStream;
-import java.net.ConnectException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
-import java.security.cert.Certificate;
-import java.security.cert.CertificateFactory;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLException;
-import javax.net.ssl.TrustManagerFactory;
 import picocli.CommandLine.Option;
 
 /**
@@ -83,7 +74,7 @@ final class ServerClient {
             }
             HttpClient.Builder http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10));
             if (caCertificate != null) {
-                http.sslContext(trusting(context.resolve(caCertificate)));
+                http.sslContext(PemTrust.context(context.resolve(caCertificate), "--cacert"));
             }
             return new ServerClient(base, token, http.build());
         }
@@ -139,16 +130,9 @@ final class ServerClient {
         HttpResponse<byte[]> response;
         try {
             response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
-        } catch (ConnectException e) {
-            throw IngotException.tried(ErrorCode.UNAVAILABLE, "reach the control plane at " + base, "nothing answers there (connection refused)")
-                    .withHint("start it with 'ingot server', or check --server / INGOT_SERVER");
-        } catch (HttpTimeoutException e) {
-            throw IngotException.tried(ErrorCode.UNAVAILABLE, "reach the control plane at " + base, "it did not answer in time");
-        } catch (SSLException e) {
-            throw IngotException.tried(ErrorCode.UNAVAILABLE, "talk TLS to " + base, String.valueOf(e.getMessage()))
-                    .withHint("for a self-signed certificate pass --cacert FILE");
         } catch (IOException e) {
-            throw IngotException.tried(ErrorCode.UNAVAILABLE, "reach the control plane at " + base, String.valueOf(e.getMessage()));
+            throw ApiAnswers.unreachable(e, base.toString(), "start it with 'ingot server', or check --server / INGOT_SERVER",
+                    "for a self-signed certificate pass --cacert FILE");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw IngotException.tried(ErrorCode.UNAVAILABLE, what, "it was interrupted");
@@ -161,31 +145,8 @@ final class ServerClient {
                     .withHint("is --server an Ingot control plane?");
         }
         if (response.statusCode() >= 400) {
-            JsonNode error = body.path("error");
-            ErrorCode code = Arrays.stream(ErrorCode.values()).filter(value -> value.name().equals(error.path("code").asText())).findFirst()
-                    .orElse(response.statusCode() >= 500 ? ErrorCode.UNAVAILABLE : ErrorCode.BAD_INPUT);
-            String message = error.path("message").asText("Tried to " + what + " but failed because the server answered HTTP " + response.statusCode());
-            throw IngotException.relayed(code, message, error.hasNonNull("hint") ? error.path("hint").asText() : null);
+            throw ApiAnswers.error(response.statusCode(), response.body(), what + " on " + base);
         }
         return body;
-    }
-
-    private static SSLContext trusting(Path pem) {
-        try (InputStream in = Files.newInputStream(pem)) {
-            KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
-            trust.load(null, null);
-            int index = 0;
-            for (Certificate certificate : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
-                trust.setCertificateEntry("ca-" + index++, certificate);
-            }
-            TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            factory.init(trust);
-            SSLContext context = SSLContext.getInstance("TLS");
-            context.init(null, factory.getTrustManagers(), null);
-            return context;
-        } catch (IOException | GeneralSecurityException e) {
-            throw IngotException.tried(ErrorCode.BAD_INPUT, "trust the certificate " + pem, String.valueOf(e.getMessage()))
-                    .withHint("--cacert is a PEM certificate file");
-        }
     }
 }

@@ -46,12 +46,13 @@ class ImageBuildCommandsTest {
 
         CommandRunner.Run table = ingot.run("image", "test", "edge-golden.img", "--version", "v1.5", "--junit", "reports/image.xml");
         assertThat(table.exitCode()).as(table.toString()).isZero();
-        assertThat(table.out()).contains("ssh-hardening", "units", "launcher").contains("PASSED: edge-golden.img (root-a): 10 of 10 checks passed");
-        assertThat(Files.readString(folder.resolve("reports/image.xml"))).contains("tests=\"10\" failures=\"0\"");
+        assertThat(table.out()).contains("ssh-hardening", "units", "launcher").contains("fstab", "boot-loader-held", "ab-boot")
+                .contains("PASSED: edge-golden.img (root-a): 13 of 13 checks passed");
+        assertThat(Files.readString(folder.resolve("reports/image.xml"))).contains("tests=\"13\" failures=\"0\"");
 
         CommandRunner.Run json = ingot.run("image", "test", "edge-golden.img", "--json");
         assertThat(json.json().get("ok").asBoolean()).isTrue();
-        assertThat(json.json().get("checks")).hasSize(10);
+        assertThat(json.json().get("checks")).hasSize(13);
     }
 
     @Test

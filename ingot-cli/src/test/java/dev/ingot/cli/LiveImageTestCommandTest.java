@@ -121,7 +121,7 @@ class LiveImageTestCommandTest {
         // Every command went through ssh in batch mode, its words quoted for the remote shell.
         assertThat(Files.readAllLines(folder.resolve("ssh.log"))).contains("-o BatchMode=yes edgeuser@edge-2847 -- 'sudo' 'cat' '/etc/passwd'",
                 "-o BatchMode=yes edgeuser@edge-2847 -- 'systemctl' 'is-enabled' 'ingot-provision-first-boot.service' "
-                        + "'ingot-ssh-host-keys.service' 'ingot-health.timer'",
+                        + "'ingot-ssh-host-keys.service' 'ingot-health.timer' 'ingot-agent.service'",
                 "-o BatchMode=yes edgeuser@edge-2847 -- 'sudo' '/opt/edge/bin/ingot' '--version'");
     }
 
@@ -176,8 +176,8 @@ class LiveImageTestCommandTest {
         assertThat(run.exitCode()).as(run.toString()).isEqualTo(1);
         assertThat(run.json().get("subject").asText()).isEqualTo("this host");
         assertThat(run.json().get("checks")).extracting(node -> node.get("name").asText()).containsExactly("accounts", "packages",
-                "docker-runtime", "image-version", "ssh-hardening", "unattended-upgrades", "no-site-config", "units", "launcher",
-                "docker-starts", "nvidia-smi", "container-gpu", "sshd-effective", "units-enabled", "launcher-runs");
+                "docker-runtime", "image-version", "ssh-hardening", "unattended-upgrades", "no-site-config", "units", "launcher", "fstab",
+                "boot-loader-held", "docker-starts", "nvidia-smi", "container-gpu", "sshd-effective", "units-enabled", "launcher-runs");
         assertThat(check(run, "units").get("findings").get(0).asText())
                 .isEqualTo("/etc/systemd/system/ingot-provision-first-boot.service is missing (packer/scripts/40-ingot-agent.sh installs it)");
         assertThat(check(run, "nvidia-smi").get("ok").asBoolean()).isTrue();

@@ -110,6 +110,8 @@ class SelfProvisioningTest {
         device.putAll(Map.of("INGOT_IDENTITY_FILES", root.resolve("etc/edge/provision.env") + ":" + data.resolve("ingot/provision.env"),
                 "INGOT_PROVISION_SCRIPT", root.resolve("opt/edge/provision_site.sh").toString(), "INGOT", ingotLauncher().toString(),
                 "INGOT_PARAMS", "dir:" + folder.resolve("params")));
+        device.putAll(Map.of("INGOT_MACHINE_ID", root.resolve("etc/machine-id").toString(), "INGOT_KEPT_MACHINE_ID",
+                data.resolve("ingot/machine-id").toString()));
 
         Tools.Outcome firstBoot = Tools.run(folder, device, List.of("bash", root.resolve("opt/edge/ingot-first-boot.sh").toString(),
                 "--root", root.toString()));
@@ -121,6 +123,42 @@ class SelfProvisioningTest {
         assertThat(root.resolve("etc/iptables/rules.v4")).exists();
         assertThat(root.resolve("etc/iptables/rules.v6")).exists();
         assertThat(root.resolve("etc/systemd/system/video-ingest.service")).exists();
+    }
+
+    @Test
+    void aSlotThatAnABUpdateWroteProvisionsItselfAtItsFirstBootFromTheIdentityTheLastProvisioningKeptOnTheDataPartition()
+            throws IOException {
+        // Both root slots mount the one data partition at /data.
+        Path data = Files.createDirectories(folder.resolve("device/data"));
+        Path slotA = GoldenImages.writeTree(folder.resolve("device/a"), GoldenImages.goodFiles());
+        Files.createSymbolicLink(slotA.resolve("data"), data);
+        succeed(ingot.run("provision", "--site", "SITE-2847", "--params", "dir:params", "--root", slotA.toString()));
+        String identity = Files.readString(data.resolve("ingot/provision.env"));
+        assertThat(identity).contains("\nSITE_ID=SITE-2847\n", "\nINGOT_PARAMS=dir:" + folder.resolve("params") + "\n", "\nAWS_REGION=us-east-1\n");
+
+        // The A/B update wrote slot b from the golden image: no site file, and nobody wrote /etc/edge/provision.env there.
+        Path slotB = GoldenImages.writeTree(folder.resolve("device/b"), GoldenImages.goodFiles());
+        Files.createSymbolicLink(slotB.resolve("data"), data);
+        // Slot a's first boot kept the device's machine id; slot b made its own at its first boot.
+        Files.writeString(data.resolve("ingot/machine-id"), "3d1219c7c4c5404aaa1f6d2a48adfda4\n");
+        Files.writeString(slotB.resolve("etc/machine-id"), "77ab00000000000000000000000000ff\n");
+        assertThat(slotB.resolve("etc/edge/site-id")).doesNotExist();
+        Map<String, String> device = new HashMap<>(TOOLS);
+        device.putAll(Map.of("INGOT_IDENTITY_FILES", slotB.resolve("etc/edge/provision.env") + ":" + data.resolve("ingot/provision.env"),
+                "INGOT_PROVISION_SCRIPT", repository("deploy/provision_site.sh").toString(), "INGOT", ingotLauncher().toString(),
+                "INGOT_MACHINE_ID", slotB.resolve("etc/machine-id").toString(), "INGOT_KEPT_MACHINE_ID", data.resolve("ingot/machine-id").toString()));
+
+        Tools.Outcome firstBoot = Tools.run(folder, device, List.of("bash", repository("deploy/ingot-first-boot.sh").toString(),
+                "--root", slotB.toString()));
+
+        assertThat(firstBoot.exitCode()).as(firstBoot.output()).isZero();
+        assertThat(firstBoot.output()).contains("identity from " + data.resolve("ingot/provision.env"), "Provisioned site SITE-2847 at attempt 1");
+        assertThat(slotB.resolve("etc/edge/site-id")).hasContent("SITE-2847");
+        assertThat(slotB.resolve("etc/machine-id")).as("the device the control plane knows").hasContent("3d1219c7c4c5404aaa1f6d2a48adfda4");
+        assertThat(Files.readString(slotB.resolve("etc/edge/video-ingest.env"))).contains("SITE_ID=SITE-2847");
+        assertThat(slotB.resolve("etc/systemd/system/video-ingest.service")).exists();
+        assertThat(slotB.resolve("etc/ingot/agent.json")).exists();
+        assertThat(data.resolve("ingot/provision.env")).as("written again by slot b's provisioning, the same").hasContent(identity.strip());
     }
 
     @Test
@@ -218,5 +256,14 @@ class SelfProvisioningTest {
                 + "' --enable-native-access=ALL-UNNAMED -cp '" + System.getProperty("java.class.path") + "' " + Main.class.getName() + " \"$@\"\n");
         Files.setPosixFilePermissions(launcher, PosixFilePermissions.fromString("rwxr-xr-x"));
         return launcher;
+    }
+
+    /** A file of this checkout (the deploy/ scripts as the image installs them). */
+    private static Path repository(String path) {
+        Path folder = Path.of("").toAbsolutePath();
+        while (folder != null && !Files.isDirectory(folder.resolve("deploy"))) {
+            folder = folder.getParent();
+        }
+        return java.util.Objects.requireNonNull(folder, "the checkout").resolve(path);
     }
 }

@@ -40,9 +40,11 @@ public final class AgentConfig {
      *
      * @param videoIngestImage the site parameter {@code video_ingest_image}: the repository the container track pulls
      *     rolled-out tags from, and the tag that runs while the control plane has rolled none out
+     * @param controlPlaneCaFile a PEM file of the certificates the agent trusts for the control plane instead of the
+     *     runtime's authorities (a private CA), from the site parameter {@code control_plane_ca}
      */
     public record Document(SiteId site, Optional<String> siteName, String awsRegion, Optional<URI> controlPlaneUrl,
-            Optional<String> enrollmentTokenFile, Optional<ContainerImage> videoIngestImage) {
+            Optional<String> enrollmentTokenFile, Optional<ContainerImage> videoIngestImage, Optional<String> controlPlaneCaFile) {
         public Document {
             requireNonNull(site, "site");
             requireNonNull(siteName, "siteName");
@@ -50,6 +52,7 @@ public final class AgentConfig {
             requireNonNull(controlPlaneUrl, "controlPlaneUrl");
             requireNonNull(enrollmentTokenFile, "enrollmentTokenFile");
             requireNonNull(videoIngestImage, "videoIngestImage");
+            requireNonNull(controlPlaneCaFile, "controlPlaneCaFile");
         }
     }
 
@@ -107,7 +110,8 @@ public final class AgentConfig {
         } catch (IngotException e) {
             throw invalid(source, "its site '" + site + "' is not a site id");
         }
-        return new Document(siteId, text(root, "site_name", source), region, url, text(root, "enrollment_token_file", source), image);
+        return new Document(siteId, text(root, "site_name", source), region, url, text(root, "enrollment_token_file", source), image,
+                text(root, "control_plane_ca_file", source));
     }
 
     private static Optional<String> text(JsonNode root, String field, String source) {

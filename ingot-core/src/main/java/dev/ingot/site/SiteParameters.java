@@ -339,7 +339,8 @@ public final class SiteParameters {
         return Optional.empty();
     }
 
-    static Optional<String> controlPlaneProblem(String text) {
+    /** What is wrong with a control plane URL, by the rule the agent keeps too: https, or http to a loopback address only. */
+    public static Optional<String> controlPlaneProblem(String text) {
         URI uri;
         try {
             uri = new URI(text);

@@ -71,7 +71,7 @@ class GrubMenuTest {
         for (Slot slot : Slot.values()) {
             assertThat(config).contains("--id " + slot.grubEntry() + " {",
                     "linux (${ingot_disk},gpt" + slot.partitionNumber() + ")/boot/vmlinuz root=/dev/disk/by-partlabel/" + slot.partitionLabel()
-                            + " ro ingot.slot=" + slot.letter() + " panic=30");
+                            + " rw ingot.slot=" + slot.letter() + " panic=30");
         }
         assertThat(config).doesNotContain("UUID=", "LABEL=root", "search ");
     }

@@ -62,6 +62,7 @@ public final class Agent {
     private AgentState state;
     private Optional<DesiredState> desired = Optional.empty();
     private Map<ImageVersion, ReleaseDownload> downloads = Map.of();
+    private String lastCacheFailure;
 
     /** What the agent wants next. */
     public sealed interface Tick {
@@ -141,7 +142,15 @@ public final class Agent {
         try {
             return Optional.of(controlPlane.poll(credential, report, desired.map(DesiredState::generation).orElse(-1L)));
         } catch (IngotException e) {
-            log.accept("poll failed: " + e.oneLine());
+            if (e.code() == ErrorCode.UNAUTHENTICATED) {
+                // Revoked, or the device re-enrolled with another credential: this one opens nothing any more. The next tick
+                // enrolls again with the token provisioning left (a used one is refused: an operator issues a fresh one).
+                log.accept("the control plane refused this device's credential; enrolling again with the token in " + settings.tokenSource()
+                        + ": " + e.oneLine());
+                save(state.withoutEnrollment());
+            } else {
+                log.accept("poll failed: " + e.oneLine());
+            }
             return Optional.empty();
         }
     }
@@ -166,9 +175,13 @@ public final class Agent {
             return Optional.of(timings.pollRetry());
         }
         HealthReport report = host.health().check();
+        if (report.findings().device().found().isEmpty()) {
+            log.accept("cannot enroll: the device has no machine id yet (" + report.findings().device().failure().orElse("") + ")");
+            return Optional.of(timings.pollRetry());
+        }
         try {
             Enrollment enrollment = controlPlane.enroll(new EnrollmentRequest(settings.config().site(), token.get(),
-                    report.findings().device().found(), report.findings().hostname().found()));
+                    report.findings().device().found().get()));
             save(state.withEnrollment(new Enrolled(enrollment.deviceId(), enrollment.credential(), clock.instant())));
             log.accept("enrolled as device " + enrollment.deviceId() + " of site " + settings.config().site());
             return Optional.empty();
@@ -370,8 +383,15 @@ public final class Agent {
                 host.cache().keep(versions);
             }
         } catch (IngotException e) {
-            log.accept("the USB cache could not be brought to " + versions + ": " + e.oneLine());
+            // Every idle tick tries again; the log says so once per distinct failure, not once a minute.
+            String line = "the USB cache could not be brought to " + versions + ": " + e.oneLine();
+            if (!line.equals(lastCacheFailure)) {
+                log.accept(line);
+                lastCacheFailure = line;
+            }
+            return;
         }
+        lastCacheFailure = null;
     }
 
     /** Sends the queued reports in order; stops at the first that does not go through and keeps it for later. */
@@ -382,20 +402,29 @@ public final class Agent {
                 controlPlane.report(credential, report);
                 sent++;
             } catch (IngotException e) {
-                if (e.code() != ErrorCode.CONFLICT) {
+                if (!refusedForGood(e.code())) {
                     log.accept("report of " + report.track().json() + " " + report.target() + " not sent yet: " + e.oneLine());
                     break;
                 }
-                // The control plane holds a later state of this action: a report sent again after a crash lost its
-                // acknowledgement. It is done with; the later state is the truth.
+                // CONFLICT: the control plane holds a later state of this action (a report sent again after a crash lost its
+                // acknowledgement, or the action was superseded there); the later state is the truth. NOT_FOUND, FORBIDDEN
+                // and BAD_INPUT: sending it again would be refused the same way, and would hold up every report after it.
                 log.accept("report of " + report.track().json() + " " + report.target() + " " + report.state().json()
-                        + " superseded at the control plane: " + e.oneLine());
+                        + " dropped, the control plane refused it: " + e.oneLine());
                 sent++;
             }
         }
         if (sent > 0) {
             save(state.sent(sent));
         }
+    }
+
+    /** Whether a refused report would be refused again, whenever it is sent: then it is dropped. */
+    private static boolean refusedForGood(ErrorCode code) {
+        return switch (code) {
+            case CONFLICT, NOT_FOUND, FORBIDDEN, BAD_INPUT, CHECK_FAILED -> true;
+            case UNAVAILABLE, INTERNAL, UNAUTHENTICATED -> false;
+        };
     }
 
     private void save(AgentState updated) {

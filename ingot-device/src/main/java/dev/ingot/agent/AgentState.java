@@ -60,6 +60,11 @@ public record AgentState(Optional<Enrolled> enrollment, Optional<Action> action,
         return new AgentState(Optional.of(value), action, outcomes, blocked, rebootRequests, outbox);
     }
 
+    /** The control plane refused the credential: the device enrolls again (its action, outcomes and outbox stay). */
+    public AgentState withoutEnrollment() {
+        return new AgentState(Optional.empty(), action, outcomes, blocked, rebootRequests, outbox);
+    }
+
     public AgentState withAction(Action value) {
         return new AgentState(enrollment, Optional.of(value), outcomes, blocked, rebootRequests, outbox);
     }

@@ -121,7 +121,7 @@ final class ContainerTrack {
         }
         if (!now.isBefore(verify.deadline())) {
             return new Next(action.at(new ContainerStep.Revert(action.tag() + " was not running and healthy within "
-                    + timings.containerWindow().toMinutes() + " min: " + problem.get())));
+                    + Timings.describe(timings.containerWindow()) + ": " + problem.get())));
         }
         Duration left = Duration.between(now, verify.deadline());
         return new Wait(left.compareTo(timings.recheck()) < 0 ? left : timings.recheck());

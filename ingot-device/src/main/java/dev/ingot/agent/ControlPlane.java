@@ -19,12 +19,13 @@ import java.util.Optional;
 /**
  * The device's side of the control plane's device API (DESIGN.md, "The fleet model"): enroll once, then poll
  * (send the latest health report, get the desired state back) and report each action's progress. The device
- * always calls; the control plane never connects to a site. The HTTP client comes with the server's API; tests
- * and the simulated fleet use an in-memory one.
+ * always calls; the control plane never connects to a site. {@link HttpControlPlane} speaks the server's device API
+ * (docs/api.md); the agent's tests use an in-memory one.
  *
  * <p>Every call may fail with an {@link dev.ingot.error.IngotException}: {@code UNAVAILABLE} when the control plane
- * cannot be reached (the agent tries again later), {@code BAD_INPUT} or {@code CONFLICT} when it refuses (a used or
- * expired enrollment token, a revoked credential).
+ * cannot be reached or could not store the request (the agent tries again later); {@code UNAUTHENTICATED} when it
+ * refuses the token or the credential (used, expired, revoked: the agent enrolls again, which needs a fresh token);
+ * {@code CONFLICT}, {@code NOT_FOUND}, {@code FORBIDDEN} or {@code BAD_INPUT} when it refuses the request for good.
  */
 public interface ControlPlane {
     /** Trades the site's one-time enrollment token for this device's own credential. */
@@ -43,13 +44,15 @@ public interface ControlPlane {
      */
     void report(Secret credential, ActionReport report);
 
-    /** What a device says about itself when it enrolls. */
-    record EnrollmentRequest(SiteId site, Secret token, Optional<DeviceId> machineId, Optional<String> hostname) {
+    /**
+     * What a device says about itself when it enrolls: its site (agent.json), the site's one-time token, and its machine
+     * id (machine-id(5)), which the control plane keys the device by and which its health reports must name.
+     */
+    record EnrollmentRequest(SiteId site, Secret token, DeviceId machineId) {
         public EnrollmentRequest {
             requireNonNull(site, "site");
             requireNonNull(token, "token");
             requireNonNull(machineId, "machineId");
-            requireNonNull(hostname, "hostname");
         }
     }
 

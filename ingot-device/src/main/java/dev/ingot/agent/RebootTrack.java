@@ -50,7 +50,7 @@ final class RebootTrack {
             return Done.committed("rebooted and healthy");
         }
         if (!now.isBefore(confirm.deadline())) {
-            return Done.failed("rebooted but not healthy within " + timings.rebootWindow().toMinutes() + " min: " + problem.get());
+            return Done.failed("rebooted but not healthy within " + Timings.describe(timings.rebootWindow()) + ": " + problem.get());
         }
         Duration left = Duration.between(now, confirm.deadline());
         return new Wait(left.compareTo(timings.recheck()) < 0 ? left : timings.recheck());

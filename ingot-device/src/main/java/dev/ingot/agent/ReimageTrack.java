@@ -164,7 +164,7 @@ final class ReimageTrack {
         }
         if (!now.isBefore(trial.deadline())) {
             return new Next(action.at(new ReimageStep.FallBack(trial.bootId(), "slot " + action.to() + " with " + action.version()
-                    + " was not healthy within " + timings.commitWindow().toMinutes() + " min: " + problem.get())));
+                    + " was not healthy within " + Timings.describe(timings.commitWindow()) + ": " + problem.get())));
         }
         Duration left = Duration.between(now, trial.deadline());
         return new Wait(left.compareTo(timings.recheck()) < 0 ? left : timings.recheck());

@@ -33,4 +33,9 @@ public record Timings(Duration commitWindow, Duration containerWindow, Duration 
             throw new IllegalArgumentException("at least one attempt and one reboot");
         }
     }
+
+    /** A window as a reason names it: whole minutes when it is some, else seconds ("10 min", "45 s"). */
+    public static String describe(Duration window) {
+        return window.toSeconds() >= 60 && window.toSeconds() % 60 == 0 ? window.toMinutes() + " min" : window.toSeconds() + " s";
+    }
 }

@@ -40,6 +40,11 @@ public final class UsbCacheKeeper implements CacheKeeper {
 
     @Override
     public List<ImageVersion> cached() {
+        return cachedIn(folder, name);
+    }
+
+    /** The versions of {@code name} a USB cache folder holds, newest first; none when the folder is not there. */
+    static List<ImageVersion> cachedIn(Path folder, ImageName name) {
         if (!Files.isDirectory(folder)) {
             return List.of();
         }

@@ -36,9 +36,21 @@ public final class SiteIdentity {
 
     /** The file's content: the same KEY=VALUE form as /etc/edge/provision.env (deploy/examples/provision.env). */
     public static String render(SiteId site) {
-        return "# Written by `ingot flash|rollback --site`: the site this device provisions itself for at first boot\n"
-                + "# (deploy/ingot-first-boot.sh). /etc/edge/provision.env, when present, takes precedence.\n"
-                + "SITE_ID=" + site.value() + "\n";
+        return render(site, Optional.empty(), Optional.empty());
+    }
+
+    /**
+     * The file's content with what provisioning used besides the site: the parameter source when it is not the default
+     * (ssm:) and the site's AWS region, so that a root slot written by an A/B update, which holds no site file, provisions
+     * itself at its first boot as the slot before it was ({@link Provisioner} writes it at every provisioning).
+     */
+    public static String render(SiteId site, Optional<String> params, Optional<String> region) {
+        return "# Written by `ingot flash|rollback --site` and by every `ingot provision`: the site this device provisions itself\n"
+                + "# for at the first boot of a root slot (deploy/ingot-first-boot.sh). /etc/edge/provision.env, when present, takes\n"
+                + "# precedence.\n"
+                + "SITE_ID=" + site.value() + "\n"
+                + params.map(value -> "INGOT_PARAMS=" + value + "\n").orElse("")
+                + region.map(value -> "AWS_REGION=" + value + "\n").orElse("");
     }
 
     /** The site a file of this form names, when it names a valid one. */

@@ -17,14 +17,21 @@ public final class SimulatedDevice {
 
     private final SimulatedHost host;
     private final Function<SimulatedHost, Agent> processes;
+    private final Duration bootTime;
     private Agent agent;
     private int powerCuts;
     private int reboots;
 
     /** @param processes starts the agent's process on the host: a new agent over the same host parts */
     public SimulatedDevice(SimulatedHost host, Function<SimulatedHost, Agent> processes) {
+        this(host, processes, BOOT_TIME);
+    }
+
+    /** @param bootTime from power-on to the agent running (the fleet simulation shortens it to watch updates go by) */
+    public SimulatedDevice(SimulatedHost host, Function<SimulatedHost, Agent> processes, Duration bootTime) {
         this.host = requireNonNull(host, "host");
         this.processes = requireNonNull(processes, "processes");
+        this.bootTime = requireNonNull(bootTime, "bootTime");
     }
 
     public SimulatedHost host() {
@@ -52,7 +59,7 @@ public final class SimulatedDevice {
         if (!host.up()) {
             host.boot();
             agent = null;
-            return BOOT_TIME;
+            return bootTime;
         }
         try {
             return switch (agent().tick()) {
@@ -61,13 +68,13 @@ public final class SimulatedDevice {
                     reboots++;
                     host.boot();
                     agent = null;
-                    yield BOOT_TIME;
+                    yield bootTime;
                 }
             };
         } catch (PowerCut cut) {
             powerCuts++;
             agent = null;
-            return BOOT_TIME;
+            return bootTime;
         }
     }
 }

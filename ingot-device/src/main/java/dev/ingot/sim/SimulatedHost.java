@@ -55,6 +55,17 @@ public final class SimulatedHost {
     /** Chunks per slot payload: each is a durable write and a possible power cut. */
     static final int CHUNKS = 8;
     static final long PAYLOAD_SIZE = 8L << 20;
+    static final int LOG_KEPT = 200;
+
+    /**
+     * What fetching a slot payload does before the simulated payload is made: nothing by default; in the fleet
+     * simulation, a real download of the release's signed manifest through the control plane. Its failure is the
+     * fetch's ({@code UNAVAILABLE}: tried again).
+     */
+    @FunctionalInterface
+    public interface Download {
+        void fetch(ReleaseDownload release);
+    }
 
     private final SiteId site;
     private final int index;
@@ -84,7 +95,10 @@ public final class SimulatedHost {
 
     private int operations;
     private OptionalInt cutBefore = OptionalInt.empty();
-    private final List<String> log = new ArrayList<>();
+    /** The latest durable operations, for a failing test's message; bounded, so that a long simulation holds little. */
+    private final java.util.ArrayDeque<String> log = new java.util.ArrayDeque<>();
+    private boolean everyTag;
+    private Download download = release -> { };
 
     /** What a slot holds: a version, and whether all of it was written and read back. */
     public record SlotContent(Optional<ImageVersion> version, boolean complete, long written) {
@@ -129,7 +143,7 @@ public final class SimulatedHost {
     /** Power goes off now, between two operations. */
     public SimulatedHost powerOff() {
         up = false;
-        log.add("POWER OFF");
+        note("POWER OFF");
         return this;
     }
 
@@ -143,9 +157,21 @@ public final class SimulatedHost {
         return operations;
     }
 
-    /** What the durable operations were, in order (for a failing test's message). */
+    /** What the latest durable operations were, in order (for a failing test's message), at most {@value #LOG_KEPT}. */
     public List<String> operationLog() {
         return List.copyOf(log);
+    }
+
+    /** The registry has every tag anyone asks for (the fleet simulation: a rollout names tags nobody told the device of). */
+    public SimulatedHost everyTagPublished() {
+        everyTag = true;
+        return this;
+    }
+
+    /** Fetching a slot payload runs {@code download} first (the agent process of the current boot sets it). */
+    public SimulatedHost downloadWith(Download download) {
+        this.download = requireNonNull(download, "download");
+        return this;
     }
 
     /** The registry has this tag of video-ingest. */
@@ -262,10 +288,17 @@ public final class SimulatedHost {
         if (cutBefore.isPresent() && operations == cutBefore.getAsInt()) {
             cutBefore = OptionalInt.empty();
             up = false;
-            log.add("POWER CUT before " + what);
+            note("POWER CUT before " + what);
             throw new PowerCut(what);
         }
-        log.add(what);
+        note(what);
+    }
+
+    private void note(String what) {
+        if (log.size() == LOG_KEPT) {
+            log.removeFirst();
+        }
+        log.addLast(what);
     }
 
     private String configuredTag() {
@@ -335,13 +368,14 @@ public final class SimulatedHost {
 
     private final class Fetcher implements SlotPayloadFetcher {
         @Override
-        public SlotPayload fetch(ReleaseDownload download, Progress progress) {
+        public SlotPayload fetch(ReleaseDownload release, Progress progress) {
             if (fetchFailures > 0) {
                 fetchFailures--;
-                throw IngotException.tried(ErrorCode.UNAVAILABLE, "download the slot payload of " + download.version(),
+                throw IngotException.tried(ErrorCode.UNAVAILABLE, "download the slot payload of " + release.version(),
                         "the connection was reset (simulated)");
             }
-            return new Payload(download.version());
+            download.fetch(release);
+            return new Payload(release.version());
         }
     }
 
@@ -393,7 +427,7 @@ public final class SimulatedHost {
         @Override
         public void pullImage(String reference) {
             ContainerImage image = ContainerImage.parse(reference);
-            if (!registryTags.contains(image.tag())) {
+            if (!everyTag && !registryTags.contains(image.tag())) {
                 throw IngotException.tried(ErrorCode.UNAVAILABLE, "run 'docker pull " + reference + "'",
                         "it exited 1: manifest for " + reference + " not found: manifest unknown");
             }

@@ -10,7 +10,9 @@ import dev.ingot.fleet.ActionState;
 import dev.ingot.fleet.Track;
 import dev.ingot.image.ImageVersion;
 import java.time.Duration;
+import dev.ingot.error.ErrorCode;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /** The agent's loop around the updates: enrollment, polling, waits, an unreachable control plane, the USB cache. */
@@ -119,5 +121,40 @@ class AgentLoopTest {
 
         assertThat(rig.controlPlane.states(DEVICE, Track.REIMAGE, 1, "v1.5")).containsExactly(ActionState.DOWNLOADING, ActionState.FAILED);
         assertThat(rig.host.runningVersion()).isEqualTo(v16);
+    }
+
+    @Test
+    void aCredentialTheControlPlaneRefusesIsDroppedAndTheDeviceEnrollsAgainOnceItHasAFreshToken() {
+        SimulatedRig rig = new SimulatedRig().enrolled();
+        rig.controlPlane.devicesByCredential.clear();
+        rig.runFor(Duration.ofMinutes(3));
+        assertThat(rig.device.agent().state().enrollment()).isEmpty();
+        assertThat(rig.log).anySatisfy(line -> assertThat(line).contains("refused this device's credential", "enrolling again"));
+        assertThat(rig.log).anySatisfy(line -> assertThat(line).contains("enrollment failed", "the token was used"));
+
+        rig.controlPlane.withToken("enrollment-token-1");
+        rig.runFor(Duration.ofHours(1));
+
+        assertThat(rig.device.agent().state().enrollment()).hasValueSatisfying(enrolled -> assertThat(enrolled.deviceId()).isEqualTo("device-2"));
+        assertThat(rig.controlPlane.calls).last().asString().startsWith("poll device-2");
+    }
+
+    @Test
+    void aReportRefusedForGoodIsDroppedAndOneThatCouldNotBeStoredIsKept() {
+        SimulatedRig rig = new SimulatedRig().enrolled();
+        rig.host.publishTag("2.4.0");
+        rig.controlPlane.refuseReports = Optional.of(ErrorCode.NOT_FOUND);
+        rig.desire(state -> state.withContainerTag("2.4.0"));
+        rig.runUntil(() -> rig.device.agent().state().outcomes().containsKey(Track.CONTAINER), Duration.ofHours(1));
+        rig.runFor(Duration.ofMinutes(5));
+        assertThat(rig.device.agent().state().outbox()).isEmpty();
+        assertThat(rig.log).anySatisfy(line -> assertThat(line).contains("dropped, the control plane refused it"));
+
+        rig.controlPlane.refuseReports = Optional.of(ErrorCode.UNAVAILABLE);
+        rig.host.publishTag("2.5.0");
+        rig.desire(state -> state.withContainerTag("2.5.0"));
+        rig.runUntil(() -> rig.host.runningTag().equals(Optional.of("2.5.0")) && rig.device.agent().state().action().isEmpty(), Duration.ofHours(1));
+        assertThat(rig.device.agent().state().outbox()).extracting(ControlPlane.ActionReport::state)
+                .containsExactly(ActionState.DOWNLOADING, ActionState.COMMITTED);
     }
 }

@@ -36,6 +36,8 @@ final class InMemoryControlPlane implements ControlPlane {
     Duration interval = Duration.ofSeconds(60);
     Duration jitter = Duration.ZERO;
     boolean unreachable;
+    /** Refuses every progress report with this code, as the server would refuse one it cannot take. */
+    Optional<ErrorCode> refuseReports = Optional.empty();
     private int enrolled;
 
     InMemoryControlPlane withToken(String token) {
@@ -48,7 +50,7 @@ final class InMemoryControlPlane implements ControlPlane {
         reachable("enroll");
         calls.add("enroll " + request.site());
         if (!tokens.remove(request.token().reveal())) {
-            throw IngotException.tried(ErrorCode.CONFLICT, "enroll a device of site " + request.site(), "the token was used or never issued");
+            throw IngotException.tried(ErrorCode.UNAUTHENTICATED, "enroll a device of site " + request.site(), "the token was used or never issued");
         }
         String device = "device-" + (++enrolled);
         String credential = "credential-of-" + device;
@@ -74,6 +76,10 @@ final class InMemoryControlPlane implements ControlPlane {
     public synchronized void report(Secret credential, ActionReport report) {
         reachable("report");
         String device = device(credential);
+        if (refuseReports.isPresent()) {
+            throw IngotException.tried(refuseReports.get(), "record " + report.state().json() + " for " + report.track().json(),
+                    "refused (simulated)");
+        }
         List<ActionReport> history = actions.computeIfAbsent(device, key -> new LinkedHashMap<>())
                 .computeIfAbsent(report.track().json() + "@" + report.generation() + ":" + report.target(), key -> new ArrayList<>());
         if (!history.isEmpty() && !history.getLast().state().mayMoveTo(report.state())) {
@@ -111,7 +117,7 @@ final class InMemoryControlPlane implements ControlPlane {
     private String device(Secret credential) {
         String device = devicesByCredential.get(credential.reveal());
         if (device == null) {
-            throw IngotException.tried(ErrorCode.BAD_INPUT, "authenticate a device", "the credential is unknown");
+            throw IngotException.tried(ErrorCode.UNAUTHENTICATED, "authenticate a device", "the credential is unknown");
         }
         return device;
     }

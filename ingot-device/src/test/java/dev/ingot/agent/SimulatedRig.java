@@ -39,7 +39,7 @@ final class SimulatedRig {
     SimulatedRig(SimulatedFailure... failures) {
         host = new SimulatedHost(SITE, 1, clock, V14, SITE_IMAGE, Set.of(failures));
         AgentSettings settings = new AgentSettings(new AgentConfig.Document(SITE, Optional.empty(), "us-east-1",
-                Optional.of(URI.create("https://ingot.example.net")), Optional.of(AgentConfig.TOKEN_PATH), Optional.of(SITE_IMAGE)),
+                Optional.of(URI.create("https://ingot.example.net")), Optional.of(AgentConfig.TOKEN_PATH), Optional.of(SITE_IMAGE), Optional.empty()),
                 () -> Optional.of(Secret.of("enrollment-token-1")), AgentConfig.TOKEN_PATH);
         device = new SimulatedDevice(host, running -> new Agent(settings, running.agentHost(), controlPlane, RegistryLogin.NONE, clock,
                 new SplittableRandom(7), Timings.DEFAULTS, Progress.NONE, log::add));

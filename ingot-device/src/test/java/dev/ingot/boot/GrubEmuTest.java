@@ -92,7 +92,7 @@ class GrubEmuTest {
             GrubEmu.Boot boot = GrubEmu.boot(disk);
 
             assertThat(boot.loaded()).contains(slot);
-            assertThat(boot.commandLine()).containsExactly("root=/dev/disk/by-partlabel/" + slot.partitionLabel(), "ro",
+            assertThat(boot.commandLine()).containsExactly("root=/dev/disk/by-partlabel/" + slot.partitionLabel(), "rw",
                     "ingot.slot=" + slot.letter(), "panic=30");
             assertThat(Optional.of(boot.output())).hasValueSatisfying(output -> assertThat(output).contains("ingot-test: initrd (hd0,gpt"
                     + slot.partitionNumber() + ")/boot/initrd.img"));

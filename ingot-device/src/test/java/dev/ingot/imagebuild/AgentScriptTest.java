@@ -51,7 +51,8 @@ class AgentScriptTest {
         uploads = Files.createDirectories(folder.resolve("uploads"));
         root = Files.createDirectories(folder.resolve("root"));
         for (String file : List.of("deploy/provision_site.sh", "deploy/ingot-first-boot.sh", "deploy/ingot-provision-first-boot.service",
-                "deploy/ingot-health.service", "deploy/ingot-health.timer", "packer/files/ingot-ssh-host-keys.service")) {
+                "deploy/ingot-health.service", "deploy/ingot-health.timer", "deploy/ingot-agent.service",
+                "packer/files/ingot-ssh-host-keys.service")) {
             Files.copy(REPOSITORY.resolve(file), uploads.resolve(Path.of(file).getFileName()));
         }
     }
@@ -90,6 +91,8 @@ class AgentScriptTest {
         assertThat(root.resolve("opt/edge/bin/ingot")).hasContent(GoldenImages.LAUNCHER.strip());
         assertThat(Files.readSymbolicLink(root.resolve("etc/systemd/system/timers.target.wants/ingot-health.timer")))
                 .isEqualTo(Path.of("/etc/systemd/system/ingot-health.timer"));
+        assertThat(Files.readSymbolicLink(root.resolve("etc/systemd/system/multi-user.target.wants/ingot-agent.service")))
+                .isEqualTo(Path.of("/etc/systemd/system/ingot-agent.service"));
         DirectoryTree tree = new DirectoryTree(root, "the script's root");
         assertThat(List.of(ImageChecks.units(tree), ImageChecks.launcher(tree)))
                 .allSatisfy(result -> assertThat(result.findings()).as(result.name()).isEmpty());

@@ -29,12 +29,16 @@ class FirstBootScriptTest {
     private Path bin;
     private Path etcIdentity;
     private Path dataIdentity;
+    private Path machineId;
+    private Path keptMachineId;
 
     @BeforeEach
     void standIns() throws IOException {
         bin = Files.createDirectories(folder.resolve("bin"));
         etcIdentity = folder.resolve("etc/edge/provision.env");
         dataIdentity = folder.resolve("data/ingot/provision.env");
+        machineId = folder.resolve("etc/machine-id");
+        keptMachineId = folder.resolve("data/ingot/machine-id");
         script("sleep", "#!/bin/sh\necho \"$1\" >> '" + folder.resolve("slept") + "'\n");
         answers(0);
     }
@@ -66,7 +70,8 @@ class FirstBootScriptTest {
                 "PATH", bin + ":" + System.getenv().getOrDefault("PATH", "/usr/bin:/bin"),
                 "INGOT", bin.resolve("ingot").toString(),
                 "INGOT_IDENTITY_FILES", etcIdentity + ":" + dataIdentity,
-                "INGOT_PROVISION_SCRIPT", DEPLOY.resolve("provision_site.sh").toString()));
+                "INGOT_PROVISION_SCRIPT", DEPLOY.resolve("provision_site.sh").toString(),
+                "INGOT_MACHINE_ID", machineId.toString(), "INGOT_KEPT_MACHINE_ID", keptMachineId.toString()));
         environment.putAll(extra);
         List<String> command = new java.util.ArrayList<>(List.of("bash", DEPLOY.resolve("ingot-first-boot.sh").toString()));
         command.addAll(List.of(arguments));
@@ -203,5 +208,45 @@ class FirstBootScriptTest {
         assertThat(calls()).hasSize(2);
         assertThat(outcome.output()).contains("exit 124");
         assertThat(slept()).containsExactly("10");
+    }
+
+    @Test
+    void theFirstSlotKeepsItsMachineIdOnTheDataPartition() throws IOException {
+        write(machineId, "3d1219c7c4c5404aaa1f6d2a48adfda4\n");
+        write(dataIdentity, "SITE_ID=SITE-2847\n");
+
+        Tools.Outcome outcome = firstBoot(Map.of());
+
+        assertThat(outcome.exitCode()).as(outcome.output()).isZero();
+        assertThat(keptMachineId).hasContent("3d1219c7c4c5404aaa1f6d2a48adfda4");
+        assertThat(outcome.output()).contains("Kept the device's machine id 3d1219c7c4c5404aaa1f6d2a48adfda4 in " + keptMachineId);
+    }
+
+    @Test
+    void aSlotThatAnABUpdateWroteTakesTheDevicesMachineIdBackBeforeItProvisions() throws IOException {
+        write(keptMachineId, "3d1219c7c4c5404aaa1f6d2a48adfda4\n");
+        write(machineId, "77ab00000000000000000000000000ff\n");
+        write(dataIdentity, "SITE_ID=SITE-2847\n");
+
+        Tools.Outcome outcome = firstBoot(Map.of());
+
+        assertThat(outcome.exitCode()).as(outcome.output()).isZero();
+        assertThat(machineId).hasContent("3d1219c7c4c5404aaa1f6d2a48adfda4");
+        assertThat(keptMachineId).hasContent("3d1219c7c4c5404aaa1f6d2a48adfda4");
+        assertThat(outcome.output()).containsSubsequence("Took the device's machine id 3d1219c7c4c5404aaa1f6d2a48adfda4 back from "
+                + keptMachineId + " (this root slot had made 77ab00000000000000000000000000ff)", "Provisioned site SITE-2847");
+    }
+
+    @Test
+    void anEmptyMachineIdIsNotKeptAndAMalformedKeptOneIsNotTakenBack() throws IOException {
+        write(machineId, "uninitialized\n");
+        write(dataIdentity, "SITE_ID=SITE-2847\n");
+        assertThat(firstBoot(Map.of()).exitCode()).isZero();
+        assertThat(keptMachineId).doesNotExist();
+
+        write(keptMachineId, "not-an-id\n");
+        write(machineId, "3d1219c7c4c5404aaa1f6d2a48adfda4\n");
+        assertThat(firstBoot(Map.of()).exitCode()).isZero();
+        assertThat(machineId).hasContent("3d1219c7c4c5404aaa1f6d2a48adfda4");
     }
 }

@@ -117,6 +117,30 @@ class ProvisionerTest {
     }
 
     @Test
+    void whereTheDataPartitionIsMountedTheSiteIdentityIsKeptOnItBeforeTheSiteIdIsWritten() throws IOException {
+        Files.createDirectories(root.resolve("data"));
+
+        Provisioner.Result result = provision(false, false);
+        Provisioner.Result again = provision(false, false);
+
+        List<String> paths = result.files().stream().map(Provisioner.FileOutcome::path).toList();
+        assertThat(paths).containsSubsequence(SiteIdentity.ON_DEVICE, "/etc/edge/site-id").last().isEqualTo("/etc/edge/site-id");
+        String identity = Files.readString(file(SiteIdentity.ON_DEVICE));
+        assertThat(identity).contains("\nSITE_ID=SITE-2847\n", "\nINGOT_PARAMS=dir:" + params + "\n", "\nAWS_REGION=us-east-1\n");
+        assertThat(SiteIdentity.parse(identity)).contains(SITE);
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file(SiteIdentity.ON_DEVICE)))).isEqualTo("rw-r--r--");
+        assertThat(again.changed()).isEmpty();
+    }
+
+    @Test
+    void withoutADataPartitionNoIdentityIsWritten() {
+        Provisioner.Result result = provision(false, false);
+
+        assertThat(result.files()).extracting(Provisioner.FileOutcome::path).doesNotContain(SiteIdentity.ON_DEVICE);
+        assertThat(root.resolve("data")).doesNotExist();
+    }
+
+    @Test
     void aSecondRunChangesNothingRewritesNothingAndOnlyMakesSureVideoIngestRuns() throws IOException {
         provision(false, true);
         Map<String, String> before = snapshot();
