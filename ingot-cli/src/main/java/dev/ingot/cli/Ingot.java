@@ -28,7 +28,7 @@ import picocli.CommandLine.ScopeType;
         },
         subcommands = {KeysCommand.class, ImageCommand.class, FlashCommand.class, CacheCommand.class, RollbackCommand.class,
             ProvisionCommand.class, HealthCommand.class, ServerCommand.class, SiteCommand.class, DeviceCommand.class, TokenCommand.class,
-            RolloutCommand.class, AgentCommand.class, SimCommand.class,
+            RolloutCommand.class, AgentCommand.class, SimCommand.class, DemoCommand.class,
             CommandLine.HelpCommand.class},
         usageHelpWidth = 110)
 public final class Ingot implements Runnable {
