@@ -203,7 +203,7 @@ final class RolloutCommand {
                 emit(statusText(rollout), rollout);
                 return 0;
             }
-            Duration every = dev.ingot.server.http.Durations.parse(interval, "--interval");
+            Duration every = dev.ingot.rollout.DurationText.parse(interval, "--interval");
             int shown = 0;
             while (true) {
                 JsonNode timeline = rollout.path("timeline");

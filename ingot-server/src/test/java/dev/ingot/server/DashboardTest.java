@@ -1,7 +1,6 @@
 package dev.ingot.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.ingot.server.TestServer.EnrolledDevice;
 import dev.ingot.testing.HealthReports;
@@ -25,9 +24,6 @@ import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
@@ -37,8 +33,6 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DashboardTest {
-    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
     private static final Path SCREENSHOTS = Path.of("target", "screenshots");
 
     @TempDir
@@ -52,8 +46,7 @@ class DashboardTest {
 
     @BeforeAll
     void start() throws Exception {
-        assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
-                "headless Chromium is not installed (apt-get install chromium chromium-driver, as build-support/test-tools.sh does)");
+        browser = HeadlessChromium.start(folder);
         server = TestServer.start(TestDatabases.fresh(TestDatabases.Kind.SQLITE, folder), folder, clock);
         TestReleases.publish(server.store(), folder, "v1.4");
         TestReleases.publish(server.store(), folder, "v1.5");
@@ -88,13 +81,6 @@ class DashboardTest {
         TestServer.require(server.post("/api/v1/devices/" + unhealthy.id() + "/desired", TestServer.ADMIN_TOKEN, Map.of("image", "v1.5")), 200);
         Files.createDirectories(SCREENSHOTS);
 
-        ChromeOptions options = new ChromeOptions();
-        options.setBinary(CHROMIUM.toFile());
-        options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1280,900",
-                "--user-data-dir=" + Files.createDirectories(folder.resolve("chromium-profile")));
-        ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
-        browser = new ChromeDriver(service, options);
     }
 
     @AfterAll

@@ -116,20 +116,7 @@ class DurabilityTest {
     }
 
     private Process start(String database, String name) throws IOException, InterruptedException {
-        Path portFile = folder.resolve(name + ".port");
-        String java = ProcessHandle.current().info().command().orElse("java");
-        Process process = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-                ServerProcess.class.getName(), database, folder.toString(), portFile.toString())
-                .redirectErrorStream(true).redirectOutput(folder.resolve(name + ".log").toFile()).start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!Files.exists(portFile)) {
-            if (!process.isAlive() || System.nanoTime() > deadline) {
-                process.destroyForcibly();
-                throw new AssertionError("the server did not start:\n" + Files.readString(folder.resolve(name + ".log")));
-            }
-            Thread.sleep(50);
-        }
-        return process;
+        return ServerProcess.spawn(folder, database, name).process();
     }
 
     private String url(String name) throws IOException {

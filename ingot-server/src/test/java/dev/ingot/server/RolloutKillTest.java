@@ -6,15 +6,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.ingot.server.rollout.RolloutDriver;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
@@ -160,21 +157,8 @@ class RolloutKillTest {
     }
 
     private Process start(String database, String name, AtomicReference<String> url) throws IOException, InterruptedException {
-        Path portFile = folder.resolve(name + ".port");
-        String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-cp",
-                System.getProperty("java.class.path"), ServerProcess.class.getName(), database, folder.toString(), portFile.toString(),
-                String.valueOf(STEP_MILLIS)));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(folder.resolve(name + ".log").toFile()).start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!Files.exists(portFile)) {
-            if (!process.isAlive() || System.nanoTime() > deadline) {
-                process.destroyForcibly();
-                throw new AssertionError("the server did not start:\n" + Files.readString(folder.resolve(name + ".log")));
-            }
-            Thread.sleep(50);
-        }
-        url.set("http://127.0.0.1:" + Files.readString(portFile).strip());
-        return process;
+        ServerProcess.Child child = ServerProcess.spawn(folder, database, name, String.valueOf(STEP_MILLIS));
+        url.set(child.url());
+        return child.process();
     }
 }
