@@ -19,8 +19,8 @@ import picocli.CommandLine.ScopeType;
         mixinStandardHelpOptions = true,
         versionProvider = Ingot.Version.class,
         description = {
-            "Golden disk images for fleets of GPU edge devices: publish, verify, catalog, flash, cache, roll back, provision,",
-            "the control plane (server, site, device, token), the device agent and a simulated fleet (agent, sim).",
+            "Golden disk images for fleets of GPU edge devices: publish, verify, catalog, flash, cache, roll back,",
+            "provision; the control plane (server, site, device, token); the device agent and a simulated fleet.",
             "",
             "Every command has --help and --json. Exit codes: 0 ok, 1 a check failed, 2 bad input,",
             "3 unexpected state (e.g. already published, store unreachable), 4 internal error."
