@@ -26,6 +26,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "agent",
+        header = "Run the device agent: enroll, poll the control plane, apply image, container and reboot changes.",
         description = {"Run the device agent (the ingot-agent.service of the golden image): enroll with the control plane once, then",
             "poll it with this device's health report and bring the device to its desired state — a new golden image (A/B",
             "slots, committed only after a healthy boot, else the old slot comes back), a new video-ingest tag, a reboot an",

@@ -25,6 +25,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "demo",
+        header = "Everything on one machine: a control plane, 50 simulated sites and a staged rollout to watch.",
         description = {"One command, no cloud account: a control plane on embedded defaults (SQLite and a store folder), two small golden",
             "images published with a fresh demo signing key, a simulated fleet of 50 sites (the real device agent over a simulated",
             "host, polling the server over HTTP), and a staged rollout you can watch on the dashboard (its URL comes first).",

@@ -19,9 +19,9 @@ import picocli.CommandLine.ScopeType;
         mixinStandardHelpOptions = true,
         versionProvider = Ingot.Version.class,
         description = {
-            "Golden disk images for fleets of GPU edge devices: publish, verify, catalog, flash, cache, roll back, provision,",
-            "the control plane (server, site, device, token, rollout), the device agent and a simulated fleet (agent, sim), and all",
-            "of it on one machine (demo).",
+            "Golden disk images for fleets of GPU edge devices: publish, verify, catalog, flash, cache, roll back,",
+            "provision; the control plane (server, site, device, token, rollout); the device agent and a simulated fleet;",
+            "and all of it on one machine (demo).",
             "",
             "Every command has --help and --json. Exit codes: 0 ok, 1 a check failed, 2 bad input,",
             "3 unexpected state (e.g. already published, store unreachable), 4 internal error."

@@ -18,6 +18,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "rollout", mixinStandardHelpOptions = true,
+        header = "Staged rollouts: start (or plan), follow, pause, resume, abort and roll back, on three tracks.",
         description = {"Staged rollouts on the control plane: one canary site, then 10%%, 50%% and 100%% of the rest, each stage soaked and",
             "gated by the devices' health and CloudWatch alarms; a failed stage halts (or is rolled back) before the change goes further.",
             "Three tracks: reimage (a new golden image, A/B), container (a video-ingest tag), reboot (devices an operator selected)."},

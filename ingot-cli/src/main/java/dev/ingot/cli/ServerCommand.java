@@ -24,6 +24,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "server",
+        header = "Run the control plane: device API, operator API, dashboard, metrics (SQLite or PostgreSQL).",
         description = {"Run the control plane: the device API that agents poll, the operator API the CLI talks to, the dashboard",
             "(/ui/), /healthz and /metrics. With no flags: a SQLite file ./ingot.db and the store ./store, on 127.0.0.1:8080.",
             "Plain HTTP is served on loopback only, unless --plain-http says a TLS proxy in front terminates TLS.",

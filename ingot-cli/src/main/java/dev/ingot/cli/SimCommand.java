@@ -38,6 +38,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "sim",
+        header = "Run a simulated fleet of N devices (the real agent on simulated hosts) against a control plane.",
         description = {"Run a simulated fleet against a control plane: N devices in this process, each the real device agent over a",
             "simulated host (A/B slots and GRUB, docker and systemd, health probes; no process per device). It adds the",
             "sites through the operator API (SITE-0001, SITE-0002, …; existing ones are kept), enrolls every device with a",
