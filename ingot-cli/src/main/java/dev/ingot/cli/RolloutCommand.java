@@ -19,24 +19,30 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "rollout", mixinStandardHelpOptions = true,
         header = "Staged rollouts: start (or plan), follow, pause, resume, abort and roll back, on three tracks.",
-        description = {"Staged rollouts on the control plane: one canary site, then 10%%, 50%% and 100%% of the rest, each stage soaked and",
-            "gated by the devices' health and CloudWatch alarms; a failed stage halts (or is rolled back) before the change goes further.",
-            "Three tracks: reimage (a new golden image, A/B), container (a video-ingest tag), reboot (devices an operator selected)."},
+        description = {"Staged rollouts on the control plane: one canary site, then 10%%, 50%% and 100%% of the rest, each",
+            "stage soaked and gated by the devices' health and CloudWatch alarms; a failed stage halts (or is rolled",
+            "back) before the change goes further. Three tracks: reimage (a new golden image, A/B), container (a",
+            "video-ingest tag), reboot (devices an operator selected)."},
         subcommands = {RolloutCommand.Start.class, RolloutCommand.Status.class, RolloutCommand.ListRollouts.class, RolloutCommand.Pause.class,
             RolloutCommand.Resume.class, RolloutCommand.Abort.class, RolloutCommand.Rollback.class})
 final class RolloutCommand {
     private static final List<String> FINAL = List.of("completed", "aborted", "rolled_back");
 
-    @Command(name = "start", description = {"Plan a rollout and start it (operator role). --dry-run shows the plan (the stages, their sites and",
-        "devices, and every device left out with its reason) and changes nothing. The rollout holds its devices until it is",
-        "completed, aborted or rolled back: no other rollout and no direct 'ingot device set' on its track touches them."},
+    @Command(name = "start", header = "Plan a rollout and start it, or show its plan with --dry-run (operator role).",
+            description = {"Plan a rollout and start it (operator role). --dry-run shows the plan (the stages, their sites and",
+        "devices, and every device left out with its reason) and changes nothing. The rollout holds its devices until",
+        "it is completed, aborted or rolled back: no other rollout and no direct 'ingot device set' on its track",
+        "touches them."},
             footer = {"", "Examples:",
                 "  ingot rollout start v1.5 --track reimage --dry-run",
-                "  ingot rollout start v1.5 --track reimage --stages 1,10%%,50%%,100%% --soak 30m --gate health --gate cloudwatch:edge-health-",
+                "  ingot rollout start v1.5 --track reimage --stages 1,10%%,50%%,100%% --soak 30m \\",
+                "      --gate health --gate cloudwatch:edge-health-",
                 "  ingot rollout start v1.5 --track reimage --sites 'tag:region:eu-*' --max-failures 5%% --on-failure rollback",
                 "  ingot rollout start --track container --tag 2026.11.3 --soak 15m",
-                "  ingot rollout start --track reboot --devices 3d1219c7c4c5404aaa1f6d2a48adfda4,77ab… --only-if-reboot-required",
-                "", "Durations: 90s, 30m, 2h, 1h30m, 1d. Gates: health, cloudwatch:PREFIX[?insufficient-data=fail|wait|pass&unreadable=…].",
+                "  ingot rollout start --track reboot --devices-file needs-reboot.txt --only-if-reboot-required",
+                "", "Durations: 90s, 30m, 2h, 1h30m, 1d.",
+                "Gates: health, cloudwatch:PREFIX, cloudwatch:PREFIX?insufficient-data=wait&unreadable=pass",
+                "(each of fail, wait, pass).",
                 "Exit codes: 0 started (or planned), 2 bad input, 3 no device eligible or the server unreachable."})
     static final class Start extends BaseCommand {
         @Parameters(paramLabel = "VERSION", arity = "0..1", description = "The image version (reimage track).")
@@ -308,7 +314,8 @@ final class RolloutCommand {
         }
     }
 
-    @Command(name = "resume", description = {"Resume a paused rollout where it was, or a halted one: its stage's failures are accepted and it",
+    @Command(name = "resume", header = "Resume a paused rollout where it was, or a halted one accepting its stage's failures.",
+            description = {"Resume a paused rollout where it was, or a halted one: its stage's failures are accepted and it",
         "carries on (a halted soak starts again)."}, footer = {"", "Example:", "  ingot rollout resume r-20261130-0800-7f3a --note 'SITE-0045 is a lab unit'"})
     static final class Resume extends Operation {
         Resume(CliContext context) {
@@ -326,7 +333,9 @@ final class RolloutCommand {
         }
     }
 
-    @Command(name = "abort", description = "Abort a rollout: no further device is written; those written keep what they got (a rollback stops writing back).",
+    @Command(name = "abort", header = "Abort a rollout: no further device is written.",
+            description = {"Abort a rollout: no further device is written; those written keep what they got (a rollback in",
+                "progress stops writing back)."},
             footer = {"", "Example:", "  ingot rollout abort r-20261130-0800-7f3a"})
     static final class Abort extends Operation {
         Abort(CliContext context) {
@@ -344,7 +353,8 @@ final class RolloutCommand {
         }
     }
 
-    @Command(name = "rollback", description = {"Roll a rollout back: every device it wrote gets its previous version or tag back, and is watched",
+    @Command(name = "rollback", header = "Roll a rollout back: every device it wrote gets its previous version or tag back.",
+            description = {"Roll a rollout back: every device it wrote gets its previous version or tag back, and is watched",
         "until it reports it. Not on the reboot track (a reboot cannot be undone)."},
             footer = {"", "Example:", "  ingot rollout rollback r-20261130-0800-7f3a --note 'GPU driver regression'"})
     static final class Rollback extends Operation {
