@@ -112,7 +112,10 @@ build {
   sources = ["source.qemu.edge-golden"]
 
   provisioner "file" {
-    sources     = ["../deploy/provision_site.sh", "../deploy/ingot-provision-first-boot.service", "files/ingot-ssh-host-keys.service", "files/edgeuser.authorized_keys", var.agent_bundle]
+    sources = ["../deploy/provision_site.sh", "../deploy/ingot-first-boot.sh", "../deploy/ingot-provision-first-boot.service",
+      "../deploy/ingot-health.service", "../deploy/ingot-health.timer", "../deploy/ingot-agent.service",
+      "files/ingot-ssh-host-keys.service", "files/edgeuser.authorized_keys", "files/fstab",
+    "../ingot-core/src/main/resources/dev/ingot/boot/grub.cfg", var.agent_bundle]
     destination = "/tmp/"
   }
 
@@ -134,6 +137,7 @@ build {
       "scripts/20-docker.sh",
       "scripts/30-nvidia.sh",
       "scripts/40-ingot-agent.sh",
+      "scripts/45-ab-boot.sh",
       "scripts/50-hardening.sh",
       "scripts/60-image-version.sh",
       "scripts/90-cleanup.sh"

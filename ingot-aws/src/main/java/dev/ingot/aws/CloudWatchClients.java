@@ -4,14 +4,10 @@ import static java.util.Objects.requireNonNull;
 
 import dev.ingot.error.ErrorCode;
 import dev.ingot.error.IngotException;
-import java.io.InterruptedIOException;
-import java.net.ConnectException;
 import java.net.URI;
-import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.Optional;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
-import software.amazon.awssdk.core.exception.ApiCallTimeoutException;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
@@ -19,7 +15,6 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
 import software.amazon.awssdk.services.cloudwatch.CloudWatchClient;
 import software.amazon.awssdk.services.cloudwatch.CloudWatchClientBuilder;
-import software.amazon.awssdk.services.cloudwatch.model.CloudWatchException;
 
 /**
  * How Ingot builds its CloudWatch client (Smithy RPC v2 CBOR on the wire, as the SDK speaks it), and
@@ -67,42 +62,21 @@ final class CloudWatchClients {
         return builder;
     }
 
-    /** "Tried to ATTEMPT but failed because …", with what to do about it. */
+    /** "Tried to ATTEMPT but failed because …", with what to do about it ({@link AwsFailures}, CloudWatch's answers added). */
     static IngotException unavailable(String attempt, SdkException failure, Optional<URI> endpoint) {
-        String where = endpoint.map(uri -> " at " + uri).orElse("");
-        String endpointHint = endpoint.isPresent() ? "check --endpoint-url (" + endpoint.get() + ") and that the server is running"
+        String networkHint = endpoint.isPresent() ? "check --endpoint-url (" + endpoint.get() + ") and that the server is running"
                 : "check the network connection to CloudWatch (monitoring.REGION.amazonaws.com)";
-        if (failure instanceof CloudWatchException e) {
-            String code = e.awsErrorDetails() == null ? "" : String.valueOf(e.awsErrorDetails().errorCode());
-            String message = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorMessage();
-            String answer = "HTTP " + e.statusCode() + (code.isEmpty() ? "" : " " + code) + (message == null || message.isBlank() ? "" : ": " + message);
-            String hint = e.statusCode() == 403 || code.contains("AccessDenied") || code.contains("Signature") || code.contains("Token")
-                    ? "check the AWS credentials and that they allow cloudwatch:PutMetricData and cloudwatch:PutMetricAlarm"
-                    : e.isThrottlingException() || e.statusCode() >= 500 ? "it is retried on the next report" : null;
-            return IngotException.tried(ErrorCode.UNAVAILABLE, attempt, "CloudWatch" + where + " answered " + answer).withHint(hint)
-                    .withCause(failure);
-        }
-        if (failure instanceof ApiCallTimeoutException) {
-            return IngotException.tried(ErrorCode.UNAVAILABLE, attempt, "CloudWatch" + where + " did not answer within "
-                    + API_CALL_TIMEOUT.toSeconds() + " s").withHint(endpointHint).withCause(failure);
-        }
-        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-            String reason = switch (cause) {
-                case UnknownHostException e -> "the host " + e.getMessage() + " is unknown";
-                case ConnectException e -> "nothing accepted a connection" + where + " (" + e.getMessage() + ")";
-                case InterruptedIOException e -> "CloudWatch" + where + " did not answer in time (" + e.getMessage() + ")";
-                default -> null;
-            };
-            if (reason != null) {
-                return IngotException.tried(ErrorCode.UNAVAILABLE, attempt, reason).withHint(endpointHint).withCause(failure);
+        String where = endpoint.map(uri -> " at " + uri).orElse("");
+        AwsFailures.Explanation explanation = AwsFailures.explain("CloudWatch", failure, endpoint, networkHint, (service, code, answer) -> {
+            if (service.statusCode() == 403 || code.contains("AccessDenied") || code.contains("Signature") || code.contains("Token")) {
+                return Optional.of(new AwsFailures.Explanation("CloudWatch" + where + " answered " + answer, "check the AWS credentials and "
+                        + "that they allow cloudwatch:PutMetricData, cloudwatch:PutMetricAlarm and cloudwatch:DescribeAlarms"));
             }
-        }
-        String message = String.valueOf(failure.getMessage());
-        if (message.contains("Unable to load credentials")) {
-            return IngotException.tried(ErrorCode.UNAVAILABLE, attempt, "no AWS credentials were found")
-                    .withHint("on a device: the agent credentials provisioning writes; elsewhere AWS_PROFILE or AWS_ACCESS_KEY_ID")
-                    .withCause(failure);
-        }
-        return IngotException.tried(ErrorCode.UNAVAILABLE, attempt, message).withHint(endpointHint).withCause(failure);
+            if (service.isThrottlingException() || service.statusCode() >= 500) {
+                return Optional.of(new AwsFailures.Explanation("CloudWatch" + where + " answered " + answer, "it is retried on the next report"));
+            }
+            return Optional.empty();
+        });
+        return AwsFailures.unavailable(attempt, explanation, failure);
     }
 }

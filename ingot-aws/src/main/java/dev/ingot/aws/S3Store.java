@@ -8,11 +8,8 @@ import dev.ingot.progress.Progress;
 import dev.ingot.store.ArtifactStore;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
-import java.net.ConnectException;
 import java.net.URI;
-import java.net.UnknownHostException;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -29,7 +26,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.core.ResponseBytes;
-import software.amazon.awssdk.core.exception.AbortedException;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
@@ -572,61 +568,25 @@ public final class S3Store implements ArtifactStore {
     }
 
     private IngotException unavailable(String attempt, SdkException cause) {
-        Explanation explanation = explain(cause);
-        return IngotException.tried(ErrorCode.UNAVAILABLE, attempt + " in store " + describe(), explanation.reason())
-                .withHint(explanation.hint())
-                .withCause(cause);
-    }
-
-    /** Why a request failed and what to do about it, in a person's words. */
-    private record Explanation(String reason, String hint) {}
-
-    private Explanation explain(SdkException failure) {
-        if (failure instanceof S3Exception e) {
-            // A HEAD error has no body, so no code: Set.of refuses to look up null.
-            String code = Optional.ofNullable(errorCode(e)).orElse("");
-            String message = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorMessage();
-            String answer = "HTTP " + e.statusCode() + (code.isEmpty() ? "" : " " + code)
-                    + (message == null || message.isBlank() ? "" : ": " + message);
-            if ("NoSuchBucket".equals(code)) {
-                return new Explanation("the bucket " + location.bucket() + " does not exist" + atEndpoint(), bucketHint());
-            }
-            if (e.statusCode() == 403 || ACCESS_ERRORS.contains(code)) {
-                return new Explanation("S3 denied access (" + answer + ")",
-                        "check the AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID, aws sso login) and that they may use the bucket "
-                                + location.bucket());
-            }
-            if (e.statusCode() == 301 || REGION_ERRORS.contains(code)) {
-                return new Explanation("the bucket " + location.bucket() + " is not in region " + region + " (" + answer + ")",
-                        "set AWS_REGION to the bucket's region");
-            }
-            return new Explanation("S3 answered " + answer, e.statusCode() >= 500 ? "try again later"
-                    : endpoint.isPresent() ? "check that the server at " + endpoint.get() + " speaks S3" : null);
-        }
-        if (failure instanceof AbortedException) {
-            return new Explanation("the request was interrupted", null);
-        }
-        String endpointHint = endpoint.isPresent() ? "check --endpoint-url (" + endpoint.get() + ") and that the server is running"
+        String networkHint = endpoint.isPresent() ? "check --endpoint-url (" + endpoint.get() + ") and that the server is running"
                 : "check the network connection to S3";
-        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-            Explanation network = switch (cause) {
-                case UnknownHostException e -> new Explanation("the host " + e.getMessage() + " is unknown", endpointHint);
-                case ConnectException e -> new Explanation(
-                        "nothing accepted a connection" + atEndpoint() + " (" + e.getMessage() + ")", endpointHint);
-                case InterruptedIOException e -> new Explanation(
-                        "S3" + atEndpoint() + " did not answer in time (" + e.getMessage() + ")", endpointHint);
-                default -> null;
-            };
-            if (network != null) {
-                return network;
+        AwsFailures.Explanation explanation = AwsFailures.explain("S3", cause, endpoint, networkHint, (service, code, answer) -> {
+            if ("NoSuchBucket".equals(code)) {
+                return Optional.of(new AwsFailures.Explanation("the bucket " + location.bucket() + " does not exist" + atEndpoint(),
+                        bucketHint()));
             }
-        }
-        String message = String.valueOf(failure.getMessage());
-        if (message.contains("Unable to load credentials")) {
-            return new Explanation("no AWS credentials were found",
-                    "set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run aws sso login");
-        }
-        return new Explanation(message, endpointHint);
+            if (service.statusCode() == 403 || ACCESS_ERRORS.contains(code)) {
+                return Optional.of(new AwsFailures.Explanation("S3 denied access (" + answer + ")",
+                        "check the AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID, aws sso login) and that they may use the bucket "
+                                + location.bucket()));
+            }
+            if (service.statusCode() == 301 || REGION_ERRORS.contains(code)) {
+                return Optional.of(new AwsFailures.Explanation("the bucket " + location.bucket() + " is not in region " + region
+                        + " (" + answer + ")", "set AWS_REGION to the bucket's region"));
+            }
+            return Optional.empty();
+        });
+        return AwsFailures.unavailable(attempt + " in store " + describe(), explanation, cause);
     }
 
     private String atEndpoint() {

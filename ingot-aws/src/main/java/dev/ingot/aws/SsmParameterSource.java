@@ -5,10 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.ingot.error.ErrorCode;
 import dev.ingot.error.IngotException;
 import dev.ingot.site.ParameterSource;
-import java.io.InterruptedIOException;
-import java.net.ConnectException;
 import java.net.URI;
-import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.Optional;
@@ -18,7 +15,6 @@ import java.util.TreeMap;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
-import software.amazon.awssdk.core.exception.AbortedException;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
@@ -30,7 +26,6 @@ import software.amazon.awssdk.services.ssm.SsmClient;
 import software.amazon.awssdk.services.ssm.SsmClientBuilder;
 import software.amazon.awssdk.services.ssm.model.GetParametersByPathResponse;
 import software.amazon.awssdk.services.ssm.model.ParameterType;
-import software.amazon.awssdk.services.ssm.model.SsmException;
 
 /**
  * Site parameters from AWS Systems Manager Parameter Store: {@code GetParametersByPath}, recursive, SecureStrings
@@ -189,45 +184,24 @@ public final class SsmParameterSource implements ParameterSource {
 
     private IngotException unavailable(String path, SdkException failure) {
         String attempt = "read the parameters under " + path + " from " + describe();
-        String endpointHint = endpoint.isPresent() ? "check --endpoint-url (" + endpoint.get() + ") and that the server is running"
+        String networkHint = endpoint.isPresent() ? "check --endpoint-url (" + endpoint.get() + ") and that the server is running"
                 : "check the network connection to SSM in " + region;
-        if (failure instanceof AwsServiceException service) {
-            String code = service.awsErrorDetails() == null ? "" : Optional.ofNullable(service.awsErrorDetails().errorCode()).orElse("");
-            String message = service.awsErrorDetails() == null ? null : service.awsErrorDetails().errorMessage();
-            String answer = "HTTP " + service.statusCode() + (code.isEmpty() ? "" : " " + code)
-                    + (message == null || message.isBlank() ? "" : ": " + message);
-            String hint;
+        AwsFailures.Explanation explanation = AwsFailures.explain("SSM", failure, endpoint, networkHint, (service, code, answer) -> {
+            String reason = "SSM answered " + answer;
             if (isThrottling(service)) {
-                hint = "SSM kept throttling after " + service.numAttempts() + " attempts; try again in a minute";
-            } else if (service.statusCode() == 403 || ACCESS_ERRORS.contains(code)) {
-                hint = "check the AWS credentials and that they may call ssm:GetParametersByPath on /edge/*";
-            } else if (KMS_ERRORS.contains(code)) {
-                hint = "the credentials need kms:Decrypt on the key that encrypts the SecureStrings";
-            } else {
-                hint = service.statusCode() >= 500 ? "try again later" : endpointHint;
+                return Optional.of(new AwsFailures.Explanation(reason,
+                        "SSM kept throttling after " + service.numAttempts() + " attempts; try again in a minute"));
             }
-            return IngotException.tried(ErrorCode.UNAVAILABLE, attempt, "SSM answered " + answer).withHint(hint).withCause(failure);
-        }
-        if (failure instanceof AbortedException) {
-            return IngotException.tried(ErrorCode.UNAVAILABLE, attempt, "the request was interrupted").withCause(failure);
-        }
-        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-            String reason = switch (cause) {
-                case UnknownHostException e -> "the host " + e.getMessage() + " is unknown";
-                case ConnectException e -> "nothing accepted a connection" + endpoint.map(uri -> " at " + uri).orElse("")
-                        + " (" + e.getMessage() + ")";
-                case InterruptedIOException e -> "SSM did not answer in time (" + e.getMessage() + ")";
-                default -> null;
-            };
-            if (reason != null) {
-                return IngotException.tried(ErrorCode.UNAVAILABLE, attempt, reason).withHint(endpointHint).withCause(failure);
+            if (service.statusCode() == 403 || ACCESS_ERRORS.contains(code)) {
+                return Optional.of(new AwsFailures.Explanation(reason,
+                        "check the AWS credentials and that they may call ssm:GetParametersByPath on /edge/*"));
             }
-        }
-        String message = String.valueOf(failure.getMessage());
-        if (message.contains("Unable to load credentials")) {
-            return IngotException.tried(ErrorCode.UNAVAILABLE, attempt, "no AWS credentials were found")
-                    .withHint("set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY").withCause(failure);
-        }
-        return IngotException.tried(ErrorCode.UNAVAILABLE, attempt, message).withHint(endpointHint).withCause(failure);
+            if (KMS_ERRORS.contains(code)) {
+                return Optional.of(new AwsFailures.Explanation(reason,
+                        "the credentials need kms:Decrypt on the key that encrypts the SecureStrings"));
+            }
+            return Optional.of(new AwsFailures.Explanation(reason, service.statusCode() >= 500 ? "try again later" : networkHint));
+        });
+        return AwsFailures.unavailable(attempt, explanation, failure);
     }
 }

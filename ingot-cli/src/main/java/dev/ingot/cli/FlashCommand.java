@@ -14,6 +14,7 @@ import dev.ingot.image.ImageVersion;
 import dev.ingot.image.PayloadSet;
 import dev.ingot.image.ReleaseFiles;
 import dev.ingot.sign.Keyring;
+import dev.ingot.site.SiteId;
 import dev.ingot.store.ArtifactStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,10 +35,12 @@ import picocli.CommandLine.Parameters;
             "keeps a verified copy (and a rerun resumes from it). --partition root-b writes the release's root-a slot payload",
             "into that partition of the disk (or name the partition device itself). Unmapped blocks are made to read as zeros",
             "where that is cheap (--no-zero leaves them, as bmaptool does). Refuses a mounted or held disk or partition, the",
-            "running root, a target smaller than the image; asks before overwriting a partitioned disk (--yes)."},
+            "running root, a target smaller than the image; asks before overwriting a partitioned disk (--yes). With --site,",
+            "the site's identity goes onto the flashed disk's data partition: its first boot provisions it by itself."},
         footer = {"", "Examples:",
             "  ingot flash v1.4 --target /dev/nvme0n1 --store s3://artifacts/prod --keyring keys/signing-key.pub.asc",
             "  ingot flash v1.4 --target /dev/nvme0n1 --store s3://artifacts/prod --keyring trusted/ --keep /media/usb/ingot",
+            "  ingot flash v1.4 --target /dev/nvme0n1 --cache /media/usb/ingot --keyring trusted/ --site SITE-2847",
             "  ingot flash v1.3 --target /dev/nvme0n1 --cache /media/usb/ingot --keyring trusted/ --yes",
             "  ingot flash v1.5 --target /dev/nvme0n1 --partition root-b --cache /media/usb/ingot --keyring trusted/",
             "  ingot flash v1.5 --target /dev/nvme0n1p3 --store https://cdn.example/store --keyring trusted/",
@@ -79,6 +82,10 @@ final class FlashCommand extends BaseCommand {
     @Option(names = "--allow-unsigned", description = "Flash a local image without a signed manifest (only the bmap's checksums vouch for it).")
     boolean allowUnsigned;
 
+    @Option(names = "--site", paramLabel = "SITE", description = {"Then write this site's identity onto the disk (SITE_ID in the data "
+            + "partition, /data/ingot/provision.env on the device), so that its first boot provisions it with nobody typing anything."})
+    String site;
+
     @Mixin
     WriteOptions write = new WriteOptions();
 
@@ -90,7 +97,16 @@ final class FlashCommand extends BaseCommand {
     public Integer call() {
         Path targetPath = context.resolve(target);
         // Refuse a wrong target before fetching anything; the size check follows once the image is known.
-        FlashTarget.inspect(targetPath, 0, SystemView.live());
+        Optional<SiteId> siteId = Optional.ofNullable(site).map(SiteId::new);
+        FlashTarget early = FlashTarget.inspect(targetPath, 0, SystemView.live());
+        if (siteId.isPresent()) {
+            if (partition != null || slot != null) {
+                // A slot write is an A/B update of a device that already has its identity on /data.
+                throw IngotException.tried(ErrorCode.BAD_INPUT, "flash " + source, "--site goes with a whole-disk flash, not --partition or --slot")
+                        .withHint("a device updated slot by slot keeps its identity on its data partition; leave out --site");
+            }
+            FirstBootIdentity.check(context, early);
+        }
         Flasher.Options options = write.flasherOptions();
         boolean version = source.startsWith("v") && !Files.exists(context.resolve(Path.of(source)));
         java.time.Instant started = context.clock().instant();
@@ -112,7 +128,10 @@ final class FlashCommand extends BaseCommand {
                 }
                 Flasher.Report report = new Flasher(context.clock(), progress(), () -> write.workFolder(context).folder("spool"))
                         .flash(job, flashTarget, options);
-                emit(human(job, report, trust), json(job, report, trust));
+                Optional<FirstBootIdentity.Outcome> identity = siteId.map(id -> FirstBootIdentity.write(context, flashTarget.path(), id, false));
+                ObjectNode json = json(job, report, trust);
+                identity.ifPresent(outcome -> FirstBootIdentity.json(json, outcome));
+                emit(human(job, report, trust) + identity.map(FirstBootIdentity::human).orElse(""), json);
                 return 0;
             } finally {
                 job.source().close();

@@ -7,6 +7,7 @@ import dev.ingot.error.IngotException;
 import dev.ingot.image.ImageName;
 import dev.ingot.image.ImageVersion;
 import dev.ingot.imagebuild.VersionsFile;
+import dev.ingot.imagetest.BootDisk;
 import dev.ingot.imagetest.CheckResult;
 import dev.ingot.imagetest.DirectoryTree;
 import dev.ingot.imagetest.Expectations;
@@ -43,8 +44,10 @@ final class ImageBuildCommands {
     @Command(name = "test",
             description = {"Check a golden image offline: reads the ext4 root-a partition inside the raw disk image with",
                 "debugfs (no root, no mount) and checks sshd hardening, accounts, pinned packages, Docker's nvidia runtime,",
-                "/etc/edge/image-version, unattended-upgrades, that no site file is baked in, and scans every file for",
-                "secrets. With --live, checks this host (or --ssh USER@HOST) instead. Exits 1 when any check fails."},
+                "/etc/edge/image-version, unattended-upgrades, that no site file is baked in, that its own units are installed",
+                "and enabled and the ingot launcher's runtime is there, and scans every file for secrets. With --live, checks",
+                "this host (or --ssh USER@HOST) instead, with Docker, the GPU, sshd, systemd and the launcher probed.",
+                "Exits 1 when any check fails."},
             footer = {"", "Examples:", "  ingot image test packer/output/edge-golden-v1.5.img --version v1.5 --junit reports/image-test.xml",
                 "  ingot image test --live --ssh edgeuser@10.20.0.5"})
     static final class Test extends BaseCommand {
@@ -81,6 +84,14 @@ final class ImageBuildCommands {
 
         @Override
         public Integer call() throws IOException {
+            if (ssh != null && !live) {
+                throw IngotException.tried(ErrorCode.BAD_INPUT, "test " + (image == null ? "an image" : image), "--ssh applies to --live only")
+                        .withHint("ingot image test --live --ssh edgeuser@10.20.0.5");
+            }
+            if (live && image != null) {
+                throw IngotException.tried(ErrorCode.BAD_INPUT, "test " + image + " and a live host", "--live checks a running host, not an image")
+                        .withHint("leave out IMAGE with --live, or --live without IMAGE");
+            }
             Expectations expected = expectations(context, name.value(), Optional.ofNullable(version).map(ImageVersion::parse),
                     Optional.ofNullable(buildDate).map(ImageCommand::parseInstant), versions);
             ImageTestReport report;
@@ -104,7 +115,7 @@ final class ImageBuildCommands {
         Path work = Files.createTempDirectory("ingot-image-test");
         try {
             DirectoryTree tree = Ext4Partition.dump(image, partition, work.resolve("root"), toolEnvironment(context));
-            return new ImageTestReport(tree.describe(), ImageChecks.run(tree, expected));
+            return new ImageTestReport(tree.describe(), ImageChecks.run(tree, BootDisk.read(image, toolEnvironment(context)), expected));
         } finally {
             deleteTree(work);
         }

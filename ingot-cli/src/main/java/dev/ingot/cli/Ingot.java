@@ -19,13 +19,17 @@ import picocli.CommandLine.ScopeType;
         mixinStandardHelpOptions = true,
         versionProvider = Ingot.Version.class,
         description = {
-            "Golden disk images for fleets of GPU edge devices: publish, verify, catalog, flash, cache, roll back, provision.",
+            "Golden disk images for fleets of GPU edge devices: publish, verify, catalog, flash, cache, roll back,",
+            "provision; the control plane (server, site, device, token, rollout); the device agent and a simulated fleet;",
+            "and all of it on one machine (demo).",
             "",
             "Every command has --help and --json. Exit codes: 0 ok, 1 a check failed, 2 bad input,",
             "3 unexpected state (e.g. already published, store unreachable), 4 internal error."
         },
         subcommands = {KeysCommand.class, ImageCommand.class, FlashCommand.class, CacheCommand.class, RollbackCommand.class,
-            ProvisionCommand.class, HealthCommand.class, CommandLine.HelpCommand.class},
+            ProvisionCommand.class, HealthCommand.class, ServerCommand.class, SiteCommand.class, DeviceCommand.class, TokenCommand.class,
+            RolloutCommand.class, AgentCommand.class, SimCommand.class, DemoCommand.class,
+            CommandLine.HelpCommand.class},
         usageHelpWidth = 110)
 public final class Ingot implements Runnable {
     static final ObjectMapper JSON = new ObjectMapper()

@@ -24,4 +24,16 @@ public final class JsonOutput {
             throw new IllegalStateException(e);
         }
     }
+
+    /** One JSON object on one line (JSON Lines), for commands that run long and print a line now and then (agent, sim). */
+    static void printLine(PrintWriter out, JsonNode document) {
+        try {
+            out.println(LINE.writeValueAsString(document));
+            out.flush();
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper LINE = new com.fasterxml.jackson.databind.ObjectMapper();
 }

@@ -26,7 +26,7 @@ import picocli.CommandLine.Option;
             "(any problem: nothing is written), renders the site's files, replaces those that differ atomically, then",
             "reloads units, restarts chrony, loads the firewall rules and starts video-ingest as needed. A second run with",
             "the same parameters changes nothing. With --root other than / it only writes files (a mounted image, a test tree)."},
-        footer = {"", "Files: /etc/edge/video-ingest.env (0600), /etc/chrony/chrony.conf, /etc/iptables/rules.v4,",
+        footer = {"", "Files: /etc/edge/video-ingest.env (0600), /etc/chrony/chrony.conf, /etc/iptables/rules.v4 and rules.v6,",
             "/etc/systemd/system/video-ingest.service, /etc/apt/apt.conf.d/52ingot-unattended-upgrades,",
             "/etc/ingot/agent.json, /etc/ingot/enrollment-token (0600), /etc/edge/site-id (written last).",
             "Parameters: docs/site-parameters.md.", "", "Examples:",
@@ -51,7 +51,7 @@ final class ProvisionCommand extends BaseCommand {
             description = "The device's root file system. Default: ${DEFAULT-VALUE}. Any other root only gets files, never host calls.")
     Path root;
 
-    @Option(names = "--no-apply", description = "Write the files but make no host calls (systemctl, iptables-restore).")
+    @Option(names = "--no-apply", description = "Write the files but make no host calls (systemctl, iptables-restore, ip6tables-restore).")
     boolean noApply;
 
     @Option(names = "--dry-run", description = "Print a unified diff of what would change (secrets masked); write nothing.")
@@ -66,7 +66,7 @@ final class ProvisionCommand extends BaseCommand {
         SiteId siteId = new SiteId(site);
         Path rootPath = context.resolve(root);
         boolean runningSystem = isRunningSystem(rootPath);
-        try (ParameterSource source = openSource()) {
+        try (ParameterSource source = openSource(context, params, endpoint)) {
             Provisioner.Result result = new Provisioner(source, new SystemHostCommands())
                     .provision(new Provisioner.Request(siteId, rootPath, dryRun, !noApply && runningSystem));
             String notApplied = dryRun ? "dry run" : noApply ? "--no-apply" : runningSystem ? null : "--root is not /";
@@ -75,7 +75,8 @@ final class ProvisionCommand extends BaseCommand {
         }
     }
 
-    private ParameterSource openSource() {
+    /** A parameter source as --params names it: {@code ssm:} or {@code dir:PATH}; shared with rollback's provisioning check. */
+    static ParameterSource openSource(CliContext context, String params, URI endpoint) {
         if (params.equals("ssm:")) {
             return SsmParameterSource.at(Optional.ofNullable(endpoint));
         }

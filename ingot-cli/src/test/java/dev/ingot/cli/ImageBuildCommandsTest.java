@@ -29,11 +29,14 @@ class ImageBuildCommandsTest {
         Files.writeString(folder.resolve("packer/versions.pkrvars.hcl"), GoldenImages.VERSIONS_FILE);
     }
 
-    private Path image(Map<String, String> extra) {
+    private Path image(Map<String, String> extra, String... without) {
         String reason = GoldenImages.unavailableBecause();
         assumeTrue(reason == null, reason);
         Map<String, String> files = new HashMap<>(GoldenImages.goodFiles());
         files.putAll(extra);
+        for (String path : without) {
+            assertThat(files.remove(path)).as(path).isNotNull();
+        }
         return GoldenImages.diskImage(GoldenImages.writeTree(folder.resolve("tree"), files), folder.resolve("edge-golden.img"));
     }
 
@@ -43,12 +46,38 @@ class ImageBuildCommandsTest {
 
         CommandRunner.Run table = ingot.run("image", "test", "edge-golden.img", "--version", "v1.5", "--junit", "reports/image.xml");
         assertThat(table.exitCode()).as(table.toString()).isZero();
-        assertThat(table.out()).contains("ssh-hardening").contains("PASSED: edge-golden.img (root-a): 8 of 8 checks passed");
-        assertThat(Files.readString(folder.resolve("reports/image.xml"))).contains("tests=\"8\" failures=\"0\"");
+        assertThat(table.out()).contains("ssh-hardening", "units", "launcher").contains("fstab", "boot-loader-held", "ab-boot")
+                .contains("PASSED: edge-golden.img (root-a): 13 of 13 checks passed");
+        assertThat(Files.readString(folder.resolve("reports/image.xml"))).contains("tests=\"13\" failures=\"0\"");
 
         CommandRunner.Run json = ingot.run("image", "test", "edge-golden.img", "--json");
         assertThat(json.json().get("ok").asBoolean()).isTrue();
-        assertThat(json.json().get("checks")).hasSize(8);
+        assertThat(json.json().get("checks")).hasSize(13);
+    }
+
+    @Test
+    void anImageWithoutTheHealthTimerFails() {
+        image(Map.of(), "/etc/systemd/system/ingot-health.timer", "/etc/systemd/system/timers.target.wants/ingot-health.timer");
+
+        CommandRunner.Run run = ingot.run("image", "test", "edge-golden.img", "--version", "v1.5");
+
+        assertThat(run.exitCode()).as(run.toString()).isEqualTo(1);
+        assertThat(run.out()).contains("/etc/systemd/system/ingot-health.timer is missing (packer/scripts/40-ingot-agent.sh installs it)")
+                .contains("FAILED");
+    }
+
+    @Test
+    void anImageWhoseLauncherPointsAtNothingFails() {
+        image(Map.of(), "/opt/edge/agent/runtime/bin/java", "/opt/edge/agent/ingot.jar");
+
+        CommandRunner.Run run = ingot.run("image", "test", "edge-golden.img", "--version", "v1.5", "--json");
+
+        assertThat(run.exitCode()).as(run.toString()).isEqualTo(1);
+        JsonNode launcher = run.json().get("checks").get(8);
+        assertThat(launcher.get("name").asText()).isEqualTo("launcher");
+        assertThat(launcher.get("findings")).extracting(JsonNode::asText).containsExactly(
+                "/opt/edge/bin/ingot runs /opt/edge/agent/runtime/bin/java, which is not in the image (the agent bundle is missing)",
+                "/opt/edge/bin/ingot runs /opt/edge/agent/ingot.jar, which is not in the image (the agent bundle is missing)");
     }
 
     @Test

@@ -96,7 +96,7 @@ class ProvisionCommandTest {
 
         assertThat(first.exitCode()).as(first.toString()).isZero();
         JsonNode json = first.json();
-        assertThat(json.get("changed")).hasSize(8);
+        assertThat(json.get("changed")).hasSize(9);
         assertThat(json.get("changed").get(0).asText()).isEqualTo("/etc/chrony/chrony.conf");
         assertThat(json.get("unchanged")).isEmpty();
         assertThat(json.get("applied").asBoolean()).isFalse();
@@ -229,7 +229,7 @@ class ProvisionCommandTest {
                     server.endpoint().toString(), "--root", "root", "--json"));
 
             assertThat(run.exitCode()).as(run.toString()).isZero();
-            assertThat(run.json().get("changed")).hasSize(8);
+            assertThat(run.json().get("changed")).hasSize(9);
             assertThat(run.json().get("source").asText()).isEqualTo("ssm: at " + server.endpoint());
             assertNoSecretIn(run);
             // 22 parameters: 2 throttled calls, then an empty page before each of the 3 pages.

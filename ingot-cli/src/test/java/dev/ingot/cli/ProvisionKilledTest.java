@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ProvisionKilledTest {
     private static final String WRITE_STEP = "writeSynced";
     private static final String RENAME_STEP = "renameOver";
-    private static final List<String> FILES = List.of("etc/chrony/chrony.conf", "etc/iptables/rules.v4", "etc/edge/video-ingest.env",
+    private static final List<String> FILES = List.of("etc/chrony/chrony.conf", "etc/iptables/rules.v4", "etc/iptables/rules.v6", "etc/edge/video-ingest.env",
             "etc/systemd/system/video-ingest.service", "etc/apt/apt.conf.d/52ingot-unattended-upgrades", "etc/ingot/agent.json",
             "etc/ingot/enrollment-token", "etc/edge/site-id");
 
@@ -41,8 +41,8 @@ class ProvisionKilledTest {
     void oldAndNewContents() throws IOException {
         ingot = new CommandRunner(folder);
         Map<String, String> old = new TreeMap<>(SiteTrees.typical());
-        old.putAll(Map.of("ntp_server", "10.0.0.1", "camera_ips", "10.10.0.1", "mgmt_cidr", "10.11.0.0/16", "site_name", "Old site",
-                "video_ingest_image", "video-ingest:1.0", "enrollment_token", "old-token", "video_ingest_env/API_KEY", "old-key"));
+        old.putAll(Map.of("ntp_server", "10.0.0.1", "camera_ips", "10.10.0.1", "mgmt_cidr", "10.11.0.0/16", "mgmt_cidr_v6", "fd11::/48",
+                "site_name", "Old site", "video_ingest_image", "video-ingest:1.0", "enrollment_token", "old-token", "video_ingest_env/API_KEY", "old-key"));
         SiteTrees.write(folder.resolve("params"), "SITE-1000", old, SiteTrees.typicalSecure());
         SiteTrees.write(folder.resolve("params"), "SITE-2847", SiteTrees.typical(), SiteTrees.typicalSecure());
 

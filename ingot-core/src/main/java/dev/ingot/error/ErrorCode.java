@@ -9,6 +9,10 @@ public enum ErrorCode {
     CHECK_FAILED(1, 422),
     /** The request itself is wrong: a malformed version, a missing file, a bad option. */
     BAD_INPUT(2, 400),
+    /** The request carries no credential, or one nobody issued (a wrong, revoked or used token). */
+    UNAUTHENTICATED(2, 401),
+    /** The credential is good but may not do this: a viewer writing, a device touching another device's records. */
+    FORBIDDEN(2, 403),
     /** The request names something that does not exist. */
     NOT_FOUND(2, 404),
     /** The world is not in the state the request needs: the version is already published, a concurrent update won. */

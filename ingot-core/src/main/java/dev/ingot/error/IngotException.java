@@ -23,6 +23,14 @@ public final class IngotException extends RuntimeException {
         return new IngotException(code, "Tried to " + attempt + " but failed because " + reason, null, null);
     }
 
+    /**
+     * An error another Ingot process reported (the control plane answering the CLI), passed on as it was worded:
+     * its message already reads "Tried to X but failed because Y".
+     */
+    public static IngotException relayed(ErrorCode code, String message, String hint) {
+        return new IngotException(code, message, hint, null);
+    }
+
     public IngotException withHint(String newHint) {
         IngotException copy = new IngotException(code, getMessage(), newHint, getCause());
         copy.setStackTrace(getStackTrace());

@@ -1,11 +1,17 @@
 package dev.ingot.health;
 
+import dev.ingot.boot.GrubEnv;
+import dev.ingot.boot.GrubMenu;
+import dev.ingot.boot.Slot;
 import dev.ingot.error.IngotException;
 import dev.ingot.health.HealthReport.ImageInfo;
 import dev.ingot.image.ImageName;
 import dev.ingot.image.ImageVersion;
 import dev.ingot.site.SiteId;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -17,7 +23,7 @@ import java.util.regex.Pattern;
 
 /**
  * The device's own files the report reads: {@code /etc/edge/image-version} (written into the image at build,
- * {@code Manifest.imageVersionFile}), {@code /etc/edge/site-id} (provisioning), the camera variables of
+ * {@code Manifest.imageVersionFile}, or by the old runbook in one line), {@code /etc/edge/site-id} (provisioning), the camera variables of
  * {@code /etc/edge/video-ingest.env} (provisioning; docker run --env-file format), and the A/B slot markers.
  */
 public final class EdgeFiles {
@@ -26,13 +32,17 @@ public final class EdgeFiles {
     public static final String MACHINE_ID = "/etc/machine-id";
     public static final String VIDEO_INGEST_ENV = "/etc/edge/video-ingest.env";
     public static final String KERNEL_COMMAND_LINE = "/proc/cmdline";
-    /** Written by the A/B commit step: the slot that booted fine and is now the default ("a" or "b"). */
-    public static final String COMMITTED_SLOT = "/var/lib/ingot/committed-slot";
+    /**
+     * The committed slot: {@code saved_entry} in GRUB's environment on the ESP, which both slots see and which the
+     * agent's commit step sets (docs/agent.md, "The GRUB scheme").
+     */
+    public static final String COMMITTED_SLOT = GrubMenu.ENV_PATH;
     /** RFC 2326's default port, when the environment file names none. */
     public static final int RTSP_DEFAULT_PORT = 554;
 
     private static final Pattern SLOT_ARGUMENT = Pattern.compile("(?:^|\\s)ingot\\.slot=(\\S+)");
     private static final Pattern SLOT = Pattern.compile("[ab]");
+    private static final Pattern RUNBOOK_LINE = Pattern.compile("(\\S+)\\s+(\\S+)");
 
     private EdgeFiles() {}
 
@@ -50,9 +60,22 @@ public final class EdgeFiles {
         return variables;
     }
 
-    /** {@code IMAGE_NAME=}, {@code IMAGE_VERSION=}, {@code BUILD_DATE=} (ISO-8601 instant). */
+    /**
+     * The image a root runs, from {@code /etc/edge/image-version} in either of its two forms: Ingot's {@code IMAGE_NAME=},
+     * {@code IMAGE_VERSION=}, {@code BUILD_DATE=} (ISO-8601 instant) lines, or the old runbook's one line, the version tag and
+     * the build date ({@code v1.3 2026-08-02}), which images built before Ingot hold. The one-line form names no image: it
+     * is {@link ImageName#DEFAULT}, the runbook's only image, and a bare date is read as 00:00 UTC that day.
+     */
     public static Probed<ImageInfo> imageVersion(String text) {
         Map<String, String> values = environment(text);
+        if (values.isEmpty()) {
+            Optional<String> line = text.lines().map(String::strip).filter(candidate -> !candidate.isEmpty() && !candidate.startsWith("#"))
+                    .findFirst();
+            if (line.isEmpty()) {
+                return Probed.failed(IMAGE_VERSION + " is empty");
+            }
+            return runbookLine(line.get());
+        }
         for (String key : List.of("IMAGE_NAME", "IMAGE_VERSION", "BUILD_DATE")) {
             if (values.getOrDefault(key, "").isEmpty()) {
                 return Probed.failed(IMAGE_VERSION + " has no " + key + "= line");
@@ -66,6 +89,28 @@ public final class EdgeFiles {
         } catch (DateTimeParseException e) {
             return Probed.failed(IMAGE_VERSION + " has a BUILD_DATE that is not an ISO-8601 instant: '"
                     + Excerpt.of(values.get("BUILD_DATE")) + "'");
+        }
+    }
+
+    /** The old runbook's form: {@code VERSION DATE}, the date ISO-8601 ({@code 2026-08-02}, or an instant). */
+    private static Probed<ImageInfo> runbookLine(String line) {
+        Matcher matcher = RUNBOOK_LINE.matcher(line);
+        if (!matcher.matches()) {
+            return Probed.failed(IMAGE_VERSION + " holds neither IMAGE_NAME=, IMAGE_VERSION=, BUILD_DATE= lines nor the one-line form "
+                    + "'v1.3 2026-08-02': '" + Excerpt.of(line) + "'");
+        }
+        ImageVersion version;
+        try {
+            version = ImageVersion.parse(matcher.group(1));
+        } catch (IngotException e) {
+            return Probed.failed(IMAGE_VERSION + " cannot be read: " + e.getMessage());
+        }
+        String date = matcher.group(2);
+        try {
+            Instant built = date.contains("T") ? Instant.parse(date) : LocalDate.parse(date).atStartOfDay(ZoneOffset.UTC).toInstant();
+            return Probed.found(new ImageInfo(ImageName.DEFAULT, version, built));
+        } catch (DateTimeParseException e) {
+            return Probed.failed(IMAGE_VERSION + " has a build date that is not an ISO-8601 date: '" + Excerpt.of(date) + "'");
         }
     }
 
@@ -84,8 +129,18 @@ public final class EdgeFiles {
         return matcher.find() ? Optional.of(matcher.group(1)).filter(slot -> SLOT.matcher(slot).matches()) : Optional.empty();
     }
 
-    public static Optional<String> committedSlot(String text) {
-        return Optional.of(text.strip()).filter(slot -> SLOT.matcher(slot).matches());
+    /**
+     * The slot GRUB boots by default, from the text of its environment block: the one {@code saved_entry} names, and
+     * slot a when it names none or the block cannot be read, as the A/B grub.cfg decides ({@link GrubMenu#boot}).
+     */
+    public static Optional<String> committedSlot(String grubenv) {
+        Map<String, String> variables;
+        try {
+            variables = GrubEnv.parse(grubenv.getBytes(StandardCharsets.UTF_8), COMMITTED_SLOT).variables();
+        } catch (IngotException e) {
+            variables = Map.of();
+        }
+        return Optional.of(GrubMenu.entry(variables.get(GrubMenu.SAVED_ENTRY)).orElse(Slot.A).letter());
     }
 
     /** A camera to try: an IP literal and its RTSP port. */

@@ -2,8 +2,10 @@ package dev.ingot.health;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.ingot.error.IngotException;
 import dev.ingot.site.SiteId;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The alarms every site has, on the metrics of {@link HealthMetrics} (namespace {@value #NAMESPACE},
@@ -64,8 +66,36 @@ public final class StandardAlarms {
         }
     }
 
+    /** Every standard alarm's name starts with this, then the site id, then one of {@link #SUFFIXES}. */
+    public static final String PREFIX = "edge-health-";
+    /** The last part of each standard alarm's name, one per alarm of {@link #forSite}. */
+    public static final List<String> SUFFIXES = List.of("unhealthy", "not-reporting", "video-ingest", "gpu-temperature", "gpu-ecc",
+            "disk-root", "cameras", "clock");
+
     public static String name(SiteId site, String suffix) {
-        return "edge-health-" + site + "-" + suffix;
+        return PREFIX + site + "-" + suffix;
+    }
+
+    /**
+     * The site a standard alarm's name belongs to, if it is one: {@code edge-health-SITE-2847-gpu-ecc} is SITE-2847's.
+     * No suffix is the end of another after a dash, so a site id that itself ends like a suffix still parses one way.
+     */
+    public static Optional<SiteId> siteOf(String alarmName) {
+        if (!alarmName.startsWith(PREFIX)) {
+            return Optional.empty();
+        }
+        for (String suffix : SUFFIXES) {
+            String end = "-" + suffix;
+            if (alarmName.endsWith(end) && alarmName.length() > PREFIX.length() + end.length()) {
+                String site = alarmName.substring(PREFIX.length(), alarmName.length() - end.length());
+                try {
+                    return Optional.of(new SiteId(site));
+                } catch (IngotException e) {
+                    return Optional.empty();
+                }
+            }
+        }
+        return Optional.empty();
     }
 
     public static List<Alarm> forSite(SiteId site, HealthConfig config) {

@@ -19,7 +19,8 @@ import org.w3c.dom.NodeList;
 
 /**
  * Reads and writes the bmaptool block map format, version 2.0 (bmap-tools, docs/README: "the bmap
- * file format"). {@code BmapFileChecksum} is the SHA-256 of the whole file with that field's own
+ * file format"), and reads version 1.4, which is the same format released under a wrong number (BmapCreate.py:
+ * "bmap format 1.4 is identical to 2.0"). {@code BmapFileChecksum} is the SHA-256 of the whole file with that field's own
  * value replaced by 64 ASCII zeros, exactly as bmaptool computes it (BmapCreate.py, BmapCopy.py).
  * Hand-written because no Java library knows this format.
  */
@@ -81,7 +82,8 @@ public final class BmapXml {
             throw invalid(source, "its root element is <" + root.getTagName() + ">, not <bmap>");
         }
         String version = root.getAttribute("version");
-        if (!version.startsWith("2.")) {
+        // BmapCopy.py: 1.4 is 2.0 under a wrong number (ChecksumType, BmapFileChecksum); 1.3 has SHA-1 only, 1.0-1.2 none.
+        if (!version.startsWith("2.") && !version.equals("1.4")) {
             throw invalid(source, "it has format version '" + version + "'; Ingot reads version 2.x (SHA-256 ranges)")
                     .withHint("recreate it with a current bmaptool: bmaptool create IMAGE > IMAGE.bmap");
         }

@@ -36,7 +36,15 @@ public final class Catalog {
             if (!key.endsWith(MANIFEST_SUFFIX) || key.indexOf('/', ReleaseFiles.STORE_FOLDER.length()) >= 0) {
                 continue;
             }
-            Optional<byte[]> content = store.read(key).map(ArtifactStore.VersionedBytes::content);
+            Optional<byte[]> content;
+            try {
+                content = store.readAtMost(key, ReleaseVerifier.SMALL_FILE_LIMIT).map(ArtifactStore.VersionedBytes::content);
+            } catch (IngotException e) {
+                if (e.code() != dev.ingot.error.ErrorCode.CHECK_FAILED) {
+                    throw e;
+                }
+                continue; // too large to be a manifest: for `verify` to report
+            }
             if (content.isEmpty()) {
                 continue; // removed while listing
             }
@@ -52,12 +60,20 @@ public final class Catalog {
             SignatureStatus status = SignatureStatus.NOT_CHECKED;
             Optional<String> problem = Optional.empty();
             if (keyring.isPresent()) {
-                Optional<byte[]> signature = store.read(key + ".asc").map(ArtifactStore.VersionedBytes::content);
                 try {
+                    Optional<byte[]> signature = store.readAtMost(key + ".asc", ReleaseVerifier.SMALL_FILE_LIMIT)
+                            .map(ArtifactStore.VersionedBytes::content);
                     if (signature.isEmpty()) {
                         throw IngotException.tried(dev.ingot.error.ErrorCode.CHECK_FAILED, "verify " + key, "its signature is missing");
                     }
                     VerifiedSignature verified = keyring.get().verify(content.get(), signature.get(), key);
+                    String storedAs = key.substring(ReleaseFiles.STORE_FOLDER.length());
+                    String itsName = new ReleaseFiles(manifest.name(), manifest.version()).manifest();
+                    if (!storedAs.equals(itsName)) {
+                        // A signed manifest of another release, copied under this name (as ReleaseVerifier refuses it).
+                        throw IngotException.tried(dev.ingot.error.ErrorCode.CHECK_FAILED, "verify " + key, "it describes "
+                                + manifest.name() + " " + manifest.version() + " but is stored as " + storedAs);
+                    }
                     status = verified.signer().equals(manifest.signer().fingerprint()) ? SignatureStatus.VERIFIED : SignatureStatus.INVALID;
                 } catch (IngotException e) {
                     status = SignatureStatus.INVALID;

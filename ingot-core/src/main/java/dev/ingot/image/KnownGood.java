@@ -30,6 +30,8 @@ import java.util.function.UnaryOperator;
  */
 public final class KnownGood {
     private static final int MAX_ATTEMPTS = 20;
+    /** The most a known-good envelope may hold (an entry is about 200 bytes): a larger one is refused unread. */
+    static final long LIST_LIMIT = 16L << 20;
 
     /** One promoted version: when, and by which key. */
     public record Entry(ImageVersion version, Instant promotedAt, Fingerprint promotedBy) {}
@@ -58,7 +60,7 @@ public final class KnownGood {
     /** Reads the document; verifies its signature when a keyring is given (a bad signature is an error then). */
     public static Loaded load(ArtifactStore store, ImageName name, Optional<Keyring> keyring) {
         String key = ReleaseFiles.knownGoodKey(name);
-        Optional<ArtifactStore.VersionedBytes> stored = store.read(key);
+        Optional<ArtifactStore.VersionedBytes> stored = store.readAtMost(key, LIST_LIMIT);
         if (stored.isEmpty()) {
             return new Loaded(Document.empty(name), Optional.empty(), Optional.empty(), Optional.empty());
         }
@@ -97,9 +99,16 @@ public final class KnownGood {
         }
     }
 
-    /** The document inside a stored envelope, its signature checked against {@code keyring}; for a copy kept elsewhere (a USB cache). */
+    /**
+     * The document inside a stored envelope, its signature checked against {@code keyring}; for a copy kept elsewhere (a USB
+     * cache). {@code source} names the copy (its path) in every error: it is that file that is bad, not the store's.
+     */
     public static Document read(byte[] envelope, ImageName name, Keyring keyring, String source) {
-        return load(new SingleDocument(ReleaseFiles.knownGoodKey(name), envelope, source), name, Optional.of(keyring)).document();
+        try {
+            return load(new SingleDocument(ReleaseFiles.knownGoodKey(name), envelope, source), name, Optional.of(keyring)).document();
+        } catch (IngotException e) {
+            throw IngotException.tried(e.code(), "read the known-good list kept in " + source, ReleaseVerifier.reasonOf(e)).withCause(e);
+        }
     }
 
     /** One stored envelope seen as a store, so a copy is read by exactly the code that reads the store's. */

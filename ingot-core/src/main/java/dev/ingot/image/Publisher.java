@@ -104,6 +104,7 @@ public final class Publisher {
         String stagingPrefix = ArtifactStore.STAGING_PREFIX + staging.getFileName() + "/";
         List<String> staged = new ArrayList<>();
         boolean committed = false;
+        boolean unsettled = false;
         boolean inPlace = false;
         try {
             Instant started = clock.instant();
@@ -179,27 +180,31 @@ public final class Publisher {
             stageBytes(stagingPrefix + files.manifest(), manifestBytes, staging, staged);
             // 2. Read the staged bytes back before anything is visible: a server that stored something else fails here.
             checkStaged(stagingPrefix, files, manifest.allFiles(), signature, manifestBytes, staging, what);
-            // 3. The commit point: the manifest, create-only. Whoever creates it owns the version's names.
-            if (!store.createIfAbsent(manifestKey, manifestBytes)) {
-                throw IngotException.tried(ErrorCode.CONFLICT, what,
-                        "another publish of " + request.version() + " committed first; its files stand in " + store.describe())
-                        .withHint("run `ingot image verify " + request.version() + "` to check what was published");
-            }
-            committed = checkCommitted(files, manifestBytes, what);
+            // 3. The commit point: the manifest, create-only. Whoever creates it owns the version's names. Until the
+            // read-back settles whose manifest stands, the staged bytes may be a committed release's: they are kept.
+            unsettled = true;
+            committed = commit(files, manifestBytes, what);
+            unsettled = false;
             // 4. Make the committed bytes visible under the runbook's names.
             List<String> keys = moveIntoPlace(stagingPrefix, files, manifest, what);
             inPlace = true;
             keys.add(manifestKey);
             return new Result(manifest, Sha256.of(manifestBytes), keys, Duration.between(started, scanned),
                     Duration.between(scanned, clock.instant()));
+        } catch (Settled e) {
+            unsettled = false; // the read-back showed that our manifest does not stand: nothing of ours was committed
+            throw e.failure();
         } finally {
-            if (!committed) {
-                for (String key : staged) {
+            if (!committed && !unsettled) {
+                // Newest first: the staged manifest copy goes first, so a kill meanwhile never leaves it without the rest.
+                for (String key : staged.reversed()) {
                     deleteQuietly(key);
                 }
             }
-            // Committed but not all in place: the staged bytes are what a rerun finishes from (a folder store stages in place).
-            if (!committed || inPlace || store.stagingDirectory().isEmpty()) {
+            // Committed (or maybe) but not all in place: the staged bytes are what a rerun finishes from (a folder store
+            // stages in place).
+            boolean keepStaged = (committed && !inPlace) || unsettled;
+            if (!keepStaged || store.stagingDirectory().isEmpty()) {
                 deleteRecursively(staging);
             }
         }
@@ -219,10 +224,16 @@ public final class Publisher {
         } catch (IngotException e) {
             throw alreadyPublished(request, what);
         }
+        // Not verified here (a publisher holds no keyring), so its file names are checked before any is used as a key.
+        Optional<String> problem = ReleaseVerifier.filesProblem(files, manifest);
+        if (problem.isPresent()) {
+            throw IngotException.tried(ErrorCode.CONFLICT, what, files.manifest() + " in " + store.describe() + " cannot be finished: "
+                    + problem.get()).withHint("run `ingot image verify " + request.version() + "`; publish the image under a new version");
+        }
         if (complete(files, manifest)) {
             throw alreadyPublished(request, what);
         }
-        Optional<String> stagingPrefix = stagingOf(files, manifestBytes);
+        Optional<String> stagingPrefix = stagingOf(files, manifest, manifestBytes);
         if (stagingPrefix.isEmpty()) {
             throw IngotException.tried(ErrorCode.CONFLICT, what, request.version() + " is committed in " + store.describe()
                     + " but some of its files are missing and no staged copy of them is left")
@@ -334,17 +345,37 @@ public final class Publisher {
         return store.stat(prefix + files.signature()).isPresent();
     }
 
-    /** The staging prefix whose staged manifest is byte for byte the committed one. */
-    private Optional<String> stagingOf(ReleaseFiles files, byte[] manifestBytes) {
+    /**
+     * The staging prefix whose staged manifest is byte for byte the committed one and that still holds every file not yet
+     * in place. Two publishes of one image with one build date stage identical manifests; one that failed before its
+     * commit may have been killed while removing its staged files, leaving a manifest copy without the rest.
+     */
+    private Optional<String> stagingOf(ReleaseFiles files, Manifest manifest, byte[] manifestBytes) {
         for (String key : store.list(ArtifactStore.STAGING_PREFIX)) {
             if (key.endsWith("/" + files.manifest()) && key.indexOf('/', ArtifactStore.STAGING_PREFIX.length()) == key.lastIndexOf('/')) {
                 Optional<byte[]> staged = store.read(key).map(ArtifactStore.VersionedBytes::content);
-                if (staged.isPresent() && java.util.Arrays.equals(staged.get(), manifestBytes)) {
-                    return Optional.of(key.substring(0, key.lastIndexOf('/') + 1));
+                String prefix = key.substring(0, key.lastIndexOf('/') + 1);
+                if (staged.isPresent() && java.util.Arrays.equals(staged.get(), manifestBytes) && holdsTheRest(prefix, files, manifest)) {
+                    return Optional.of(prefix);
                 }
             }
         }
         return Optional.empty();
+    }
+
+    /** Whether each file of the release stands staged under {@code prefix} or already under its name, with its size. */
+    private boolean holdsTheRest(String prefix, ReleaseFiles files, Manifest manifest) {
+        for (Manifest.FileEntry entry : manifest.allFiles()) {
+            long size = entry.size();
+            if (!hasSize(prefix + entry.name(), size) && !hasSize(ReleaseFiles.STORE_FOLDER + entry.name(), size)) {
+                return false;
+            }
+        }
+        return store.stat(prefix + files.signature()).isPresent() || store.stat(ReleaseFiles.STORE_FOLDER + files.signature()).isPresent();
+    }
+
+    private boolean hasSize(String key, long size) {
+        return store.stat(key).map(ArtifactStore.ObjectInfo::size).orElse(-1L) == size;
     }
 
     /**
@@ -432,33 +463,81 @@ public final class Publisher {
                 .withHint("an S3-compatible server may store uploads differently; check it, then run the publish again");
     }
 
+    /** A failure after which it is known that our manifest does not stand: the staged bytes may go. */
+    private static final class Settled extends RuntimeException {
+        private final IngotException failure;
+
+        Settled(IngotException failure) {
+            super(failure.getMessage(), null, false, false);
+            this.failure = failure;
+        }
+
+        IngotException failure() {
+            return failure;
+        }
+    }
+
     /**
-     * The manifest read back right after its create-only write. Ours: committed. Another valid manifest of this version:
-     * a racing publish won on a server that ignores {@code If-None-Match} (ours was never visible), so refuse. Anything
-     * else: the server damaged ours; remove it, so the version stays unpublished and can be published again.
+     * The create-only write of the manifest, settled by reading it back: true when our bytes stand. The answer to the
+     * write alone does not settle it: a write can land while its answer is lost (an error), and a client that retries
+     * it finds its own first attempt (412, "somebody else won"). So: our bytes read back — committed, whatever the write
+     * answered; absent — not committed; another valid manifest of this version — a racing publish won (on a server that
+     * ignores {@code If-None-Match} ours may even have been overwritten); anything else after our write — the server
+     * damaged it: it is removed. When the read-back fails too, nothing is settled: the error is thrown as it is and the
+     * caller keeps the staged bytes, so a rerun can finish a release that did commit.
      */
-    private boolean checkCommitted(ReleaseFiles files, byte[] manifestBytes, String what) {
+    private boolean commit(ReleaseFiles files, byte[] manifestBytes, String what) {
         String manifestKey = ReleaseFiles.STORE_FOLDER + files.manifest();
-        byte[] stored = store.read(manifestKey).map(ArtifactStore.VersionedBytes::content).orElse(new byte[0]);
-        if (java.util.Arrays.equals(stored, manifestBytes)) {
+        IngotException writeFailure = null;
+        boolean created;
+        try {
+            created = store.createIfAbsent(manifestKey, manifestBytes);
+        } catch (IngotException e) {
+            if (e.code() != ErrorCode.UNAVAILABLE) {
+                throw new Settled(e);
+            }
+            writeFailure = e;
+            created = false;
+        }
+        Optional<byte[]> stored;
+        try {
+            stored = store.read(manifestKey).map(ArtifactStore.VersionedBytes::content);
+        } catch (IngotException e) {
+            IngotException unsettled = writeFailure != null ? writeFailure : e;
+            throw IngotException.tried(ErrorCode.UNAVAILABLE, what, "it is not known whether the manifest was committed ("
+                            + ReleaseVerifier.reasonOf(unsettled) + "); the staged files are kept")
+                    .withHint("run the same publish again: it finishes the release if it was committed, else publishes it afresh")
+                    .withCause(unsettled);
+        }
+        if (stored.isPresent() && java.util.Arrays.equals(stored.get(), manifestBytes)) {
             return true;
         }
+        if (stored.isEmpty()) {
+            throw new Settled(writeFailure != null ? writeFailure : IngotException.tried(ErrorCode.UNAVAILABLE, what,
+                    "the manifest was written but " + store.describe() + " does not have it; nothing was published")
+                    .withHint("check the store, then run the publish again"));
+        }
         try {
-            Manifest other = ManifestJson.parse(stored, files.manifest());
+            Manifest other = ManifestJson.parse(stored.get(), files.manifest());
             if (other.name().equals(files.name()) && other.version().equals(files.version())) {
-                throw IngotException.tried(ErrorCode.CONFLICT, what, "another publish of " + files.version() + " committed at the same time; "
-                        + "its manifest stands in " + store.describe()).withHint("run `ingot image verify " + files.version() + "`");
+                throw new Settled(IngotException.tried(ErrorCode.CONFLICT, what, "another publish of " + files.version()
+                                + " committed first; its files stand in " + store.describe())
+                        .withHint("run `ingot image verify " + files.version() + "` to check what was published"));
             }
         } catch (IngotException e) {
-            if (e.code() == ErrorCode.CONFLICT) {
-                throw e;
-            }
+            // not a manifest of this version: below
+        }
+        if (!created) {
+            // Something else stands under the name, and it is not ours: leave it for `verify` to report.
+            throw new Settled(writeFailure != null ? writeFailure : IngotException.tried(ErrorCode.CONFLICT, what,
+                    files.manifest() + " already exists in " + store.describe() + " and is not a manifest of " + files.version())
+                    .withHint("run `ingot image verify " + files.version() + "`"));
         }
         deleteQuietly(manifestKey);
-        throw IngotException.tried(ErrorCode.UNAVAILABLE, what, "the manifest read back from " + store.describe()
-                        + " differs from what was written (" + stored.length + " bytes, not " + manifestBytes.length + "); it was removed, "
+        throw new Settled(IngotException.tried(ErrorCode.UNAVAILABLE, what, "the manifest read back from " + store.describe()
+                        + " differs from what was written (" + stored.get().length + " bytes, not " + manifestBytes.length + "); it was removed, "
                         + "nothing was published")
-                .withHint("an S3-compatible server may store uploads differently; check it, then run the publish again");
+                .withHint("an S3-compatible server may store uploads differently; check it, then run the publish again"));
     }
 
     private void stageFile(String key, Path file, List<String> staged) {

@@ -32,6 +32,9 @@ import java.util.Optional;
  * copy, a USB cache): the prefix says which.
  */
 public final class ReleaseVerifier {
+    /** The most a manifest or its signature file may hold: each is a few KiB; anything larger is not read. */
+    static final long SMALL_FILE_LIMIT = 1L << 20;
+
     private final Keyring keyring;
     private final Progress progress;
     private final boolean decompress;
@@ -115,12 +118,23 @@ public final class ReleaseVerifier {
     private Established establish(ArtifactStore store, String prefix, ReleaseFiles files, List<Finding> findings) {
         ImageName name = files.name();
         ImageVersion version = files.version();
-        byte[] manifestBytes = store.read(prefix + files.manifest()).map(ArtifactStore.VersionedBytes::content)
-                .orElseThrow(() -> IngotException.tried(ErrorCode.NOT_FOUND, "verify " + files.base(),
-                                files.manifest() + " is not in " + store.describe() + " (" + version + " is not published there)")
-                        .withHint("`ingot image list --store " + store.describe() + "` shows the published versions"));
-
-        Optional<byte[]> signatureBytes = store.read(prefix + files.signature()).map(ArtifactStore.VersionedBytes::content);
+        byte[] manifestBytes;
+        Optional<byte[]> signatureBytes;
+        String reading = files.manifest();
+        try {
+            manifestBytes = store.readAtMost(prefix + files.manifest(), SMALL_FILE_LIMIT).map(ArtifactStore.VersionedBytes::content)
+                    .orElseThrow(() -> IngotException.tried(ErrorCode.NOT_FOUND, "verify " + files.base(),
+                                    files.manifest() + " is not in " + store.describe() + " (" + version + " is not published there)")
+                            .withHint("`ingot image list --store " + store.describe() + "` shows the published versions"));
+            reading = files.signature();
+            signatureBytes = store.readAtMost(prefix + files.signature(), SMALL_FILE_LIMIT).map(ArtifactStore.VersionedBytes::content);
+        } catch (IngotException e) {
+            if (e.code() != ErrorCode.CHECK_FAILED) {
+                throw e; // not published there, or the store cannot be read
+            }
+            findings.add(new Finding(reading, false, reasonOf(e))); // too large to be what its name says
+            return new Established(Optional.empty(), Optional.empty(), Optional.empty(), findings);
+        }
         if (signatureBytes.isEmpty()) {
             findings.add(new Finding(files.signature(), false, "the signature file is missing"));
             return new Established(Optional.empty(), Optional.empty(), Optional.empty(), findings);
@@ -272,6 +286,14 @@ public final class ReleaseVerifier {
         if (!manifest.image().file().equals(files.rawImage())) {
             return Optional.of("its image file is '" + manifest.image().file() + "', not " + files.rawImage());
         }
+        return filesProblem(files, manifest);
+    }
+
+    /**
+     * What is wrong with the names and roles of a manifest's files, the disk's and each slot's, or empty. Also the check
+     * a publish that finishes a committed release runs before it uses any name as a key (it holds no keyring).
+     */
+    static Optional<String> filesProblem(ReleaseFiles files, Manifest manifest) {
         Optional<String> diskProblem = filesProblem(files, PayloadSet.DISK, manifest.files());
         if (diskProblem.isPresent()) {
             return diskProblem;

@@ -88,7 +88,7 @@ public final class Keyring {
         Map<String, PGPPublicKeyRing> rings = new LinkedHashMap<>();
         for (Path file : files) {
             for (PGPPublicKeyRing ring : readRings(file)) {
-                rings.putIfAbsent(Fingerprint.of(ring.getPublicKey().getFingerprint()).hex(), ring);
+                rings.merge(Fingerprint.of(ring.getPublicKey().getFingerprint()).hex(), ring, (first, second) -> joined(first, second, file));
             }
         }
         if (rings.isEmpty()) {
@@ -133,6 +133,21 @@ public final class Keyring {
             throw IngotException.tried(ErrorCode.BAD_INPUT, "read the key file " + file, "it holds no OpenPGP key");
         }
         return rings;
+    }
+
+    /**
+     * Two copies of one key (the export a keyring started with, and a later one that carries a revocation or a new
+     * subkey) count as one key with the signatures of both, as gpg merges an import: keeping only the first copy
+     * would silently drop a revocation that sorts after it.
+     */
+    private static PGPPublicKeyRing joined(PGPPublicKeyRing first, PGPPublicKeyRing second, Path file) {
+        try {
+            return PGPPublicKeyRing.join(first, second);
+        } catch (PGPException | RuntimeException e) {
+            throw IngotException.tried(ErrorCode.BAD_INPUT, "read the key file " + file,
+                    "it holds a copy of key " + Fingerprint.of(first.getPublicKey().getFingerprint()) + " that cannot be merged with the "
+                            + "copy read before (" + e.getMessage() + ")");
+        }
     }
 
     private static PGPPublicKeyRing publicHalf(PGPSecretKeyRing secret) {
@@ -209,8 +224,8 @@ public final class Keyring {
                 lastReason = "it claims to be older than the key that made it (as gpg: 'Time conflict')";
                 continue;
             }
-            long validSeconds = owner.key().getValidSeconds();
-            if (validSeconds > 0 && created.isAfter(owner.key().getCreationTime().toInstant().plusSeconds(validSeconds))) {
+            // A subkey lives no longer than its primary key (RFC 4880 §5.2.3.6): an expired primary voids its subkeys' new signatures too.
+            if (expiredAt(owner.key(), created) || expiredAt(primary, created)) {
                 lastReason = "the signing key had expired when the signature was made";
                 continue;
             }
@@ -368,6 +383,12 @@ public final class Keyring {
             return java.nio.ByteBuffer.wrap(fingerprint, fingerprint.length - 8, 8).getLong();
         }
         return 0;
+    }
+
+    /** Whether {@code key} had expired at {@code moment} (its self-signature's key expiration time; none: never). */
+    private static boolean expiredAt(PGPPublicKey key, Instant moment) {
+        long validSeconds = key.getValidSeconds();
+        return validSeconds > 0 && moment.isAfter(key.getCreationTime().toInstant().plusSeconds(validSeconds));
     }
 
     /** Whether a key's verified self-signature allows data signing (or has no key flags at all, as old keys). */

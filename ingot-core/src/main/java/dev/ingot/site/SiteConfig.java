@@ -15,10 +15,11 @@ import java.util.TreeMap;
  *
  * @param ntpServer host name or IP address of the site's NTP server
  * @param cameraIps the site's cameras, in the order given
+ * @param mgmtCidrV6 the management network's IPv6 form, when it has one
  * @param videoIngestEnvironment extra variables for the video-ingest container, by name
  */
 public record SiteConfig(SiteId site, String ntpServer, List<Ipv4Address> cameraIps, int cameraRtspPort, String s3Bucket,
-        URI sqsUrl, String awsRegion, ContainerImage videoIngestImage, Cidr mgmtCidr, Optional<URI> controlPlaneUrl,
+        URI sqsUrl, String awsRegion, ContainerImage videoIngestImage, Cidr mgmtCidr, Optional<Ipv6Cidr> mgmtCidrV6, Optional<URI> controlPlaneUrl,
         Optional<Secret> enrollmentToken, Optional<String> siteName, SortedMap<String, EnvironmentValue> videoIngestEnvironment) {
 
     public SiteConfig {
@@ -30,6 +31,7 @@ public record SiteConfig(SiteId site, String ntpServer, List<Ipv4Address> camera
         requireNonNull(awsRegion, "awsRegion");
         requireNonNull(videoIngestImage, "videoIngestImage");
         requireNonNull(mgmtCidr, "mgmtCidr");
+        requireNonNull(mgmtCidrV6, "mgmtCidrV6");
         requireNonNull(controlPlaneUrl, "controlPlaneUrl");
         requireNonNull(enrollmentToken, "enrollmentToken");
         requireNonNull(siteName, "siteName");

@@ -18,6 +18,7 @@ public final class SiteFiles {
         return List.of(
                 SiteFile.plain(ChronyConfig.PATH, ChronyConfig.render(config)),
                 SiteFile.plain(FirewallRules.PATH, FirewallRules.render(config)),
+                SiteFile.plain(FirewallRules.PATH_V6, FirewallRules.renderV6(config)),
                 SiteFile.environment(VideoIngestEnvironment.PATH, environment, VideoIngestEnvironment.render(config, false),
                         VideoIngestEnvironment.FROM_PARAMETERS),
                 SiteFile.plain(VideoIngestUnit.PATH, VideoIngestUnit.render(config)),

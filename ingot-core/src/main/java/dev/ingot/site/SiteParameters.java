@@ -37,6 +37,8 @@ public final class SiteParameters {
     public static final String AWS_REGION = "aws_region";
     public static final String VIDEO_INGEST_IMAGE = "video_ingest_image";
     public static final String MGMT_CIDR = "mgmt_cidr";
+    /** The management network's IPv6 form, where it has one: SSH over IPv6 is accepted from it only. */
+    public static final String MGMT_CIDR_V6 = "mgmt_cidr_v6";
     public static final String CONTROL_PLANE_URL = "control_plane_url";
     public static final String ENROLLMENT_TOKEN = "enrollment_token";
     public static final String SITE_NAME = "site_name";
@@ -54,7 +56,7 @@ public final class SiteParameters {
             AWS_REGION, "the AWS region, like us-east-1",
             VIDEO_INGEST_IMAGE, "the video-ingest container image with its tag",
             MGMT_CIDR, "the management network allowed to reach SSH, like 10.20.0.0/16");
-    private static final Set<String> OPTIONAL = Set.of(CAMERA_RTSP_PORT, CONTROL_PLANE_URL, ENROLLMENT_TOKEN, SITE_NAME);
+    private static final Set<String> OPTIONAL = Set.of(CAMERA_RTSP_PORT, MGMT_CIDR_V6, CONTROL_PLANE_URL, ENROLLMENT_TOKEN, SITE_NAME);
     /** The only parameters that may be SecureStrings: every other value lands in files anyone on the device may read. */
     private static final Set<String> MAY_BE_SECURE = Set.of(ENROLLMENT_TOKEN);
 
@@ -104,6 +106,7 @@ public final class SiteParameters {
         Optional<URI> sqsUrl = check.required(SQS_URL, text -> sqsProblem(text, region), URI::create);
         Optional<ContainerImage> image = check.required(VIDEO_INGEST_IMAGE, ContainerImage::problemWith, ContainerImage::parse);
         Optional<Cidr> mgmt = check.required(MGMT_CIDR, Cidr::problemWith, Cidr::parse);
+        Optional<Ipv6Cidr> mgmtV6 = check.optional(MGMT_CIDR_V6, Ipv6Cidr::problemWith, Ipv6Cidr::parse);
         Optional<URI> controlPlane = check.optional(CONTROL_PLANE_URL, SiteParameters::controlPlaneProblem, URI::create);
         Optional<Secret> token = check.optional(ENROLLMENT_TOKEN,
                 text -> TOKEN.matcher(text).matches() ? Optional.empty()
@@ -120,7 +123,7 @@ public final class SiteParameters {
                     .withHint("set them under " + pathOf(site) + " (docs/site-parameters.md describes each), then run again");
         }
         SiteConfig config = new SiteConfig(site, ntpServer.orElseThrow(), cameras.orElseThrow(), rtspPort, bucket.orElseThrow(),
-                sqsUrl.orElseThrow(), region.orElseThrow(), image.orElseThrow(), mgmt.orElseThrow(), controlPlane, token, siteName,
+                sqsUrl.orElseThrow(), region.orElseThrow(), image.orElseThrow(), mgmt.orElseThrow(), mgmtV6, controlPlane, token, siteName,
                 environment);
         return new Reading(config, check.ignored());
     }
@@ -336,7 +339,8 @@ public final class SiteParameters {
         return Optional.empty();
     }
 
-    static Optional<String> controlPlaneProblem(String text) {
+    /** What is wrong with a control plane URL, by the rule the agent keeps too: https, or http to a loopback address only. */
+    public static Optional<String> controlPlaneProblem(String text) {
         URI uri;
         try {
             uri = new URI(text);
@@ -344,12 +348,30 @@ public final class SiteParameters {
             return Optional.of("is not a URL");
         }
         if (!("https".equals(uri.getScheme()) || "http".equals(uri.getScheme())) || uri.getHost() == null) {
-            return Optional.of("is not an http(s):// URL with a host");
+            return Optional.of("is not an https:// URL with a host (like https://ingot.example.net)");
         }
         if (uri.getRawUserInfo() != null || uri.getRawQuery() != null || uri.getRawFragment() != null) {
             return Optional.of("has a user, query or fragment (credentials go in enrollment_token, never in the URL)");
         }
+        // The agent sends the enrollment token to this URL: in the clear only where it never leaves the machine.
+        if ("http".equals(uri.getScheme()) && !isLoopback(uri.getHost())) {
+            return Optional.of("is plain http://, which would carry the enrollment token in the clear: use https:// "
+                    + "(http:// is accepted for loopback only: localhost, 127.0.0.0/8, [::1])");
+        }
         return Optional.empty();
+    }
+
+    /** A loopback host by its literal form alone (no DNS lookup): localhost (RFC 6761 §6.3), 127.0.0.0/8, ::1. */
+    public static boolean isLoopback(String host) {
+        if (host.equalsIgnoreCase("localhost")) {
+            return true;
+        }
+        String literal = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        try {
+            return InetAddress.ofLiteral(literal).isLoopbackAddress();
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     static Optional<String> siteNameProblem(String text) {

@@ -60,6 +60,33 @@ public interface ArtifactStore extends AutoCloseable {
     Optional<VersionedBytes> read(String key);
 
     /**
+     * A small document read whole (a manifest, a signature, the known-good list), or empty when absent. Its size is asked
+     * first: one larger than {@code limit} bytes is refused unread (CHECK_FAILED), so a huge or endless object that
+     * anyone with write access put there cannot exhaust the reader's memory; a folder store also sees a FIFO or a device
+     * as absent rather than waiting on it.
+     */
+    default Optional<VersionedBytes> readAtMost(String key, long limit) {
+        Optional<ObjectInfo> info = stat(key);
+        if (info.isEmpty()) {
+            return Optional.empty();
+        }
+        if (info.get().size() > limit) {
+            throw tooLarge(key, info.get().size(), limit);
+        }
+        Optional<VersionedBytes> content = read(key);
+        if (content.isPresent() && content.get().content().length > limit) {
+            throw tooLarge(key, content.get().content().length, limit); // grew between the two calls
+        }
+        return content;
+    }
+
+    private IngotException tooLarge(String key, long size, long limit) {
+        return IngotException.tried(ErrorCode.CHECK_FAILED, "read " + key + " from " + describe(), "it is " + size
+                + " bytes, more than such a file ever holds (" + limit + "); it was not read")
+                .withHint("the file was replaced or damaged: `ingot image verify` names what else is wrong");
+    }
+
+    /**
      * Stores a file under a key, replacing what is there. For payload files written before a
      * release's commit point (its manifest), so an abandoned upload can be redone.
      */

@@ -38,14 +38,30 @@ public final class WorkFolder {
 
     /** The default folder for the caller, from the environment given (not the JVM's: tests and the CLI pass theirs). */
     public static Path defaultRoot(Map<String, String> environment) {
-        if (currentUid() == 0) {
+        return defaultRoot(environment, currentUid(), System.getProperty("user.home"));
+    }
+
+    /**
+     * The default folder for {@code uid}. A relative (or empty) {@code XDG_CACHE_HOME} or {@code HOME} is ignored, as the
+     * XDG spec says of relative paths: it would put the folder under whatever directory the command runs in. Then the
+     * account's home ({@code userHome}, from the password database) is used.
+     */
+    static Path defaultRoot(Map<String, String> environment, int uid, String userHome) {
+        if (uid == 0) {
             return Path.of("/var/cache/ingot");
         }
         String xdg = environment.getOrDefault("XDG_CACHE_HOME", "");
         if (!xdg.isEmpty() && Path.of(xdg).isAbsolute()) {
             return Path.of(xdg, "ingot");
         }
-        String home = environment.getOrDefault("HOME", System.getProperty("user.home"));
+        String home = environment.getOrDefault("HOME", "");
+        if (home.isEmpty() || !Path.of(home).isAbsolute()) {
+            home = userHome == null ? "" : userHome;
+        }
+        if (home.isEmpty() || !Path.of(home).isAbsolute()) {
+            throw IngotException.tried(ErrorCode.BAD_INPUT, "find the work folder", "neither XDG_CACHE_HOME nor HOME is an absolute path")
+                    .withHint("set HOME, or pass --work-dir DIR");
+        }
         return Path.of(home, ".cache", "ingot");
     }
 

@@ -62,4 +62,18 @@ class HealthMetricsTest {
         assertThat(alarms.get("edge-health-SITE-2847-clock").threshold()).isEqualTo(0.5);
         assertThat(alarms.get("edge-health-SITE-2847-not-reporting").missingData()).isEqualTo(StandardAlarms.MissingData.BREACHING);
     }
+
+    @Test
+    void everyStandardAlarmNameReadsBackAsItsSite() {
+        for (String site : List.of("SITE-2847", "lab-gpu", "x-not", "A")) {
+            List<StandardAlarms.Alarm> alarms = StandardAlarms.forSite(new SiteId(site), HealthConfig.DEFAULTS);
+            assertThat(alarms).extracting(alarm -> StandardAlarms.siteOf(alarm.name())).allMatch(parsed -> parsed.equals(java.util.Optional.of(new SiteId(site))));
+            assertThat(alarms).extracting(alarm -> alarm.name().substring(StandardAlarms.PREFIX.length() + site.length() + 1))
+                    .containsExactlyElementsOf(StandardAlarms.SUFFIXES);
+        }
+        assertThat(StandardAlarms.siteOf("edge-health-SITE-2847-custom")).isEmpty();
+        assertThat(StandardAlarms.siteOf("edge-health--unhealthy")).isEmpty();
+        assertThat(StandardAlarms.siteOf("edge-health-fleet error-unhealthy")).isEmpty();
+        assertThat(StandardAlarms.siteOf("prod-SITE-1-unhealthy")).isEmpty();
+    }
 }

@@ -258,6 +258,30 @@ class ParsersTest {
         }
 
         @Test
+        void theOldRunbooksOneLineImageVersionIsReadAsTheRunbooksImage() {
+            // What the runbook's build wrote before Ingot: the version tag and the build date, one line.
+            HealthReport.ImageInfo image = EdgeFiles.imageVersion("v1.3 2026-08-02\n").found().orElseThrow();
+            HealthReport.ImageInfo withTime = EdgeFiles.imageVersion("v1.2   2026-05-01T08:15:00Z").found().orElseThrow();
+
+            assertThat(image.name().value()).isEqualTo("edge-golden");
+            assertThat(image.version().toString()).isEqualTo("v1.3");
+            assertThat(image.buildDate()).isEqualTo(Instant.parse("2026-08-02T00:00:00Z"));
+            assertThat(withTime.version().toString()).isEqualTo("v1.2");
+            assertThat(withTime.buildDate()).isEqualTo(Instant.parse("2026-05-01T08:15:00Z"));
+        }
+
+        @Test
+        void aBrokenOneLineImageVersionSaysWhatIsWrong() {
+            assertThat(EdgeFiles.imageVersion("v1.3\n").failure()).hasValue("/etc/edge/image-version holds neither IMAGE_NAME=, "
+                    + "IMAGE_VERSION=, BUILD_DATE= lines nor the one-line form 'v1.3 2026-08-02': 'v1.3'");
+            assertThat(EdgeFiles.imageVersion("v1.3 yesterday\n").failure())
+                    .hasValue("/etc/edge/image-version has a build date that is not an ISO-8601 date: 'yesterday'");
+            assertThat(EdgeFiles.imageVersion("1.3 2026-08-02\n").failure())
+                    .hasValueSatisfying(reason -> assertThat(reason).startsWith("/etc/edge/image-version cannot be read: Tried to read the version '1.3'"));
+            assertThat(EdgeFiles.imageVersion("\n").failure()).hasValue("/etc/edge/image-version is empty");
+        }
+
+        @Test
         void aBrokenImageVersionFileSaysWhatIsWrong() {
             assertThat(EdgeFiles.imageVersion("IMAGE_NAME=edge-golden\nIMAGE_VERSION=1.4\nBUILD_DATE=2026-11-20T09:30:00Z\n").failure())
                     .hasValueSatisfying(reason -> assertThat(reason).startsWith("/etc/edge/image-version cannot be read: Tried to read the version '1.4'"));
@@ -287,7 +311,14 @@ class ParsersTest {
             assertThat(EdgeFiles.bootedSlot("BOOT_IMAGE=/vmlinuz root=LABEL=root-b ro quiet ingot.slot=b")).hasValue("b");
             assertThat(EdgeFiles.bootedSlot("BOOT_IMAGE=/vmlinuz ro quiet")).isEmpty();
             assertThat(EdgeFiles.bootedSlot("ingot.slot=c")).isEmpty();
-            assertThat(EdgeFiles.committedSlot("a\n")).hasValue("a");
+        }
+
+        @Test
+        void theCommittedSlotIsTheOneGrubsEnvironmentSavesAndSlotAWhenItSavesNone() {
+            assertThat(EdgeFiles.committedSlot(grubenv("saved_entry=ingot-b\n"))).hasValue("b");
+            assertThat(EdgeFiles.committedSlot(grubenv("saved_entry=ingot-a\nnext_entry=ingot-b\n"))).hasValue("a");
+            assertThat(EdgeFiles.committedSlot(grubenv(""))).hasValue("a");
+            assertThat(EdgeFiles.committedSlot("b\n")).as("not an environment block: GRUB boots slot a").hasValue("a");
         }
 
         @Test
@@ -317,5 +348,11 @@ class ParsersTest {
             assertThat(DeviceId.fromMachineIdFile("uninitialized\n").failure()).isPresent();
             assertThat(DeviceId.fromMachineIdFile("xyz").failure()).hasValue("/etc/machine-id does not hold 32 hex digits: 'xyz'");
         }
+    }
+
+    /** An environment block as grub-editenv lays it out. */
+    static String grubenv(String variables) {
+        String text = "# GRUB Environment Block\n" + variables;
+        return text + "#".repeat(1024 - text.length());
     }
 }

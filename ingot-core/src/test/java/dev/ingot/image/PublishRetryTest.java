@@ -85,6 +85,69 @@ class PublishRetryTest {
         verifies();
     }
 
+    @Test
+    void aCommitWhoseAnswerWasLostIsSettledByReadingTheManifestBackAndTheReleaseIsFinished() {
+        publish(new FailingStore(folderStore, "answer to createIfAbsent"), image);
+
+        verifies();
+    }
+
+    @Test
+    void aCommitRetriedByTheClientThatFindsItsOwnFirstAttemptIsOurs() {
+        publish(new FailingStore(folderStore, "first answer to createIfAbsent"), image);
+
+        verifies();
+    }
+
+    @Test
+    void aReadBackThatFailedAfterTheCommitKeepsTheStagedBytesAndItsRerunFinishesTheRelease() {
+        assertThatThrownBy(() -> publish(new FailingStore(folderStore, "read the manifest"), image))
+                .isInstanceOf(IngotException.class).hasMessageContaining("it is not known whether the manifest was committed")
+                .hasMessageContaining("the staged files are kept");
+
+        publish(folderStore, image);
+        verifies();
+    }
+
+    @Test
+    void aRerunNeverMovesFilesNamedByAnUncheckedManifestOutsideTheRelease() throws IOException {
+        // A store holding a manifest (nobody's signature is checked here) that names '../escape' and a staged copy of it.
+        publishAndDieAfterCommit();
+        String manifestKey = ReleaseFiles.STORE_FOLDER + "edge-golden-v1.4.manifest.json";
+        Manifest committed = ManifestJson.parse(folderStore.read(manifestKey).orElseThrow().content(), "m");
+        List<Manifest.FileEntry> entries = new java.util.ArrayList<>(committed.files());
+        Manifest.FileEntry payload = entries.removeFirst();
+        entries.addFirst(new Manifest.FileEntry("../escape", Manifest.Role.PAYLOAD, payload.size(), payload.sha256()));
+        byte[] planted = ManifestJson.write(new Manifest(committed.name(), committed.version(), committed.buildDate(),
+                committed.imageVersionFile(), committed.image(), entries, committed.compression(), committed.source(), committed.signer()));
+        java.nio.file.Files.write(folderStore.pathOf(manifestKey), planted);
+        String stagedManifest = folderStore.list(ArtifactStore.STAGING_PREFIX).stream().filter(key -> key.endsWith(".manifest.json"))
+                .findFirst().orElseThrow();
+        java.nio.file.Files.write(folderStore.pathOf(stagedManifest), planted);
+        java.nio.file.Files.writeString(folderStore.pathOf(stagedManifest.substring(0, stagedManifest.lastIndexOf('/')) + "/../escape"), "x");
+
+        assertThatThrownBy(() -> publish(folderStore, image))
+                .isInstanceOfSatisfying(IngotException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.CONFLICT))
+                .hasMessageContaining("../escape");
+        assertThat(folderStore.root().resolve("escape")).doesNotExist();
+    }
+
+    @Test
+    void aRerunFinishesFromTheCompleteStagedCopyWhenAnIncompleteOneWithTheSameManifestSortsFirst() throws IOException {
+        // Same image, same build date: a publish that failed before its commit and was killed while cleaning up left a
+        // staged manifest (byte for byte the committed one) without its payload.
+        publishAndDieAfterCommit();
+        String stagedManifest = folderStore.list(ArtifactStore.STAGING_PREFIX).stream().filter(key -> key.endsWith(".manifest.json"))
+                .findFirst().orElseThrow();
+        Path incomplete = java.nio.file.Files.createDirectories(folderStore.root().resolve(".ingot-staging/aaaa"));
+        java.nio.file.Files.copy(folderStore.pathOf(stagedManifest), incomplete.resolve("edge-golden-v1.4.manifest.json"));
+
+        publish(folderStore, image);
+
+        assertThat(new ReleaseVerifier(keyring, Progress.NONE).verify(folderStore, ReleaseFiles.STORE_FOLDER, ImageName.DEFAULT,
+                ImageVersion.parse("v1.4")).failures()).isEmpty();
+    }
+
     private void publishAndDieAfterCommit() {
         assertThatThrownBy(() -> publish(new FailingStore(folderStore, "move"), image)).isInstanceOf(IngotException.class);
     }
@@ -112,6 +175,9 @@ class PublishRetryTest {
 
         @Override
         public Optional<VersionedBytes> read(String key) {
+            if (failing.equals("read the manifest") && key.equals(ReleaseFiles.STORE_FOLDER + "edge-golden-v1.4.manifest.json")) {
+                throw failure("read " + key);
+            }
             return store.read(key);
         }
 
@@ -142,6 +208,15 @@ class PublishRetryTest {
         public boolean compareAndSet(String key, Optional<String> expectedEtag, byte[] content) {
             if (failing.equals("createIfAbsent") && expectedEtag.isEmpty()) {
                 throw failure("write " + key);
+            }
+            if (failing.equals("answer to createIfAbsent") && expectedEtag.isEmpty()) {
+                store.compareAndSet(key, expectedEtag, content); // the write lands; its answer is lost on the way back
+                throw failure("write " + key);
+            }
+            if (failing.equals("first answer to createIfAbsent") && expectedEtag.isEmpty()) {
+                // The SDK's retry after a lost answer: the second attempt finds the first one's object (412).
+                store.compareAndSet(key, expectedEtag, content);
+                return store.compareAndSet(key, expectedEtag, content);
             }
             return store.compareAndSet(key, expectedEtag, content);
         }

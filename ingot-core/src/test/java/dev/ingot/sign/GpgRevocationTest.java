@@ -154,6 +154,60 @@ class GpgRevocationTest {
                 .hasMessageContaining("has no valid self-signature");
     }
 
+    @Test
+    void aRevokedCopyOfAKeyBesideItsEarlierExportInAKeyringFolderStillRevokesIt() throws IOException {
+        // The operator's flow after a compromise: the key was trusted as 2026.pub.asc; its export with the revocation
+        // is added beside it. Both copies are the same key: the revocation must count, whichever file sorts first.
+        Path trusted = Files.createDirectories(folder.resolve("trusted"));
+        Files.write(trusted.resolve("2026.pub.asc"), exported());
+        revokeWith("1");
+        Files.write(trusted.resolve("2026.revoked.asc"), exported());
+
+        Keyring keyring = Keyring.load(trusted);
+
+        assertThatThrownBy(() -> keyring.verify(MANIFEST, key.sign(MANIFEST, tenDaysAgo).getBytes(StandardCharsets.US_ASCII), "m"))
+                .hasMessageContaining("compromised: every signature it made is void");
+        assertThat(keyring.keys()).singleElement().satisfies(info -> assertThat(info.revoked()).isTrue());
+    }
+
+    @Test
+    void aKeyConcatenatedTwiceIntoOneFileWithTheRevocationSecondStillRevokesIt() throws IOException {
+        byte[] before = exported();
+        revokeWith("1");
+        byte[] after = exported();
+        byte[] both = new byte[before.length + after.length];
+        System.arraycopy(before, 0, both, 0, before.length);
+        System.arraycopy(after, 0, both, before.length, after.length);
+
+        Keyring keyring = keyring(both);
+
+        assertThatThrownBy(() -> keyring.verify(MANIFEST, key.sign(MANIFEST, tenDaysAgo).getBytes(StandardCharsets.US_ASCII), "m"))
+                .hasMessageContaining("compromised: every signature it made is void");
+    }
+
+    @Test
+    void aSigningSubkeyOfAnExpiredPrimaryKeySignsNothingAfterThePrimaryExpired() throws IOException {
+        // gpg: a primary key (certify only) that expired ten days ago, with a signing subkey that never expires.
+        DateTimeFormatter gpgTime = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss").withZone(ZoneOffset.UTC);
+        String created = gpgTime.format(now.minus(30, ChronoUnit.DAYS));
+        gpg("--batch", "--passphrase", "", "--faked-system-time", created + "!", "--quick-gen-key", "Expiring <expiring@example.com>",
+                "ed25519", "cert", "20d");
+        String primary = gpg("--list-keys", "--with-colons", "expiring@example.com").lines().filter(line -> line.startsWith("fpr:"))
+                .findFirst().orElseThrow().split(":")[9];
+        gpg("--batch", "--passphrase", "", "--faked-system-time", created + "!", "--quick-add-key", primary, "ed25519", "sign", "never");
+        Path secret = Files.writeString(folder.resolve("expiring.asc"),
+                gpg("--batch", "--pinentry-mode", "loopback", "--passphrase", "", "--armor", "--export-secret-keys", primary));
+        SigningKey subkey = SigningKey.load(secret, Optional.empty());
+        Path exported = folder.resolve("expiring.gpg");
+        gpg("--output", exported.toString(), "--export", primary);
+        Keyring trusted = Keyring.load(exported);
+
+        assertThat(trusted.verify(MANIFEST, subkey.sign(MANIFEST, now.minus(25, ChronoUnit.DAYS)).getBytes(StandardCharsets.US_ASCII), "m")
+                .signer().hex()).as("signed while the primary key was valid").isEqualTo(primary);
+        assertThatThrownBy(() -> trusted.verify(MANIFEST, subkey.sign(MANIFEST, now.minus(5, ChronoUnit.DAYS)).getBytes(StandardCharsets.US_ASCII), "m"))
+                .hasMessageContaining("expired");
+    }
+
     private static PGPPublicKeyRing ring(byte[] binary) throws IOException {
         return new PGPPublicKeyRing(PGPUtil.getDecoderStream(new ByteArrayInputStream(binary)), new BcKeyFingerprintCalculator());
     }

@@ -1,7 +1,10 @@
 package dev.ingot.site;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.ingot.error.ErrorCode;
+import dev.ingot.error.IngotException;
 import dev.ingot.testing.SiteTrees;
 import java.io.IOException;
 import java.io.InputStream;
@@ -43,7 +46,7 @@ class SiteFilesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {ChronyConfig.PATH, FirewallRules.PATH, VideoIngestEnvironment.PATH, VideoIngestUnit.PATH,
+    @ValueSource(strings = {ChronyConfig.PATH, FirewallRules.PATH, FirewallRules.PATH_V6, VideoIngestEnvironment.PATH, VideoIngestUnit.PATH,
         UnattendedUpgrades.PATH, AgentConfig.PATH, AgentConfig.TOKEN_PATH, SiteFiles.SITE_ID_PATH})
     void eachFileIsRenderedExactlyAsItsGoldenCopy(String path) throws IOException {
         SiteFile file = SiteFiles.find(SiteFiles.render(Sites.typical()), path).orElseThrow();
@@ -114,11 +117,40 @@ class SiteFilesTest {
     }
 
     @Test
+    void theIpv6FirewallHasTheSamePolicyWithSshFromTheManagementNetworksIpv6FormAndNeighbourDiscovery() {
+        String rules = FirewallRules.renderV6(Sites.typical());
+
+        assertThat(rules).contains(":INPUT DROP [0:0]\n", ":FORWARD DROP [0:0]\n", "-A INPUT -i lo -j ACCEPT\n",
+                "-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n",
+                "-A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type neighbour-solicitation -m hl --hl-eq 255 -j ACCEPT\n",
+                "-A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type neighbour-advertisement -m hl --hl-eq 255 -j ACCEPT\n",
+                "-A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type router-advertisement -m hl --hl-eq 255 -j ACCEPT\n",
+                "-A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type packet-too-big -j ACCEPT\n");
+        assertThat(rules.lines().filter(line -> line.contains("--dport 22")))
+                .containsExactly("-A INPUT -s fd20:2847::/48 -p tcp -m tcp --dport 22 -m conntrack --ctstate NEW -j ACCEPT");
+        // Neighbour discovery is accepted before conntrack's INVALID verdict can drop it.
+        assertThat(rules.indexOf("neighbour-solicitation")).isLessThan(rules.indexOf("--ctstate INVALID -j DROP"));
+    }
+
+    @Test
+    void withoutAnIpv6ManagementNetworkNothingReachesSshOverIpv6() {
+        SiteConfig config = SiteParameters.read(Sites.SITE, Sites.typicalWith(new HashMap<>(Collections.singletonMap("mgmt_cidr_v6", null))),
+                "test").config();
+
+        String rules = FirewallRules.renderV6(config);
+
+        assertThat(rules).doesNotContain("--dport 22", "echo-request").contains(":INPUT DROP [0:0]", "neighbour-solicitation",
+                "# No mgmt_cidr_v6: SSH and ping are accepted over IPv4 only (rules.v4).");
+    }
+
+    @Test
     void theUnitRunsTheConfiguredImageOnTheGpuWithTheEnvironmentFile() {
         String unit = VideoIngestUnit.render(Sites.typical());
-        String image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/video-ingest:2.3.1";
+        String image = "${VIDEO_INGEST_REPOSITORY}:${VIDEO_INGEST_TAG}";
 
-        assertThat(unit).contains("ExecStartPre=-/usr/bin/docker pull " + image + "\n",
+        assertThat(unit).contains("Environment=VIDEO_INGEST_REPOSITORY=123456789012.dkr.ecr.us-east-1.amazonaws.com/video-ingest\n",
+                "Environment=VIDEO_INGEST_TAG=2.3.1\n",
+                "ExecStartPre=-/usr/bin/docker pull " + image + "\n",
                 "ExecStart=/usr/bin/docker run --rm --name video-ingest --runtime=nvidia --gpus all --network host "
                         + "--env-file /etc/edge/video-ingest.env " + image + "\n",
                 "Restart=always\n");
@@ -126,10 +158,53 @@ class SiteFilesTest {
     }
 
     @Test
+    void theAgentsTagOverrideOnTheDataPartitionComesAfterTheParametersTagSoThatItWins() {
+        String unit = VideoIngestUnit.render(Sites.typical());
+
+        // systemd.exec(5): variables from EnvironmentFile= override those of Environment=.
+        assertThat(unit).contains("EnvironmentFile=-/data/ingot/agent/video-ingest-tag.env\n", "RequiresMountsFor=/data\n");
+        assertThat(unit.indexOf("Environment=VIDEO_INGEST_TAG=")).isLessThan(unit.indexOf("EnvironmentFile=-/data/"));
+    }
+
+    @Test
+    void aDigestPinnedImageKeepsItsDigestWithTheParametersTag() {
+        SiteConfig typical = Sites.typical();
+        SiteConfig pinned = new SiteConfig(typical.site(), typical.ntpServer(), typical.cameraIps(), typical.cameraRtspPort(),
+                typical.s3Bucket(), typical.sqsUrl(), typical.awsRegion(), ContainerImage.parse("registry.example.net/vi:2.3.1@sha256:"
+                + "a".repeat(64)), typical.mgmtCidr(), typical.mgmtCidrV6(), typical.controlPlaneUrl(), typical.enrollmentToken(), typical.siteName(),
+                typical.videoIngestEnvironment());
+
+        assertThat(VideoIngestUnit.render(pinned)).contains("Environment=VIDEO_INGEST_REPOSITORY=registry.example.net/vi\n",
+                "Environment=VIDEO_INGEST_TAG=2.3.1@sha256:" + "a".repeat(64) + "\n");
+    }
+
+    @Test
+    void theAgentReadsBackWhatProvisioningWroteIntoAgentJson() {
+        AgentConfig.Document document = AgentConfig.parse(AgentConfig.render(Sites.typical()), AgentConfig.PATH);
+
+        assertThat(document.site()).isEqualTo(Sites.SITE);
+        assertThat(document.controlPlaneUrl()).contains(URI.create("https://ingot.example.net"));
+        assertThat(document.enrollmentTokenFile()).contains(AgentConfig.TOKEN_PATH);
+        assertThat(document.videoIngestImage()).contains(ContainerImage.parse("123456789012.dkr.ecr.us-east-1.amazonaws.com/video-ingest:2.3.1"));
+    }
+
+    @Test
+    void aBrokenAgentJsonIsBadInputThatSaysWhatIsWrong() {
+        assertThatThrownBy(() -> AgentConfig.parse("{\"aws_region\": \"us-east-1\"}", "/etc/ingot/agent.json"))
+                .isInstanceOfSatisfying(IngotException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.BAD_INPUT);
+                    assertThat(e.oneLine()).contains("/etc/ingot/agent.json", "no \"site\"", "ingot provision");
+                });
+        assertThatThrownBy(() -> AgentConfig.parse("{\"site\": \"SITE-1\", \"aws_region\": \"x\", \"video_ingest_image\": \"vi:latest\"}", "a.json"))
+                .hasMessageContaining("'latest' moves");
+        assertThatThrownBy(() -> AgentConfig.parse("[1]", "a.json")).hasMessageContaining("not a JSON object");
+    }
+
+    @Test
     void noRenderedFileMentionsAnUnsetOptionalParameter() {
         SiteConfig bare = new SiteConfig(Sites.SITE, "10.0.0.1", List.of(Ipv4Address.parse("10.0.0.2")), 554, "bucket-a",
                 URI.create("https://sqs.us-east-1.amazonaws.com/123456789012/q"), "us-east-1", ContainerImage.parse("vi:1"),
-                Cidr.parse("10.0.0.0/8"), Optional.empty(), Optional.empty(), Optional.empty(), new TreeMap<>(Map.of()));
+                Cidr.parse("10.0.0.0/8"), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), new TreeMap<>(Map.of()));
 
         String everything = String.join("", SiteFiles.render(bare).stream().map(file -> file.content().orElse("")).toList());
 

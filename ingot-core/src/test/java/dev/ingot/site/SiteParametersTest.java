@@ -184,6 +184,24 @@ class SiteParametersTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
+        "https://ingot.example.net|true", "https://10.20.0.5:8443|true", "http://localhost:7070|true", "http://127.0.0.1:7070|true",
+        "http://127.3.4.5|true", "http://[::1]:7070|true",
+        "http://ingot.example.net|false", "http://10.20.0.5:7070|false", "http://[2001:db8::1]|false", "http://localhost.example.net|false",
+        "ftp://ingot.example.net|false", "https://user@ingot.example.net|false"})
+    void theControlPlaneIsHttpsAndPlainHttpOnlyOnLoopback(String text, boolean valid) {
+        assertThat(SiteParameters.controlPlaneProblem(text).isEmpty()).as(text).isEqualTo(valid);
+    }
+
+    @Test
+    void aPlainHttpControlPlaneIsRefusedBecauseTheTokenWouldTravelInTheClear() {
+        List<String> problems = problems(Sites.typicalWith(changes("control_plane_url", "http://ingot.example.net")));
+
+        assertThat(problems).containsExactly("control_plane_url 'http://ingot.example.net': is plain http://, which would carry the "
+                + "enrollment token in the clear: use https:// (http:// is accepted for loopback only: localhost, 127.0.0.0/8, [::1])");
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
         "edge-video-us-east-1|true", "a.b.c|true", "abc|true",
         "ab|false", "Edge|false", "edge_video|false", "-edge|false", "edge..video|false", "192.168.1.1|false", "xn--edge|false"})
     void bucketNamesFollowS3sRules(String text, boolean valid) {
@@ -207,6 +225,26 @@ class SiteParametersTest {
         "10.20.0.0|false", "10.20.0.0/33|false", "10.20.0.0/016|false", "10.20.0.5/16|false", "10.20.0.0/|false"})
     void networksAreCidrWithoutHostBits(String text, boolean valid) {
         assertThat(Cidr.problemWith(text).isEmpty()).as(text).isEqualTo(valid);
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "fd20:2847::/48|fd20:2847::/48", "FD20:2847:0000::/48|fd20:2847::/48", "2001:db8:0:0:1:0:0:0/80|2001:db8:0:0:1::/80", "2001:db8:0:0:1:0:0:1/128|2001:db8::1:0:0:1/128",
+        "2001:db8::/32|2001:db8::/32", "::/0|::/0", "fd20::5/128|fd20::5/128", "2001:0:0:1::/64|2001:0:0:1::/64",
+        "fd20:2847::/48x|", "fd20:2847::1/48|", "10.20.0.0/16|", "::ffff:10.20.0.0/112|", "fd20::/129|", "fd20::/048|",
+        "fd20::|", "fe80::1%eth0/128|", "[fd20::]/48|", "fd20:::/48|"})
+    void ipv6NetworksAreCidrWithoutHostBitsAndShowInTheirShortestForm(String text, String shown) {
+        assertThat(Ipv6Cidr.problemWith(text).isEmpty()).as(text).isEqualTo(shown != null);
+        if (shown != null) {
+            assertThat(Ipv6Cidr.parse(text).toString()).isEqualTo(shown);
+        }
+    }
+
+    @Test
+    void anIpv6ManagementNetworkWithHostBitsNamesTheNetworkItMeant() {
+        assertThat(problems(Sites.typicalWith(changes("mgmt_cidr_v6", "fd20:2847::1/48")))).containsExactly("mgmt_cidr_v6 'fd20:2847::1/48': "
+                + "the address has host bits set for a /48 network (the network is fd20:2847::/48)");
+        assertThat(Sites.typical().mgmtCidrV6().map(Ipv6Cidr::toString)).hasValue("fd20:2847::/48");
     }
 
     @ParameterizedTest

@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.stream.Stream;
 
 /**
@@ -33,6 +34,8 @@ import java.util.stream.Stream;
  */
 public final class UsbCache {
     private static final String MANIFEST_SUFFIX = ".manifest.json";
+    /** A manifest is a few KiB; a larger file is not one (and is not read). */
+    private static final long MANIFEST_LIMIT = 1L << 20;
 
     private final Path folder;
     private final Keyring keyring;
@@ -97,10 +100,14 @@ public final class UsbCache {
         removeLeftovers();
         KnownGood.Loaded loaded = KnownGood.load(store, name, Optional.of(keyring));
         KnownGood.Document knownGood = loaded.document();
-        // The cache remembers the newest list it saw: an older one from the store is stale or replayed, not news.
-        Optional<KnownGood.Document> remembered = knownGood(name);
-        if (remembered.isPresent()) {
-            KnownGood.requireNotOlder(knownGood, remembered.get().revision(), store.describe());
+        // The cache remembers the newest list it saw: an older one from the store is stale or replayed, not news. A kept
+        // list that no longer verifies (its key since dropped or revoked, or the file damaged) vouches for no revision:
+        // it is replaced by the store's verified one. Refusing instead would protect nothing (whoever can change the file
+        // can delete it) and would stop every sync after a key rotation, and a list signed by a compromised key could
+        // claim any revision.
+        OptionalLong seen = revisionSeen(name);
+        if (seen.isPresent()) {
+            KnownGood.requireNotOlder(knownGood, seen.getAsLong(), store.describe());
         }
         List<ImageVersion> wanted = knownGood.entries().stream().map(KnownGood.Entry::version).limit(keep).toList();
         if (wanted.isEmpty()) {
@@ -143,9 +150,24 @@ public final class UsbCache {
             return Optional.empty();
         }
         try {
-            return Optional.of(KnownGood.read(Files.readAllBytes(file), name, keyring, "the cache " + folder));
+            return Optional.of(KnownGood.read(Files.readAllBytes(file), name, keyring, file.toString()));
         } catch (IOException e) {
             throw IngotException.tried(ErrorCode.UNAVAILABLE, "read " + file, String.valueOf(e.getMessage()));
+        }
+    }
+
+    /**
+     * The revision of the known-good list the cache keeps, when that list still verifies: the lowest revision a store's
+     * list may have (sync and rollback refuse an older one). A kept list that no longer verifies bounds nothing.
+     */
+    public OptionalLong revisionSeen(ImageName name) {
+        try {
+            return knownGood(name).map(document -> OptionalLong.of(document.revision())).orElse(OptionalLong.empty());
+        } catch (IngotException e) {
+            if (e.code() != ErrorCode.CHECK_FAILED) {
+                throw e;
+            }
+            return OptionalLong.empty();
         }
     }
 
@@ -177,6 +199,10 @@ public final class UsbCache {
         List<ReleaseFiles> releases = new ArrayList<>();
         try (Stream<Path> files = Files.list(folder)) {
             for (Path file : files.filter(path -> path.getFileName().toString().endsWith(MANIFEST_SUFFIX)).sorted().toList()) {
+                // Anyone may have written the drive: a FIFO would hang every health report, a huge file exhaust memory.
+                if (!Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS) || Files.size(file) > MANIFEST_LIMIT) {
+                    continue;
+                }
                 try {
                     Manifest manifest = ManifestJson.parse(Files.readAllBytes(file), file.getFileName().toString());
                     ReleaseFiles release = new ReleaseFiles(manifest.name(), manifest.version());

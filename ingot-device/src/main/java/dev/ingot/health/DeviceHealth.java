@@ -42,7 +42,7 @@ import java.util.concurrent.TimeoutException;
  */
 public final class DeviceHealth {
     /** Beyond the probe timeout: tools are killed at the timeout, and this leaves them time to say so. */
-    private static final Duration DEADLINE_GRACE = Duration.ofMillis(200);
+    static final Duration DEADLINE_GRACE = Duration.ofMillis(200);
     private static final String DOCKER_DAEMON_CONFIG = "/etc/docker/daemon.json";
     private static final String DOCKER_DEFAULT_ROOT = "/var/lib/docker";
 
@@ -74,10 +74,10 @@ public final class DeviceHealth {
             Future<Probed<HealthReport.DockerInfo>> docker = executor.submit(() -> tool("docker", DockerJson.INFO_ARGUMENTS)
                     .flatMap(DockerJson::parseInfo));
             String unit = config.videoIngest().unit();
-            Future<Probed<HealthReport.UnitState>> videoIngestUnit = executor.submit(() -> tool("systemctl", SystemctlShow.arguments(unit))
-                    .flatMap(output -> SystemctlShow.parse(unit, output)));
+            Future<Probed<HealthReport.UnitState>> videoIngestUnit = executor.submit(() -> unitState(tools, config.probeTimeout(), unit));
             String container = config.videoIngest().container();
-            Future<Probed<HealthReport.ContainerInfo>> videoIngestContainer = executor.submit(() -> containerInspect(container));
+            Future<Probed<HealthReport.ContainerInfo>> videoIngestContainer = executor.submit(() -> containerInspect(tools,
+                    config.probeTimeout(), container));
             Future<Probed<List<HealthReport.GpuInfo>>> gpus = executor.submit(() -> tool("nvidia-smi", NvidiaSmi.arguments())
                     .flatMap(NvidiaSmi::parse));
             Future<Probed<HealthReport.ClockSync>> clockSync = executor.submit(() -> tool("chronyc", ChronyTracking.ARGUMENTS)
@@ -139,13 +139,21 @@ public final class DeviceHealth {
         return ToolRunner.output(tools.run(config.probeTimeout(), tool, arguments), ToolRunner.display(tool, arguments));
     }
 
+    /** A unit's state from {@code systemctl show}: the health probe's, and the container update's. */
+    public static Probed<HealthReport.UnitState> unitState(ToolRunner tools, Duration timeout, String unit) {
+        List<String> arguments = SystemctlShow.arguments(unit);
+        return ToolRunner.output(tools.run(timeout, "systemctl", arguments), ToolRunner.display("systemctl", arguments))
+                .flatMap(output -> SystemctlShow.parse(unit, output));
+    }
+
     /**
-     * {@code docker inspect} exits 1 both for "no such container" and for "no daemon" (printing {@code []} either
-     * way): stderr tells them apart, so a missing container is reported as such.
+     * A container from {@code docker inspect}: the health probe's, and the container update's. docker exits 1 both
+     * for "no such container" and for "no daemon" (printing {@code []} either way): stderr tells them apart, so a
+     * missing container is reported as such.
      */
-    private Probed<HealthReport.ContainerInfo> containerInspect(String container) {
+    public static Probed<HealthReport.ContainerInfo> containerInspect(ToolRunner tools, Duration timeout, String container) {
         List<String> arguments = DockerJson.inspectArguments(container);
-        ToolRunner.Outcome outcome = tools.run(config.probeTimeout(), "docker", arguments);
+        ToolRunner.Outcome outcome = tools.run(timeout, "docker", arguments);
         if (outcome instanceof ToolRunner.Outcome.Exited exited && exited.exitCode() != 0 && exited.stderr().contains("No such container")) {
             return Probed.failed("there is no container named " + container);
         }

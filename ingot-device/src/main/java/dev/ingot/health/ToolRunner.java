@@ -66,7 +66,16 @@ public final class ToolRunner {
     }
 
     public Outcome run(Duration timeout, String tool, List<String> arguments) {
+        return run(timeout, tool, arguments, Optional.empty());
+    }
+
+    /**
+     * As {@link #run(Duration, String, List)}, with {@code input} written to the tool's standard input (a secret that
+     * must not appear in its arguments, like {@code docker login --password-stdin}); without it the tool reads /dev/null.
+     */
+    public Outcome run(Duration timeout, String tool, List<String> arguments, Optional<byte[]> input) {
         requireNonNull(timeout, "timeout");
+        requireNonNull(input, "input");
         requireNonNull(tool, "tool");
         String path = environment.getOrDefault("PATH", "");
         Optional<Path> executable = find(tool, path);
@@ -76,7 +85,10 @@ public final class ToolRunner {
         List<String> command = new ArrayList<>();
         command.add(executable.get().toString());
         command.addAll(arguments);
-        ProcessBuilder builder = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        ProcessBuilder builder = new ProcessBuilder(command);
+        if (input.isEmpty()) {
+            builder.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        }
         builder.environment().clear();
         builder.environment().putAll(environment);
         Process process;
@@ -84,6 +96,14 @@ public final class ToolRunner {
             process = builder.start();
         } catch (IOException e) {
             return new Outcome.FailedToStart(String.valueOf(e.getMessage()));
+        }
+        if (input.isPresent()) {
+            // Small (a password): it fits the pipe's buffer, so writing it cannot block on a tool that does not read.
+            try (var stdin = process.getOutputStream()) {
+                stdin.write(input.get());
+            } catch (IOException e) {
+                // The tool exited without reading it; its exit code says why.
+            }
         }
         Capture stdout = Capture.of(process.getInputStream(), tool + "-stdout");
         Capture stderr = Capture.of(process.getErrorStream(), tool + "-stderr");
@@ -120,7 +140,8 @@ public final class ToolRunner {
         }
     }
 
-    static Optional<Path> find(String tool, String path) {
+    /** {@code tool} on the colon-separated {@code path} (not the JVM's: the JDK looks a command up on its own PATH). */
+    public static Optional<Path> find(String tool, String path) {
         if (tool.contains("/")) {
             return Files.exists(Path.of(tool)) ? Optional.of(Path.of(tool)) : Optional.empty();
         }

@@ -9,9 +9,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -70,6 +73,25 @@ public final class DirectoryTree implements ImageTree {
     public boolean exists(String path) {
         Path parent = resolve(parentOf(path)).orElse(null);
         return parent != null && Files.exists(parent.resolve(nameOf(path)), LinkOption.NOFOLLOW_LINKS);
+    }
+
+    @Override
+    public OptionalInt fileMode(String path) {
+        Optional<Path> file = resolve(path).filter(Files::isRegularFile);
+        if (file.isEmpty()) {
+            return OptionalInt.empty();
+        }
+        try {
+            Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(file.get());
+            int mode = 0;
+            for (PosixFilePermission permission : permissions) {
+                // PosixFilePermission's order is owner rwx, group rwx, others rwx: bit 8 down to bit 0.
+                mode |= 1 << (8 - permission.ordinal());
+            }
+            return OptionalInt.of(mode);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the mode of " + path + " in " + description, e);
+        }
     }
 
     @Override

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * A root file system the image checks read: a tree extracted from an image's {@code root-a} partition, or a running
@@ -18,6 +19,14 @@ public interface ImageTree {
 
     /** Whether anything (a file, a folder, a link, even a dangling one) is at {@code path}. */
     boolean exists(String path);
+
+    /** The permission bits of the regular file at {@code path} (links followed inside the tree), or empty when there is none. */
+    OptionalInt fileMode(String path);
+
+    /** Whether {@code path} is a regular file with an execute bit set (for anyone). */
+    default boolean isExecutable(String path) {
+        return fileMode(path).stream().anyMatch(mode -> (mode & 0111) != 0);
+    }
 
     /** Calls {@code visitor} with every regular file of the tree, in path order, for the secret scan. */
     void forEachFile(FileVisitor visitor) throws IOException;

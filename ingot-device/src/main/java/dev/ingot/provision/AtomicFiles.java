@@ -13,6 +13,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
@@ -28,8 +29,10 @@ import java.util.Set;
  * beside its target and fsynced; only when all of them are safely on disk are they renamed over their targets,
  * one by one, in order (rename(2) is atomic), and the folders fsynced so the renames survive a power cut.
  * A crash between two renames leaves the earlier files new and the later ones old; running again finishes.
+ * The project's one atomic-write path: provisioning's files, the agent's state, the container tag and the ESP's
+ * GRUB environment all go through it.
  */
-final class AtomicFiles {
+public final class AtomicFiles {
     /**
      * Temporary files are hidden and end in '~', the backup-file convention: apt, systemd and run-parts skip
      * such names, so one left behind by a crash is never read as configuration. The next run removes it.
@@ -39,12 +42,35 @@ final class AtomicFiles {
 
     private AtomicFiles() {}
 
-    /** One file to put in place ({@code content} present) or to remove (empty), with its mode. */
-    record Replacement(Path target, Optional<byte[]> content, Set<PosixFilePermission> permissions) {
+    /**
+     * One file to put in place ({@code content} present) or to remove (empty), with its mode; without one the file
+     * gets the mode new files get (a FAT file system, like the ESP's, has no modes to set).
+     */
+    record Replacement(Path target, Optional<byte[]> content, Optional<Set<PosixFilePermission>> permissions) {
         Replacement {
             requireNonNull(target, "target");
             requireNonNull(content, "content");
-            permissions = Set.copyOf(permissions);
+            permissions = permissions.map(Set::copyOf);
+        }
+
+        Replacement(Path target, Optional<byte[]> content, Set<PosixFilePermission> permissions) {
+            this(target, content, Optional.of(permissions));
+        }
+    }
+
+    /**
+     * Replaces one file atomically: a crash at any instant leaves its old content or {@code content}, never a mix.
+     *
+     * @param permissions the file's mode; empty for the mode new files get
+     * @throws IOException why it could not be written; the file then still holds its old content
+     */
+    public static void replace(Path target, byte[] content, Optional<Set<PosixFilePermission>> permissions) throws IOException {
+        List<Path> targets = List.of(target);
+        try {
+            removeLeftovers(targets);
+            replaceAll(List.of(new Replacement(target, Optional.of(content.clone()), permissions)));
+        } catch (Failure failure) {
+            throw failure.getCause();
         }
     }
 
@@ -76,6 +102,15 @@ final class AtomicFiles {
 
     static Path tempFor(Path target) {
         return target.resolveSibling(TEMP_PREFIX + target.getFileName() + TEMP_SUFFIX);
+    }
+
+    /** Removes one file durably (its folder fsynced): a power cut after the call cannot bring it back. */
+    public static void remove(Path target) throws IOException {
+        try {
+            replaceAll(List.of(new Replacement(target, Optional.empty(), Optional.empty())));
+        } catch (Failure failure) {
+            throw failure.getCause();
+        }
     }
 
     /** Removes temporary files a killed run left beside these targets. */
@@ -148,19 +183,23 @@ final class AtomicFiles {
         }
     }
 
-    private static void writeSynced(Path temp, byte[] content, Set<PosixFilePermission> permissions) throws IOException {
+    private static void writeSynced(Path temp, byte[] content, Optional<Set<PosixFilePermission>> permissions) throws IOException {
         Files.deleteIfExists(temp);
         // Created with its final mode (a 0600 file is never readable by others, not even for an instant); set again
         // after, since the umask may have taken bits away.
+        FileAttribute<?>[] attributes = permissions.map(mode -> new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(mode)})
+                .orElse(new FileAttribute<?>[0]);
         try (SeekableByteChannel channel = Files.newByteChannel(temp, EnumSet.of(StandardOpenOption.CREATE_NEW,
-                StandardOpenOption.WRITE), PosixFilePermissions.asFileAttribute(permissions))) {
+                StandardOpenOption.WRITE), attributes)) {
             ByteBuffer buffer = ByteBuffer.wrap(content);
             while (buffer.hasRemaining()) {
                 channel.write(buffer);
             }
             ((FileChannel) channel).force(true);
         }
-        Files.setPosixFilePermissions(temp, permissions);
+        if (permissions.isPresent()) {
+            Files.setPosixFilePermissions(temp, permissions.get());
+        }
     }
 
     /** Creates missing folders (mode 0755) one level at a time, fsyncing each new folder's parent. */

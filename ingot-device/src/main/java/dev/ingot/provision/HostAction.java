@@ -2,6 +2,7 @@ package dev.ingot.provision;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.ingot.site.FirewallRules;
 import java.nio.file.Path;
 
 /** One call to the host, planned from what changed; {@link #command} says it as a person would type it. */
@@ -54,19 +55,20 @@ public sealed interface HostAction {
         }
     }
 
-    record LoadFirewallRules(Path rules) implements HostAction {
+    record LoadFirewallRules(FirewallRules.Family family, Path rules) implements HostAction {
         public LoadFirewallRules {
+            requireNonNull(family, "family");
             requireNonNull(rules, "rules");
         }
 
         @Override
         public void applyTo(HostCommands host) {
-            host.loadFirewallRules(rules);
+            host.loadFirewallRules(family, rules);
         }
 
         @Override
         public String command() {
-            return "iptables-restore --noflush " + rules;
+            return family.restore() + " --noflush " + rules;
         }
     }
 }

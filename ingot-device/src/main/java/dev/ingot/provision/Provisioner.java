@@ -42,6 +42,8 @@ import java.util.SortedMap;
 public final class Provisioner {
     /** The service that chrony's Debian/Ubuntu package installs. */
     static final String CHRONY_UNIT = "chrony.service";
+    /** Where both root slots mount the data partition (relative to the root). */
+    static final String DATA_MOUNT = "data";
 
     private final ParameterSource source;
     private final HostCommands host;
@@ -107,14 +109,15 @@ public final class Provisioner {
         }
         SiteParameters.Reading reading = SiteParameters.read(site, parameters, source.describe());
         SiteConfig config = reading.config();
-        List<SiteFile> files = SiteFiles.render(config);
-
         Path root = request.root().toAbsolutePath().normalize();
         if (!Files.isDirectory(root)) {
             throw IngotException.tried(ErrorCode.BAD_INPUT, "provision site " + site + " into " + root,
                             Files.exists(root) ? "it is not a folder" : "it does not exist")
                     .withHint("--root names the device's root file system: / on the device, or a mounted copy (create a scratch one first)");
         }
+        // The folder source's describe() is its --params form; SSM is the first boot's default and is left out.
+        Optional<String> params = Optional.of(source.describe()).filter(text -> text.startsWith("dir:"));
+        List<SiteFile> files = withIdentity(SiteFiles.render(config), config, root, params);
         List<FileOutcome> outcomes = new ArrayList<>();
         List<AtomicFiles.Replacement> replacements = new ArrayList<>();
         for (SiteFile file : files) {
@@ -146,6 +149,21 @@ public final class Provisioner {
     }
 
     /**
+     * The site files, and, where the data partition is mounted ({@code ROOT/data}), the site identity on it
+     * ({@link SiteIdentity#ON_DEVICE}) before {@code /etc/edge/site-id}, which stays last. A root slot that an A/B update
+     * wrote holds no site file; its first boot finds the identity there and provisions itself before the agent's health
+     * check decides whether the new slot is committed. A folder source is named in it (the default, ssm:, is not).
+     */
+    static List<SiteFile> withIdentity(List<SiteFile> files, SiteConfig config, Path root, Optional<String> params) {
+        if (!Files.isDirectory(root.resolve(DATA_MOUNT))) {
+            return files;
+        }
+        List<SiteFile> all = new ArrayList<>(files);
+        all.add(all.size() - 1, SiteFile.plain(SiteIdentity.ON_DEVICE, SiteIdentity.render(config.site(), params, Optional.of(config.awsRegion()))));
+        return List.copyOf(all);
+    }
+
+    /**
      * The host calls the changes need: units reread when the unit changed, chrony restarted when its configuration
      * did, the rules loaded when they changed, video-ingest restarted when its unit or environment changed, and in
      * every case enabled and started if it is not running. Pure: tests call it directly.
@@ -159,8 +177,10 @@ public final class Provisioner {
         if (changed(outcomes, ChronyConfig.PATH)) {
             actions.add(new HostAction.RestartUnit(CHRONY_UNIT, true));
         }
-        if (changed(outcomes, FirewallRules.PATH)) {
-            actions.add(new HostAction.LoadFirewallRules(root.resolve(FirewallRules.PATH.substring(1))));
+        for (FirewallRules.Family family : FirewallRules.Family.values()) {
+            if (changed(outcomes, family.path())) {
+                actions.add(new HostAction.LoadFirewallRules(family, root.resolve(family.path().substring(1))));
+            }
         }
         if (unitChanged || changed(outcomes, VideoIngestEnvironment.PATH)) {
             // The image pull runs in the unit's ExecStartPre and may take minutes: queue the restart, do not wait for it.

@@ -106,14 +106,17 @@ public final class Rollback {
                 .withHint("pass --to VERSION, or --current VERSION (what the device runs now)"));
         TreeSet<ImageVersion> candidates = new TreeSet<>();
         String consulted;
-        Optional<KnownGood.Document> cached = request.cache().flatMap(cache -> cache.knownGood(request.name()));
         if (request.store().isPresent()) {
             KnownGood.Document document = KnownGood.load(request.store().get(), request.name(), Optional.of(request.keyring())).document();
             // A store's list older than the one the cache took is stale or replayed: it could name a withdrawn version.
-            cached.ifPresent(seen -> KnownGood.requireNotOlder(document, seen.revision(), request.store().get().describe()));
+            java.util.OptionalLong seen = request.cache().map(cache -> cache.revisionSeen(request.name())).orElse(java.util.OptionalLong.empty());
+            if (seen.isPresent()) {
+                KnownGood.requireNotOlder(document, seen.getAsLong(), request.store().get().describe());
+            }
             document.entries().forEach(entry -> candidates.add(entry.version()));
             consulted = "the store's known-good list";
         } else if (request.cache().isPresent()) {
+            Optional<KnownGood.Document> cached = request.cache().get().knownGood(request.name());
             // Offline: the verified cached releases that the cache's own signed list (when it has one) still names known-good.
             request.cache().get().list(Optional.of(request.name()), false).stream().filter(UsbCache.Entry::ok)
                     .filter(entry -> cached.map(document -> document.contains(entry.version())).orElse(true))

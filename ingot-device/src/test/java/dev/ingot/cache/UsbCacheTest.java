@@ -114,6 +114,54 @@ class UsbCacheTest {
     }
 
     @Test
+    void aCacheWhoseKeptListWasSignedByADroppedKeySyncsTheNewListAfterAKeyRotation() throws IOException {
+        publish("v1.3", true);
+        cache.sync(store, ImageName.DEFAULT, 2);
+        // Rotation: the new key publishes v1.4 and signs the list (both keys trusted meanwhile); then the old key is dropped.
+        SigningKey rotated = SigningKey.load(TestKeys.PROTECTED.secretKey(folder.resolve("keys")), Optional.of(TestKeys.PASSPHRASE.toCharArray()));
+        Path both = Files.createDirectories(folder.resolve("both"));
+        TestKeys.RELEASE.publicKey(both);
+        TestKeys.PROTECTED.publicKey(both);
+        Path image = SparseImages.create(folder.resolve("v1.4.img"), 4L << 20, 14, new SparseImages.Region(0, 100_000));
+        new Publisher(store, rotated, CLOCK, Progress.NONE).publish(new Publisher.Request(image, ImageName.DEFAULT, ImageVersion.parse("v1.4"),
+                Optional.empty(), false, Optional.empty(), new ImageScanner.Compression(3, 1), ImageScanner.DEFAULT_BLOCK_SIZE));
+        KnownGood.update(store, ImageName.DEFAULT, rotated, Keyring.load(both), CLOCK, current -> new KnownGood.Document(current.name(),
+                current.revision(), current.updatedAt(), List.of(new KnownGood.Entry(ImageVersion.parse("v1.4"), CLOCK.instant(), rotated.fingerprint()))));
+        UsbCache afterRotation = new UsbCache(folder.resolve("usb"), Keyring.load(TestKeys.PROTECTED.publicKey(folder.resolve("new"))), Progress.NONE);
+
+        UsbCache.SyncResult result = afterRotation.sync(store, ImageName.DEFAULT, 2);
+
+        assertThat(result.fetched()).extracting(ImageVersion::toString).containsExactly("v1.4");
+        assertThat(result.removed()).extracting(ImageVersion::toString).containsExactly("v1.3");
+        assertThat(afterRotation.knownGood(ImageName.DEFAULT).orElseThrow().revision()).isEqualTo(2);
+    }
+
+    @Test
+    void aKeptListThatNoLongerVerifiesIsNamedByItsPathOnTheDrive() throws IOException {
+        publish("v1.3", true);
+        cache.sync(store, ImageName.DEFAULT, 2);
+        Path kept = folder.resolve("usb/edge-golden.known-good.json");
+        Files.writeString(kept, Files.readString(kept).replace("revision\\\" : 1", "revision\\\" : 9")); // a raised revision: no longer signed
+
+        assertThatThrownBy(() -> cache.knownGood(ImageName.DEFAULT)).hasMessageContaining(kept.toString());
+    }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(value = 60, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD) // a hang guard
+    void aFifoOrAHugeFileNamedLikeAManifestOnTheDriveIsSkippedNotWaitedOnOrRead() throws IOException {
+        publish("v1.3", true);
+        cache.sync(store, ImageName.DEFAULT, 2);
+        dev.ingot.testing.Tools.Outcome made = dev.ingot.testing.Tools.run(folder, java.util.Map.of(),
+                List.of("mkfifo", folder.resolve("usb/edge-golden-v1.1.manifest.json").toString()));
+        assertThat(made.exitCode()).as(made.output()).isZero();
+        try (java.io.RandomAccessFile huge = new java.io.RandomAccessFile(folder.resolve("usb/edge-golden-v1.2.manifest.json").toFile(), "rw")) {
+            huge.setLength(3L << 30);
+        }
+
+        assertThat(UsbCache.releasesIn(folder.resolve("usb"))).extracting(files -> files.version().toString()).containsExactly("v1.3");
+    }
+
+    @Test
     void theKnownGoodListOfAnotherImageLineIsRefused() throws IOException {
         publish("v1.3", true);
         Files.copy(store.root().resolve("golden-images/edge-golden.known-good.json"),

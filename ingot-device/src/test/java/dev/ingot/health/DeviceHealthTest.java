@@ -25,6 +25,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
@@ -32,6 +33,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The probes together, on a device root built in a temporary folder and with fake tools on PATH that serve
@@ -60,7 +63,8 @@ class DeviceHealthTest {
         write("etc/edge/image-version", Manifest.imageVersionFile(ImageName.DEFAULT, ImageVersion.parse("v1.4"),
                 Instant.parse("2026-11-20T09:30:00Z")));
         write("proc/cmdline", "BOOT_IMAGE=/vmlinuz-5.15.0-126-generic root=LABEL=root-a ro quiet ingot.slot=a\n");
-        write("var/lib/ingot/committed-slot", "a\n");
+        String grubenv = "# GRUB Environment Block\nsaved_entry=ingot-a\n";
+        write("boot/efi/EFI/ubuntu/grubenv", grubenv + "#".repeat(1024 - grubenv.length()));
         write("proc/uptime", "356400.12 1400000.00\n");
         write("proc/meminfo", "MemTotal:       32768000 kB\nMemFree:         1000000 kB\nMemAvailable:   21000000 kB\n");
         write("etc/edge/video-ingest.env", "SITE_ID=SITE-2847\nCAMERA_IPS=127.0.0.1\nCAMERA_RTSP_PORT=" + camera.getLocalPort()
@@ -209,6 +213,33 @@ class DeviceHealthTest {
         assertThat(report.checks()).extracting(Check::name).containsExactlyElementsOf(HealthEvaluator.NAMES);
     }
 
+    /**
+     * The report's time bound with every tool hung for an hour: at least the probe timeout (the probes really waited for
+     * their tools), and at most the timeout and the deadline's grace plus a generous allowance for a loaded machine —
+     * structurally far from the hour a report that waited for its tools would take. Two timeouts, so the bound is seen to
+     * follow the configured one. (bench/health.sh measures the real margin.)
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {300, 1200})
+    @Timeout(120)
+    void everyToolHungCostsTheReportTheProbeTimeoutNotTheHang(int timeoutMillis) {
+        tools = FakeTools.in(folder.resolve("hung")).hang("nvidia-smi").hang("docker").hang("systemctl").hang("chronyc");
+        Duration timeout = Duration.ofMillis(timeoutMillis);
+        HealthConfig config = new HealthConfig(timeout, HealthConfig.DEFAULTS.gpu(), HealthConfig.DEFAULTS.clock(), HealthConfig.DEFAULTS.disk(),
+                HealthConfig.DEFAULTS.memory(), HealthConfig.DEFAULTS.cameras(), HealthConfig.DEFAULTS.updates(), HealthConfig.DEFAULTS.usbCache(),
+                HealthConfig.DEFAULTS.videoIngest());
+
+        HealthReport report = check(config);
+
+        Duration allowanceForALoadedMachine = Duration.ofSeconds(20);
+        assertThat(report.took()).isGreaterThanOrEqualTo(timeout)
+                .isLessThan(timeout.plus(DeviceHealth.DEADLINE_GRACE).plus(allowanceForALoadedMachine));
+        assertThat(List.of(check(report, "gpu"), check(report, "docker"), check(report, "clock"), check(report, "video_ingest_unit")))
+                // Killed by ToolRunner at the timeout, or, where the kill took longer than the grace, left behind at the deadline.
+                .allSatisfy(hung -> assertThat(hung.reason()).contains("did not finish within " + timeoutMillis + " ms"));
+        assertThat(report.checks()).extracting(Check::name).containsExactlyElementsOf(HealthEvaluator.NAMES);
+    }
+
     @Test
     @Timeout(60)
     void aFileReadThatNeverReturnsIsLeftBehindAtTheDeadline() throws IOException {
@@ -258,10 +289,20 @@ class DeviceHealthTest {
     }
 
     @Test
+    void aDeviceStillOnAnImageBuiltByTheOldRunbookReportsThatImagesVersion() throws IOException {
+        write("etc/edge/image-version", "v1.3 2026-08-02\n");
+
+        HealthReport report = check(HealthConfig.DEFAULTS);
+
+        assertThat(check(report, "image")).isEqualTo(Check.ok("image", false, "edge-golden v1.3 built 2026-08-02T00:00:00Z"));
+        assertThat(report.findings().image().found().orElseThrow().version()).isEqualTo(ImageVersion.parse("v1.3"));
+    }
+
+    @Test
     void missingDeviceFilesFailTheirChecksWithThePath() throws IOException {
         Files.delete(root.resolve("etc/edge/image-version"));
         Files.delete(root.resolve("etc/edge/video-ingest.env"));
-        Files.delete(root.resolve("var/lib/ingot/committed-slot"));
+        Files.delete(root.resolve("boot/efi/EFI/ubuntu/grubenv"));
         Files.writeString(root.resolve("proc/cmdline"), "BOOT_IMAGE=/vmlinuz ro\n");
         Files.delete(root.resolve("var/lib/docker"));
         write("var/run/reboot-required", "*** System restart required ***\n");

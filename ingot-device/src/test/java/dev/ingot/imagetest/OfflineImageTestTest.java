@@ -37,12 +37,19 @@ class OfflineImageTestTest {
     }
 
     private ImageTestReport test(Consumer<Map<String, String>> change) {
+        return test(change, esp -> { }, GoldenImages.PARTITIONS);
+    }
+
+    /** A disk image of the good tree changed by {@code change}, with the good ESP changed by {@code espChange} and these partitions. */
+    private ImageTestReport test(Consumer<Map<String, String>> change, Consumer<Map<String, byte[]>> espChange, List<String> partitions) {
         Map<String, String> files = new HashMap<>(GoldenImages.goodFiles());
         change.accept(files);
         Path tree = GoldenImages.writeTree(folder.resolve("tree"), files);
-        Path image = GoldenImages.diskImage(tree, folder.resolve("edge-golden.img"));
+        Map<String, byte[]> esp = new java.util.LinkedHashMap<>(GoldenImages.goodEsp(folder));
+        espChange.accept(esp);
+        Path image = GoldenImages.diskImage(tree, folder.resolve("edge-golden.img"), esp, partitions);
         DirectoryTree root = Ext4Partition.dump(image, "root-a", folder.resolve("dump"), ENVIRONMENT);
-        return new ImageTestReport(root.describe(), ImageChecks.run(root, expected));
+        return new ImageTestReport(root.describe(), ImageChecks.run(root, BootDisk.read(image, ENVIRONMENT), expected));
     }
 
     private static List<String> findings(ImageTestReport report, String check) {
@@ -55,7 +62,8 @@ class OfflineImageTestTest {
 
         assertThat(report.results()).allSatisfy(result -> assertThat(result.findings()).as(result.name()).isEmpty());
         assertThat(report.results()).extracting(CheckResult::name).containsExactly("ssh-hardening", "accounts", "packages",
-                "docker-runtime", "image-version", "unattended-upgrades", "no-site-config", "no-secrets");
+                "docker-runtime", "image-version", "unattended-upgrades", "no-site-config", "units", "launcher", "fstab", "boot-loader-held",
+                "ab-boot", "no-secrets");
         assertThat(report.subject()).isEqualTo("edge-golden.img (root-a)");
     }
 
@@ -171,6 +179,126 @@ class OfflineImageTestTest {
     }
 
     @Test
+    void aHealthTimerThatIsNotInstalledFails() {
+        ImageTestReport report = test(files -> {
+            files.remove("/etc/systemd/system/ingot-health.timer");
+            files.remove("/etc/systemd/system/timers.target.wants/ingot-health.timer");
+        });
+
+        assertThat(findings(report, "units")).containsExactly(
+                "/etc/systemd/system/ingot-health.timer is missing (packer/scripts/40-ingot-agent.sh installs it)");
+    }
+
+    @Test
+    void aUnitInstalledButNotEnabledFails() {
+        ImageTestReport report = test(files -> {
+            files.remove("/etc/systemd/system/timers.target.wants/ingot-health.timer");
+            files.put("/etc/systemd/system/multi-user.target.wants/ingot-provision-first-boot.service",
+                    GoldenImages.link("/etc/systemd/system/gone.service"));
+        });
+
+        assertThat(findings(report, "units")).containsExactly(
+                "ingot-provision-first-boot.service is enabled through /etc/systemd/system/multi-user.target.wants/"
+                        + "ingot-provision-first-boot.service, which does not lead to /etc/systemd/system/ingot-provision-first-boot.service",
+                "ingot-health.timer is not enabled: /etc/systemd/system/timers.target.wants/ingot-health.timer is missing "
+                        + "(systemctl enable ingot-health.timer)");
+    }
+
+    @Test
+    void aUnitThatRunsAProgramTheImageLacksFails() {
+        // The health unit as it was before it was fixed: the image installs ingot under /opt/edge/bin.
+        ImageTestReport report = test(files -> files.put("/etc/systemd/system/ingot-health.service",
+                files.get("/etc/systemd/system/ingot-health.service").replace("/opt/edge/bin/ingot", "/usr/local/bin/ingot")));
+
+        assertThat(findings(report, "units")).containsExactly("ingot-health.service runs /usr/local/bin/ingot, which is not in the image");
+    }
+
+    @Test
+    void aLauncherPointingAtAMissingRuntimeOrWithoutNativeAccessFails() {
+        ImageTestReport report = test(files -> {
+            files.remove("/opt/edge/agent/runtime/bin/java");
+            files.put("/opt/edge/bin/ingot", GoldenImages.LAUNCHER.replace("--enable-native-access=ALL-UNNAMED ", ""));
+        });
+
+        assertThat(findings(report, "launcher")).containsExactly(
+                "/opt/edge/bin/ingot runs /opt/edge/agent/runtime/bin/java, which is not in the image (the agent bundle is missing)",
+                "/opt/edge/bin/ingot starts Java without --enable-native-access=ALL-UNNAMED (the JDK warns when the jar first calls "
+                        + "Linux through FFM, and later JDKs refuse the call)");
+        assertThat(findings(report, "units")).isEmpty();
+    }
+
+    @Test
+    void anAgentUnitThatIsNotEnabledFails() {
+        ImageTestReport report = test(files -> files.remove("/etc/systemd/system/multi-user.target.wants/ingot-agent.service"));
+
+        assertThat(findings(report, "units")).containsExactly("ingot-agent.service is not enabled: /etc/systemd/system/multi-user.target.wants/"
+                + "ingot-agent.service is missing (systemctl enable ingot-agent.service)");
+    }
+
+    @Test
+    void anFstabThatMountsRootOrNamesAFileSystemByUuidFails() {
+        ImageTestReport report = test(files -> files.put("/etc/fstab", """
+                # curtin's fstab, as the installer leaves it
+                UUID=0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0 / ext4 defaults 0 1
+                UUID=AB12-CD34 /boot/efi vfat umask=0077 0 1
+                LABEL=data /data ext4 defaults 0 2
+                """));
+
+        assertThat(findings(report, "fstab")).containsExactly(
+                "/etc/fstab mounts / (line 2: UUID=0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0); each slot's root comes from its GRUB entry, "
+                        + "and a line here would mount the same partition in both slots",
+                "/etc/fstab mounts /boot/efi by UUID=AB12-CD34 (line 3); a slot payload carries root-a's file-system UUIDs and labels "
+                        + "into root-b: name partitions by PARTLABEL=",
+                "/etc/fstab mounts /data by LABEL=data (line 4); a slot payload carries root-a's file-system UUIDs and labels into "
+                        + "root-b: name partitions by PARTLABEL=",
+                "/etc/fstab mounts /data from LABEL=data, not PARTLABEL=data",
+                "/etc/fstab mounts /boot/efi from UUID=AB12-CD34, not PARTLABEL=esp");
+    }
+
+    @Test
+    void aBootLoaderPackageThatIsNotHeldFails() {
+        ImageTestReport report = test(files -> files.put("/var/lib/dpkg/status", files.get("/var/lib/dpkg/status")
+                .replace("Package: shim-signed\nStatus: hold ok installed", "Package: shim-signed\nStatus: install ok installed")));
+
+        assertThat(findings(report, "boot-loader-held")).containsExactly("shim-signed is not held (Status: install ok installed); an upgrade "
+                + "would rerun grub-install over the A/B menu: apt-mark hold shim-signed");
+    }
+
+    @Test
+    void anEspWithUbuntusStubMenuAndSlotBCommittedFails() {
+        ImageTestReport report = test(files -> { }, esp -> {
+            esp.put(GoldenImages.ESP_CONFIG, "search.fs_uuid 0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0 root\nset prefix=($root)'/boot/grub'\n"
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            esp.put(GoldenImages.ESP_ENV, GoldenImages.grubEnv(folder, "saved_entry=ingot-b", "next_entry=ingot-b"));
+        }, GoldenImages.PARTITIONS);
+
+        assertThat(findings(report, "ab-boot")).containsExactly(
+                "/EFI/ubuntu/grub.cfg on the ESP is not Ingot's A/B menu: line 1 is 'search.fs_uuid 0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0 "
+                        + "root', expected '# Ingot A/B boot menu: the golden image's only grub.cfg, on the ESP as /EFI/u...'",
+                "/EFI/ubuntu/grubenv has saved_entry=ingot-b; a new image commits slot a (saved_entry=ingot-a)",
+                "/EFI/ubuntu/grubenv has a one-shot boot next_entry=ingot-b; a new image has none");
+    }
+
+    @Test
+    void anEspWithoutItsMenuOrEnvironmentAndARootWithoutItsKernelFail() {
+        ImageTestReport report = test(files -> files.remove("/boot/vmlinuz"), java.util.Map::clear, GoldenImages.PARTITIONS);
+
+        assertThat(findings(report, "ab-boot")).containsExactly(
+                "/EFI/ubuntu/grub.cfg is missing on the ESP (packer/scripts/45-ab-boot.sh installs it)",
+                "/EFI/ubuntu/grubenv is missing on the ESP; GRUB's save_env cannot clear a one-shot boot without it (grub-editenv grubenv "
+                        + "create; set saved_entry=ingot-a)",
+                "root-a has no /boot/vmlinuz; the A/B menu loads each slot's kernel and initrd from there");
+    }
+
+    @Test
+    void aDiskWhoseSlotsAreSwappedFailsTheMenuFindsKernelsByPartitionNumber() {
+        ImageTestReport report = test(files -> { }, esp -> { }, List.of("esp", "root-b", "root-a", "data"));
+
+        assertThat(findings(report, "ab-boot")).containsExactly("the GPT's partitions are 1 esp, 2 root-b, 3 root-a, 4 data; the A/B menu "
+                + "needs 1 esp, 2 root-a, 3 root-b, 4 data");
+    }
+
+    @Test
     void aDiskWithoutTheRootAPartitionIsRefusedNamingThePartitionsItHas() {
         Path tree = GoldenImages.writeTree(folder.resolve("tree"), GoldenImages.goodFiles());
         Path image = GoldenImages.diskImage(tree, folder.resolve("edge-golden.img"));
@@ -183,7 +311,7 @@ class OfflineImageTestTest {
     void theJunitReportHasOneTestcasePerCheckWithTheFindingAsFailureMessage() {
         ImageTestReport report = test(files -> files.put("/etc/iptables/rules.v4", "*filter\nCOMMIT\n"));
 
-        assertThat(report.junitXml()).contains("<testsuite name=\"ingot image test\" tests=\"8\" failures=\"1\"")
+        assertThat(report.junitXml()).contains("<testsuite name=\"ingot image test\" tests=\"13\" failures=\"1\"")
                 .contains("<testcase classname=\"ingot.image.test\" name=\"ssh-hardening\"/>")
                 .contains("<failure type=\"finding\" message=\"/etc/iptables/rules.v4 is present; provisioning writes it at first boot\">");
     }

@@ -23,10 +23,11 @@ class DeployFilesTest {
     Path folder;
 
     @Test
-    void shellcheckFindsNothingInTheWrapper() {
+    void shellcheckFindsNothingInTheScripts() {
         assumeTrue(Tools.available("shellcheck"), "shellcheck is not installed (apt-get install shellcheck)");
 
-        Tools.Outcome outcome = Tools.run(folder, "shellcheck", DEPLOY.resolve("provision_site.sh").toString());
+        Tools.Outcome outcome = Tools.run(folder, "shellcheck", DEPLOY.resolve("provision_site.sh").toString(),
+                DEPLOY.resolve("ingot-first-boot.sh").toString());
 
         assertThat(outcome.exitCode()).as(outcome.output()).isZero();
     }
@@ -63,11 +64,11 @@ class DeployFilesTest {
     }
 
     @Test
-    void theFirstBootUnitRunsOnlyWhileTheSiteIdIsAbsentAndDoesNotRetryBadInput() throws IOException {
+    void theFirstBootUnitRunsOnlyWhileTheSiteIdIsAbsentWaitsForTheDataPartitionAndDoesNotRetryBadInput() throws IOException {
         List<String> unit = Files.readAllLines(DEPLOY.resolve("ingot-provision-first-boot.service"));
 
-        assertThat(unit).contains("ConditionPathExists=!/etc/edge/site-id", "EnvironmentFile=-/etc/edge/provision.env",
-                "ExecStart=/bin/bash /opt/edge/provision_site.sh", "RestartPreventExitStatus=2");
+        assertThat(unit).contains("ConditionPathExists=!/etc/edge/site-id", "RequiresMountsFor=/data", "Type=exec",
+                "ExecStart=/bin/bash /opt/edge/ingot-first-boot.sh", "Restart=on-failure", "RestartPreventExitStatus=2");
     }
 
     @Test
@@ -77,7 +78,7 @@ class DeployFilesTest {
         Provisioner.Result result = new Provisioner(new FolderParameterSource(DEPLOY.resolve("examples/params")), new RecordingHostCommands())
                 .provision(new Provisioner.Request(new SiteId("SITE-2847"), root, false, false));
 
-        assertThat(result.changed()).hasSize(8);
+        assertThat(result.changed()).hasSize(9);
         assertThat(result.ignoredParameters()).isEmpty();
     }
 }

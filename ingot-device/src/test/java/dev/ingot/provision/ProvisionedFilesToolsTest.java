@@ -3,6 +3,7 @@ package dev.ingot.provision;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.ingot.site.FirewallRules;
 import dev.ingot.site.FolderParameterSource;
 import dev.ingot.testing.SiteTrees;
 import dev.ingot.testing.Tools;
@@ -16,10 +17,12 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The provisioned files, as written, read by the real tools that read them on a device: chronyd, iptables-restore,
- * systemd-analyze and apt-config. Each test is skipped, saying why, where its tool is missing or the machine
+ * ip6tables-restore, systemd-analyze and apt-config. Each test is skipped, saying why, where its tool is missing or the machine
  * forbids what it needs.
  */
 class ProvisionedFilesToolsTest {
@@ -51,20 +54,33 @@ class ProvisionedFilesToolsTest {
                 "driftfile /var/lib/chrony/chrony.drift");
     }
 
-    @Test
-    void iptablesRestoreAcceptsTheRulesInBothWaysTheyAreLoaded() throws IOException {
-        assumeTrue(Tools.available("iptables-restore"), "iptables-restore is not installed (apt-get install iptables)");
-        Path trivial = Files.writeString(folder.resolve("trivial.v4"), "*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n");
-        Tools.Outcome probe = Tools.run(folder, "iptables-restore", "--test", trivial.toString());
-        assumeTrue(probe.exitCode() == 0, "this machine does not let iptables-restore --test run: " + probe.output().strip());
-        String rules = file("/etc/iptables/rules.v4").toString();
+    @ParameterizedTest
+    @EnumSource(FirewallRules.Family.class)
+    void theRestoreToolAcceptsEachFamilysRulesInBothWaysTheyAreLoaded(FirewallRules.Family family) throws IOException {
+        String tool = family.restore();
+        assumeTrue(Tools.available(tool), tool + " is not installed (apt-get install iptables)");
+        Path trivial = Files.writeString(folder.resolve("trivial"), "*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n");
+        Tools.Outcome probe = Tools.run(folder, tool, "--test", trivial.toString());
+        assumeTrue(probe.exitCode() == 0, "this machine does not let " + tool + " --test run: " + probe.output().strip());
+        String rules = file(family.path()).toString();
 
         // At boot iptables-persistent loads the file whole; ingot provision loads it with --noflush.
-        Tools.Outcome whole = Tools.run(folder, "iptables-restore", "--test", rules);
-        Tools.Outcome noFlush = Tools.run(folder, "iptables-restore", "--test", "--noflush", rules);
+        Tools.Outcome whole = Tools.run(folder, tool, "--test", rules);
+        Tools.Outcome noFlush = Tools.run(folder, tool, "--test", "--noflush", rules);
 
         assertThat(whole.exitCode()).as(whole.output()).isZero();
         assertThat(noFlush.exitCode()).as(noFlush.output()).isZero();
+    }
+
+    @Test
+    void ip6tablesRestoreRefusesABrokenRuleSoItsSilenceMeansSomething() throws IOException {
+        assumeTrue(Tools.available("ip6tables-restore"), "ip6tables-restore is not installed (apt-get install iptables)");
+        Path broken = Files.writeString(folder.resolve("broken.v6"), Files.readString(file("/etc/iptables/rules.v6"))
+                .replace("--icmpv6-type packet-too-big", "--icmpv6-type packet-too-bigg"));
+
+        Tools.Outcome outcome = Tools.run(folder, "ip6tables-restore", "--test", broken.toString());
+
+        assertThat(outcome.exitCode()).as(outcome.output()).isNotZero();
     }
 
     @Test

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 class ProvisionerTest {
     static final SiteId SITE = new SiteId("SITE-2847");
-    static final List<String> FILES = List.of("/etc/chrony/chrony.conf", "/etc/iptables/rules.v4", "/etc/edge/video-ingest.env",
+    static final List<String> FILES = List.of("/etc/chrony/chrony.conf", "/etc/iptables/rules.v4", "/etc/iptables/rules.v6", "/etc/edge/video-ingest.env",
             "/etc/systemd/system/video-ingest.service", "/etc/apt/apt.conf.d/52ingot-unattended-upgrades", "/etc/ingot/agent.json",
             "/etc/ingot/enrollment-token", "/etc/edge/site-id");
 
@@ -110,9 +110,34 @@ class ProvisionerTest {
         assertThat(file("/etc/edge/site-id")).hasContent("SITE-2847");
         assertThat(Files.readString(file("/etc/edge/video-ingest.env"))).contains("API_KEY=" + SiteTrees.API_KEY);
         assertThat(host.calls).containsExactly("systemctl daemon-reload", "systemctl restart chrony.service",
-                "iptables-restore --noflush " + file("/etc/iptables/rules.v4"), "systemctl enable video-ingest.service",
+                "iptables-restore --noflush " + file("/etc/iptables/rules.v4"), "ip6tables-restore --noflush " + file("/etc/iptables/rules.v6"),
+                "systemctl enable video-ingest.service",
                 "systemctl restart --no-block video-ingest.service");
         assertThat(result.applied()).isTrue();
+    }
+
+    @Test
+    void whereTheDataPartitionIsMountedTheSiteIdentityIsKeptOnItBeforeTheSiteIdIsWritten() throws IOException {
+        Files.createDirectories(root.resolve("data"));
+
+        Provisioner.Result result = provision(false, false);
+        Provisioner.Result again = provision(false, false);
+
+        List<String> paths = result.files().stream().map(Provisioner.FileOutcome::path).toList();
+        assertThat(paths).containsSubsequence(SiteIdentity.ON_DEVICE, "/etc/edge/site-id").last().isEqualTo("/etc/edge/site-id");
+        String identity = Files.readString(file(SiteIdentity.ON_DEVICE));
+        assertThat(identity).contains("\nSITE_ID=SITE-2847\n", "\nINGOT_PARAMS=dir:" + params + "\n", "\nAWS_REGION=us-east-1\n");
+        assertThat(SiteIdentity.parse(identity)).contains(SITE);
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file(SiteIdentity.ON_DEVICE)))).isEqualTo("rw-r--r--");
+        assertThat(again.changed()).isEmpty();
+    }
+
+    @Test
+    void withoutADataPartitionNoIdentityIsWritten() {
+        Provisioner.Result result = provision(false, false);
+
+        assertThat(result.files()).extracting(Provisioner.FileOutcome::path).doesNotContain(SiteIdentity.ON_DEVICE);
+        assertThat(root.resolve("data")).doesNotExist();
     }
 
     @Test
@@ -194,6 +219,7 @@ class ProvisionerTest {
         Map<String, String> values = typicalWith("video_ingest_env/API_KEY", null);
         values.put("camera_ips", "10.28.47.21,10.28.47.23,10.28.47.24");
         values.put("mgmt_cidr", "10.30.0.0/16");
+        values.put("mgmt_cidr_v6", "fd30::/48");
         values.put("video_ingest_env/SEGMENT_SECONDS", "15");
         writeParams(values);
         Files.writeString(folder.resolve("change.diff"), provision(true, false).diff());

@@ -18,7 +18,8 @@ import java.util.Map;
  * answers the exact arguments it was told about with a recorded output and exit code, and any other
  * arguments with exit 64 and a message, so a test also proves the command line; a later answer to the same
  * arguments replaces the earlier one. The folder holds nothing else: a tool not faked is missing, whatever
- * the machine has installed.
+ * the machine has installed. Every call is recorded ({@link #calls}), and {@link #script} lets a fake act on
+ * files (a fake systemctl that starts what a unit's configuration names, a fake docker that shows it).
  */
 public final class FakeTools {
     /** Exit code of a fake asked with arguments nobody told it about (sysexits.h EX_USAGE). */
@@ -29,6 +30,7 @@ public final class FakeTools {
     /** Per tool, its answers by the arguments they match ({@link #ANY} for any); a later answer replaces an earlier one. */
     private final Map<String, Map<String, String>> branches = new LinkedHashMap<>();
     private static final String ANY = "\u0000any";
+    private static final String CALLS = "calls.log";
     private int files;
 
     private FakeTools(Path folder) {
@@ -62,6 +64,33 @@ public final class FakeTools {
                 + "  exit " + recording.exitCode() + "\n"
                 + "fi\n");
         return this;
+    }
+
+    /**
+     * {@code tool ARGUMENTS} runs {@code body}, POSIX shell, with its standard input still open (a fake that reads a
+     * password from stdin can keep it). Its last command's exit code is the fake's.
+     */
+    public FakeTools script(String tool, List<String> arguments, String body) {
+        add(tool, String.join(" ", arguments), "if [ \"$*\" = " + quote(String.join(" ", arguments)) + " ]; then\n"
+                + body.strip() + "\n"
+                + "  exit $?\n"
+                + "fi\n");
+        return this;
+    }
+
+    /** Every call made to the fakes so far, in order, as {@code TOOL ARGUMENTS}. */
+    public List<String> calls() {
+        Path log = data.resolve(CALLS);
+        try {
+            return Files.exists(log) ? Files.readAllLines(log, StandardCharsets.UTF_8) : List.of();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The folder where the fakes keep their data: a script may read and write files here. */
+    public Path data() {
+        return data;
     }
 
     /** {@code tool ARGUMENTS} prints {@code stdout} and exits 0. */
@@ -99,7 +128,8 @@ public final class FakeTools {
         Map<String, String> answers = branches.computeIfAbsent(tool, name -> new LinkedHashMap<>());
         answers.remove(arguments);
         answers.put(arguments, branch);
-        StringBuilder script = new StringBuilder("#!/bin/sh\n# A fake " + tool + " written by dev.ingot.testing.FakeTools.\n");
+        StringBuilder script = new StringBuilder("#!/bin/sh\n# A fake " + tool + " written by dev.ingot.testing.FakeTools.\n"
+                + "printf '%s\\n' " + quote(tool) + "\" $*\" >> " + quote(data.resolve(CALLS).toString()) + "\n");
         // Exact arguments first, then the catch-all, so a catch-all never hides a specific answer.
         answers.forEach((key, text) -> {
             if (!key.equals(ANY)) {

@@ -22,7 +22,7 @@ import java.util.regex.Pattern;
  * as files). It is what many teams run as "S3-compatible" in development, and it differs from AWS where it matters to
  * us: it stores a request body as it arrives, so an {@code aws-chunked} upload would be kept with its chunk framing;
  * and it knows no conditional writes ({@code If-None-Match} is ignored on PUT). Started as a child process on
- * 127.0.0.1 with a free port and its own data folder; {@code .ci/run} installs it ({@code npm install -g s3rver}).
+ * 127.0.0.1 with a free port and its own data folder; {@code build-support/test-tools.sh} installs it ({@code npm install -g s3rver}).
  */
 public final class S3rver implements AutoCloseable {
     public static final String VERSION = "3.7.1";
@@ -45,7 +45,7 @@ public final class S3rver implements AutoCloseable {
     /** Why s3rver cannot run here, or empty when it can. */
     public static Optional<String> unavailableBecause() {
         return Tools.available("s3rver") ? Optional.empty()
-                : Optional.of("s3rver is not on PATH (npm install -g s3rver@" + VERSION + "; .ci/run does it)");
+                : Optional.of("s3rver is not on PATH (npm install -g s3rver@" + VERSION + "; build-support/test-tools.sh does it)");
     }
 
     /** Starts s3rver keeping its objects under {@code data}, with one empty bucket, {@value #BUCKET}. */

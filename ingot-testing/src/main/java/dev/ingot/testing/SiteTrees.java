@@ -34,6 +34,7 @@ public final class SiteTrees {
         values.put("aws_region", "us-east-1");
         values.put("video_ingest_image", "123456789012.dkr.ecr.us-east-1.amazonaws.com/video-ingest:2.3.1");
         values.put("mgmt_cidr", "10.20.0.0/16");
+        values.put("mgmt_cidr_v6", "fd20:2847::/48");
         values.put("control_plane_url", "https://ingot.example.net");
         values.put("enrollment_token", ENROLLMENT_TOKEN);
         values.put("site_name", "Riverside distribution centre");

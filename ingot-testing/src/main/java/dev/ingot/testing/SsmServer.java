@@ -7,13 +7,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import dev.ingot.testing.AwsJsonEndpoint.Reply;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -23,8 +18,6 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -48,10 +41,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class SsmServer implements AutoCloseable {
     public static final String ACCESS_KEY = "ingot-test-access-key";
     public static final String SECRET_KEY = "ingot-test-secret-key";
-    public static final String CONTENT_TYPE = "application/x-amz-json-1.1";
+    public static final String CONTENT_TYPE = AwsJsonEndpoint.CONTENT_TYPE;
     private static final String TARGET_PREFIX = "AmazonSSM.";
     private static final int PAGE_LIMIT = 10;
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = AwsJsonEndpoint.JSON;
 
     /** A stored parameter. {@code type} is String, StringList or SecureString. */
     public record StoredParameter(String name, String type, String value, long version) {}
@@ -60,19 +53,14 @@ public final class SsmServer implements AutoCloseable {
     public record Call(String operation, String path, boolean recursive, boolean withDecryption, Optional<Integer> maxResults,
             Optional<String> nextToken, boolean signed, int status) {}
 
-    private final HttpServer server;
-    private final ExecutorService executor;
+    private final AwsJsonEndpoint endpoint;
     private final Map<String, StoredParameter> parameters = new TreeMap<>();
     private final List<Call> calls = new CopyOnWriteArrayList<>();
     private final AtomicInteger throttled = new AtomicInteger();
     private volatile int emptyPages;
 
     private SsmServer() throws IOException {
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        executor = Executors.newFixedThreadPool(2, Thread.ofPlatform().daemon().name("ssm-server-", 1).factory());
-        server.setExecutor(executor);
-        server.createContext("/", this::handle);
-        server.start();
+        endpoint = new AwsJsonEndpoint("ssm-server", TARGET_PREFIX, this::handle);
     }
 
     /** Starts a server holding no parameters. */
@@ -86,7 +74,7 @@ public final class SsmServer implements AutoCloseable {
 
     /** Where clients connect: {@code http://127.0.0.1:PORT}. */
     public URI endpoint() {
-        return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+        return endpoint.endpoint();
     }
 
     public SsmServer putString(String name, String value) {
@@ -135,54 +123,26 @@ public final class SsmServer implements AutoCloseable {
 
     @Override
     public void close() {
-        server.stop(0);
-        executor.shutdownNow();
+        endpoint.close();
     }
 
-    private void handle(HttpExchange exchange) throws IOException {
-        try (exchange) {
-            byte[] body;
-            try (InputStream in = exchange.getRequestBody()) {
-                body = in.readAllBytes();
-            }
-            String target = Optional.ofNullable(exchange.getRequestHeaders().getFirst("X-Amz-Target")).orElse("");
-            String authorization = Optional.ofNullable(exchange.getRequestHeaders().getFirst("Authorization")).orElse("");
-            boolean signed = authorization.startsWith("AWS4-HMAC-SHA256 Credential=");
-            String contentType = Optional.ofNullable(exchange.getRequestHeaders().getFirst("Content-Type")).orElse("");
-            JsonNode request;
-            try {
-                request = body.length == 0 ? JSON.createObjectNode() : JSON.readTree(body);
-            } catch (IOException e) {
-                request = null;
-            }
-            String operation = target.startsWith(TARGET_PREFIX) ? target.substring(TARGET_PREFIX.length()) : target;
-            Reply reply;
-            if (!"POST".equals(exchange.getRequestMethod()) || !contentType.startsWith(CONTENT_TYPE) || request == null
-                    || !request.isObject()) {
-                reply = error(400, "SerializationException", "the body is not an AWS JSON 1.1 request");
-            } else if (!signed) {
-                reply = error(400, "MissingAuthenticationTokenException", "Request is missing Authentication Token");
-            } else if (throttled.getAndUpdate(left -> Math.max(0, left - 1)) > 0) {
-                reply = error(400, "ThrottlingException", "Rate exceeded");
-            } else if (!"GetParametersByPath".equals(operation)) {
-                reply = error(400, "UnknownOperationException", null);
-            } else {
-                reply = getParametersByPath(request);
-            }
-            calls.add(new Call(operation, text(request, "Path"), bool(request, "Recursive"), bool(request, "WithDecryption"),
-                    request != null && request.has("MaxResults") ? Optional.of(request.get("MaxResults").asInt()) : Optional.empty(),
-                    Optional.ofNullable(text(request, "NextToken")), signed, reply.status()));
-            byte[] bytes = JSON.writeValueAsBytes(reply.body());
-            exchange.getResponseHeaders().set("Content-Type", CONTENT_TYPE);
-            exchange.getResponseHeaders().set("x-amzn-RequestId", UUID.randomUUID().toString());
-            exchange.sendResponseHeaders(reply.status(), bytes.length);
-            try (OutputStream out = exchange.getResponseBody()) {
-                out.write(bytes);
-            }
+    private Reply handle(AwsJsonEndpoint.Request request) {
+        JsonNode body = request.body();
+        Reply reply;
+        if (request.problem().isPresent()) {
+            reply = request.problem().get();
+        } else if (throttled.getAndUpdate(left -> Math.max(0, left - 1)) > 0) {
+            reply = error(400, "ThrottlingException", "Rate exceeded");
+        } else if (!"GetParametersByPath".equals(request.operation())) {
+            reply = error(400, "UnknownOperationException", null);
+        } else {
+            reply = getParametersByPath(body);
         }
+        calls.add(new Call(request.operation(), text(body, "Path"), bool(body, "Recursive"), bool(body, "WithDecryption"),
+                body.has("MaxResults") ? Optional.of(body.get("MaxResults").asInt()) : Optional.empty(),
+                Optional.ofNullable(text(body, "NextToken")), request.signed(), reply.status()));
+        return reply;
     }
-
-    private record Reply(int status, ObjectNode body) {}
 
     private synchronized Reply getParametersByPath(JsonNode request) {
         String path = text(request, "Path");
@@ -249,12 +209,7 @@ public final class SsmServer implements AutoCloseable {
     }
 
     private static Reply error(int status, String type, String message) {
-        ObjectNode body = JSON.createObjectNode();
-        body.put("__type", type);
-        if (message != null) {
-            body.put("message", message);
-        }
-        return new Reply(status, body);
+        return AwsJsonEndpoint.error(status, type, message);
     }
 
     private static String text(JsonNode request, String field) {

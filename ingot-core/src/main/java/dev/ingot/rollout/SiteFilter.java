@@ -1,0 +1,106 @@
+package dev.ingot.rollout;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.ingot.error.ErrorCode;
+import dev.ingot.error.IngotException;
+import dev.ingot.site.SiteId;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Which sites a rollout may touch ({@code --sites}). The grammar:
+ * <pre>
+ * filter := term ( ',' term )*          a site is in when it matches any term without '!' (or there is none)
+ * term   := [ '!' ] atom ( '+' atom )*  '!' takes sites out; '+' means "and"
+ * atom   := GLOB | 'id:' GLOB | 'tag:' GLOB
+ * </pre>
+ * A bare glob or {@code id:} matches the site id, {@code tag:} any of the site's tags; {@code *} matches any run of
+ * characters and {@code ?} one. Examples: {@code SITE-28*}, {@code tag:region=eu-*,tag:pilot}, {@code *,!tag:lab},
+ * {@code tag:eu+tag:t4}. An empty filter or {@code *} is every site.
+ */
+public record SiteFilter(String text, List<Term> terms) {
+    public static final SiteFilter ALL = new SiteFilter("*", List.of());
+    private static final Pattern GLOB = Pattern.compile("[A-Za-z0-9_.=:/*?-]{1,128}");
+
+    public record Term(boolean excluding, List<Atom> atoms) {
+        public Term {
+            atoms = List.copyOf(atoms);
+        }
+
+        boolean matches(SiteId site, Set<String> tags) {
+            return atoms.stream().allMatch(atom -> atom.matches(site, tags));
+        }
+    }
+
+    public record Atom(boolean tag, String glob, Pattern pattern) {
+        boolean matches(SiteId site, Set<String> tags) {
+            return tag ? tags.stream().anyMatch(value -> pattern.matcher(value).matches()) : pattern.matcher(site.value()).matches();
+        }
+    }
+
+    public SiteFilter {
+        requireNonNull(text, "text");
+        terms = List.copyOf(requireNonNull(terms, "terms"));
+    }
+
+    public static SiteFilter parse(String text) {
+        requireNonNull(text, "text");
+        if (text.isBlank() || text.equals("*")) {
+            return ALL;
+        }
+        List<Term> terms = new ArrayList<>();
+        for (String termText : text.split(",", -1)) {
+            String body = termText.strip();
+            boolean excluding = body.startsWith("!");
+            if (excluding) {
+                body = body.substring(1);
+            }
+            List<Atom> atoms = new ArrayList<>();
+            for (String atomText : body.split("\\+", -1)) {
+                boolean tag = atomText.startsWith("tag:");
+                String glob = tag ? atomText.substring(4) : atomText.startsWith("id:") ? atomText.substring(3) : atomText;
+                if (!GLOB.matcher(glob).matches()) {
+                    throw IngotException.tried(ErrorCode.BAD_INPUT, "read the site filter '" + text + "'",
+                            "'" + atomText + "' is not id:GLOB, tag:GLOB or a site-id glob of letters, digits, '_.=:/-' and the wildcards '*' '?'")
+                            .withHint("write it like SITE-28*, tag:region=eu-* or *,!tag:lab");
+                }
+                atoms.add(new Atom(tag, glob, globPattern(glob)));
+            }
+            terms.add(new Term(excluding, atoms));
+        }
+        return new SiteFilter(text, terms);
+    }
+
+    public boolean matches(SiteId site, Set<String> tags) {
+        requireNonNull(site, "site");
+        requireNonNull(tags, "tags");
+        boolean anyIncluding = terms.stream().anyMatch(term -> !term.excluding());
+        boolean included = !anyIncluding || terms.stream().anyMatch(term -> !term.excluding() && term.matches(site, tags));
+        return included && terms.stream().noneMatch(term -> term.excluding() && term.matches(site, tags));
+    }
+
+    private static Pattern globPattern(String glob) {
+        StringBuilder regex = new StringBuilder();
+        for (char character : glob.toCharArray()) {
+            switch (character) {
+                case '*' -> regex.append(".*");
+                case '?' -> regex.append('.');
+                default -> regex.append(Pattern.quote(String.valueOf(character)));
+            }
+        }
+        return Pattern.compile(regex.toString());
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof SiteFilter that && text.equals(that.text);
+    }
+
+    @Override
+    public int hashCode() {
+        return text.hashCode();
+    }
+}
