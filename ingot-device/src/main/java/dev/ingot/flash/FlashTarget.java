@@ -14,19 +14,35 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
  * A disk to flash: a block device or a regular file, checked before anything is written. Refuses a
- * target that is mounted (itself or a partition of it), holds the running root file system, is in
- * use as swap, by device-mapper or as a loop device's backing file, is too small, or is neither a
- * block device nor a regular file.
+ * target that is mounted (itself or a partition of it, also through a loop device it backs, or as
+ * the source btrfs names), holds the running root file system, is in use as swap, by device-mapper or
+ * md, or as a loop device's backing file, is too small, is a file named through a symbolic link, is
+ * what the flash reads from, or is neither a block device nor a regular file.
+ *
+ * @param inode what a file target was when it was checked (st_dev, st_ino): the flash opens it with O_NOFOLLOW and
+ *     writes only if it is still that file; empty for a file that did not exist yet (the flash creates it with O_EXCL,
+ *     so nothing planted at its name meanwhile is written through) and for a block device
  */
 public record FlashTarget(Path path, Kind kind, long size, Optional<SystemView.DeviceNumber> device, boolean hasPartitionTable,
-        Window window) {
+        Window window, Optional<Inode> inode) {
 
     public enum Kind { BLOCK_DEVICE, FILE }
+
+    /** A file's identity on its file system (stat(2): st_dev, st_ino). */
+    public record Inode(long device, long number) {
+        /** The identity of what {@code path} names, links followed or not. */
+        static Inode of(Path path, LinkOption... options) throws IOException {
+            Map<String, Object> attributes = Files.readAttributes(path, "unix:dev,ino", options);
+            return new Inode((Long) attributes.get("dev"), (Long) attributes.get("ino"));
+        }
+    }
 
     /**
      * Where on the target the image lands: the whole disk (or file) from byte 0, or one partition: its own device node
@@ -50,10 +66,11 @@ public record FlashTarget(Path path, Kind kind, long size, Optional<SystemView.D
         requireNonNull(kind, "kind");
         requireNonNull(device, "device");
         requireNonNull(window, "window");
+        requireNonNull(inode, "inode");
     }
 
     public FlashTarget(Path path, Kind kind, long size, Optional<SystemView.DeviceNumber> device, boolean hasPartitionTable) {
-        this(path, kind, size, device, hasPartitionTable, Window.WHOLE);
+        this(path, kind, size, device, hasPartitionTable, Window.WHOLE, Optional.empty());
     }
 
     /** How many bytes the image may take: a block device's or a partition's size; a whole file grows as needed. */
@@ -94,6 +111,7 @@ public record FlashTarget(Path path, Kind kind, long size, Optional<SystemView.D
             }
             return new FlashTarget(path, Kind.FILE, 0, Optional.empty(), false);
         }
+        refuseIfLinkedFile(given, path, what);
         int mode;
         long rdev;
         try {
@@ -135,7 +153,7 @@ public record FlashTarget(Path path, Kind kind, long size, Optional<SystemView.D
                 GptTable.Partition entry = partitionOf(gpt(whole.path(), whole.size(), what), partition, what);
                 refuseIfTooSmall(entry.size(), imageSize, partition, what);
                 return new FlashTarget(whole.path(), Kind.FILE, whole.size(), Optional.empty(), true,
-                        new Window(entry.offset(), entry.size(), Optional.of(partition)));
+                        new Window(entry.offset(), entry.size(), Optional.of(partition)), whole.inode());
             }
             SystemView.DeviceNumber device = whole.device().orElseThrow();
             Optional<Path> folder = system.sysfsFolder(device);
@@ -169,7 +187,7 @@ public record FlashTarget(Path path, Kind kind, long size, Optional<SystemView.D
             }
             refuseIfTooSmall(size, imageSize, partition, what);
             return new FlashTarget(partitionDevice, Kind.BLOCK_DEVICE, size, Optional.of(number), false,
-                    new Window(0, size, Optional.of(partition)));
+                    new Window(0, size, Optional.of(partition)), Optional.empty());
         } catch (IOException e) {
             throw IngotException.tried(ErrorCode.UNAVAILABLE, what, "the system's view of it cannot be read (" + e.getMessage() + ")");
         }
@@ -196,6 +214,7 @@ public record FlashTarget(Path path, Kind kind, long size, Optional<SystemView.D
             throw IngotException.tried(ErrorCode.BAD_INPUT, what, "it does not exist (" + e.getMessage() + ")")
                     .withHint("name a disk image file, a disk (/dev/nvme0n1) with --partition, or a partition device");
         }
+        refuseIfLinkedFile(given, path, what);
         try {
             int mode = (Integer) Files.getAttribute(path, "unix:mode");
             return switch (mode & S_IFMT) {
@@ -295,7 +314,48 @@ public record FlashTarget(Path path, Kind kind, long size, Optional<SystemView.D
                         .withHint("detach it first: losetup -d /dev/" + loop.name());
             }
         }
-        return new FlashTarget(path, Kind.FILE, Files.size(path), Optional.empty(), false);
+        return new FlashTarget(path, Kind.FILE, Files.size(path), Optional.empty(), false, Window.WHOLE,
+                Optional.of(Inode.of(path, LinkOption.NOFOLLOW_LINKS)));
+    }
+
+    /**
+     * Refuses a file target named through a symbolic link: whoever may write the link's folder could point it at any
+     * file the flashing user may write (/etc/shadow, for root). A link to a block device is a disk's other name
+     * (udev's /dev/disk/by-id/…) and is followed; links in the folders above are resolved as usual.
+     */
+    private static void refuseIfLinkedFile(Path given, Path resolved, String what) {
+        if (Files.isSymbolicLink(given) && Files.isRegularFile(resolved, LinkOption.NOFOLLOW_LINKS)) {
+            throw IngotException.tried(ErrorCode.BAD_INPUT, what, "it is a symbolic link (to " + resolved + "), and a file target is "
+                            + "written only under its own name")
+                    .withHint("name the file itself, once you are sure it is the one to overwrite: --target " + resolved);
+        }
+    }
+
+    /**
+     * Refuses to write the files the flash reads from: a release's own payload or raw image named as the target (one
+     * wrong tab completion), a hard link of it, or the block device a raw image is read from. Compared by identity
+     * (st_dev and st_ino; a device's number), so no other name of the same bytes gets through.
+     */
+    public void refuseIfReadFrom(Collection<Path> sources, String what) {
+        for (Path source : sources) {
+            try {
+                if (!Files.exists(source)) {
+                    continue;
+                }
+                boolean same = switch (kind) {
+                    case FILE -> inode.isPresent() && inode.get().equals(Inode.of(source));
+                    case BLOCK_DEVICE -> device.isPresent() && ((Integer) Files.getAttribute(source, "unix:mode") & S_IFMT) == S_IFBLK
+                            && SystemView.DeviceNumber.fromRdev((Long) Files.getAttribute(source, "unix:rdev")).equals(device.get());
+                };
+                if (same) {
+                    throw IngotException.tried(ErrorCode.BAD_INPUT, what, path + " is " + source + ", the file this flash reads from"
+                                    + (path.equals(source) ? "" : " (another name of it)"))
+                            .withHint("name the disk to write with --target (lsblk -d), or a new image file");
+                }
+            } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+                // a source that cannot be examined is not the target: the target's own checks still hold
+            }
+        }
     }
 
     private static FlashTarget inspectBlockDevice(Path path, SystemView.DeviceNumber device, long imageSize, SystemView system,
@@ -351,7 +411,7 @@ public record FlashTarget(Path path, Kind kind, long size, Optional<SystemView.D
         List<Mount> mounts = Mount.parse(system.mountInfo());
         for (Mount mount : mounts) {
             for (User user : users) {
-                if (mount.mountPoint().equals("/") && mount.device().equals(user.device())) {
+                if (mount.mountPoint().equals("/") && mount.isOn(user.device(), system)) {
                     throw IngotException.tried(ErrorCode.CONFLICT, what, "it holds the running root file system (" + mount.source() + " on /"
                                     + (user.path().isEmpty() ? "" : ", through " + user.path()) + ")")
                             .withHint("boot from other media (or flash from another machine) to re-image this disk");
@@ -360,7 +420,7 @@ public record FlashTarget(Path path, Kind kind, long size, Optional<SystemView.D
         }
         for (Mount mount : mounts) {
             for (User user : users) {
-                if (mount.device().equals(user.device())) {
+                if (mount.isOn(user.device(), system)) {
                     throw IngotException.tried(ErrorCode.CONFLICT, what, mount.source() + " is mounted on " + mount.mountPoint()
                                     + (user.path().isEmpty() ? "" : " (through " + user.path() + ")"))
                             .withHint("unmount every partition of the disk first: umount " + mount.mountPoint());
@@ -380,12 +440,17 @@ public record FlashTarget(Path path, Kind kind, long size, Optional<SystemView.D
         for (User user : users) {
             if (user.holder()) {
                 throw IngotException.tried(ErrorCode.CONFLICT, what, "it is in use by " + user.name() + " (" + kindOf(user.name(), system)
-                        + ", through " + user.path() + ")").withHint("deactivate it first (vgchange -an, cryptsetup close, mdadm --stop)");
+                        + ", through " + user.path() + ")").withHint(user.name().startsWith("loop") ? "detach it first: losetup -d /dev/"
+                                + user.name() : "deactivate it first (vgchange -an, cryptsetup close, mdadm --stop)");
             }
         }
     }
 
-    /** The disk, its partitions, and every device that holds one of them, transitively (sysfs holders/). */
+    /**
+     * The disk, its partitions, and every device built on one of them, transitively: holders (sysfs {@code holders/}:
+     * device-mapper, md) and loop devices whose backing file is one of them (losetup opens its backing device without
+     * O_EXCL and leaves no {@code holders/} link, so only the loop list tells), with their own partitions.
+     */
     private static List<User> users(SystemView.DeviceNumber disk, SystemView system) throws IOException {
         List<User> users = new ArrayList<>();
         users.add(new User(disk, String.valueOf(disk), "", false));
@@ -403,22 +468,37 @@ public record FlashTarget(Path path, Kind kind, long size, Optional<SystemView.D
                 pending.add(new Pending(partition, name));
             }
         }
+        List<SystemView.LoopDevice> loops = system.loopDevices();
         java.util.Set<String> seen = new java.util.HashSet<>();
         while (!pending.isEmpty()) {
             Pending next = pending.poll();
+            List<String> built = new ArrayList<>();
             Path holders = next.folder().resolve("holders");
-            if (!Files.isDirectory(holders)) {
-                continue;
+            if (Files.isDirectory(holders)) {
+                try (var list = Files.list(holders)) {
+                    list.sorted().forEach(holder -> built.add(holder.getFileName().toString()));
+                }
             }
-            try (var list = Files.list(holders)) {
-                for (Path holder : list.sorted().toList()) {
-                    String name = holder.getFileName().toString();
-                    String chain = next.chain() + " → " + name;
-                    Optional<Path> holderFolder = system.sysfsFolder(name);
-                    users.add(new User(holderFolder.flatMap(SystemView::deviceNumber).orElse(new SystemView.DeviceNumber(-1, -1)), name,
-                            chain, true));
-                    if (holderFolder.isPresent() && seen.add(name)) {
-                        pending.add(new Pending(holderFolder.get(), chain));
+            Optional<SystemView.DeviceNumber> number = SystemView.deviceNumber(next.folder());
+            for (SystemView.LoopDevice loop : loops) {
+                if (number.isPresent() && system.deviceOf(loop.backingFile().toString()).equals(number)) {
+                    built.add(loop.name());
+                }
+            }
+            for (String name : built) {
+                String chain = next.chain() + " → " + name;
+                Optional<Path> folder = system.sysfsFolder(name);
+                users.add(new User(folder.flatMap(SystemView::deviceNumber).orElse(new SystemView.DeviceNumber(-1, -1)), name, chain, true));
+                if (folder.isPresent() && seen.add(name)) {
+                    pending.add(new Pending(folder.get(), chain));
+                    // A loop device or an md array may carry a partition table of its own (loop0p1, md0p1).
+                    try (var children = Files.list(folder.get())) {
+                        for (Path partition : children.filter(child -> Files.exists(child.resolve("partition"))).sorted().toList()) {
+                            String partitionName = partition.getFileName().toString();
+                            String partitionChain = chain + " → " + partitionName;
+                            SystemView.deviceNumber(partition).ifPresent(device -> users.add(new User(device, partitionName, partitionChain, true)));
+                            pending.add(new Pending(partition, partitionChain));
+                        }
                     }
                 }
             }
@@ -430,6 +510,9 @@ public record FlashTarget(Path path, Kind kind, long size, Optional<SystemView.D
     private static String kindOf(String holder, SystemView system) {
         if (holder.startsWith("md")) {
             return "md RAID";
+        }
+        if (holder.startsWith("loop")) {
+            return "a loop device over it (losetup)";
         }
         Optional<Path> folder = system.sysfsFolder(holder);
         try {
@@ -468,6 +551,14 @@ public record FlashTarget(Path path, Kind kind, long size, Optional<SystemView.D
 
     /** One line of /proc/self/mountinfo: device number, mount point, source (proc(5)). */
     record Mount(SystemView.DeviceNumber device, String mountPoint, String source) {
+        /**
+         * Whether this mount is on {@code device}: by the number mountinfo gives or by its source. btrfs reports an
+         * anonymous device (0:31) for every subvolume; only the source (/dev/sda2) names the partition it is on.
+         */
+        boolean isOn(SystemView.DeviceNumber candidate, SystemView system) {
+            return device.equals(candidate) || source.startsWith("/dev/") && system.deviceOf(source).filter(candidate::equals).isPresent();
+        }
+
         static List<Mount> parse(String mountInfo) {
             List<Mount> mounts = new ArrayList<>();
             for (String line : mountInfo.lines().toList()) {

@@ -128,6 +128,7 @@ public final class Flasher {
 
     public Report flash(FlashJob job, FlashTarget target, Options options) {
         String what = "flash " + job.description() + " onto " + target.describe();
+        target.refuseIfReadFrom(readsFrom(job), what);
         BlockMap map = job.map();
         if (target.capacity() < map.imageSize()) {
             throw IngotException.tried(ErrorCode.BAD_INPUT, what, (target.window().whole() ? "it" : target.window().partition().get())
@@ -238,6 +239,19 @@ public final class Flasher {
         }
     }
 
+    /** The local files a job reads: its source file, and the kept copy's files ({@code --keep}). */
+    private static List<Path> readsFrom(FlashJob job) {
+        List<Path> files = new ArrayList<>();
+        if (job.source() instanceof FileRange file) {
+            files.add(file.file());
+        }
+        job.keep().ifPresent(folder -> job.payloadEntry().ifPresent(entry -> {
+            files.add(folder.resolve(entry.name()));
+            files.add(folder.resolve(entry.name() + ".part"));
+        }));
+        return files;
+    }
+
     private static IngotException reworded(IngotException e, String what, String state) {
         IngotException reworded = IngotException.tried(e.code(), what, ReleaseVerifier.reasonOf(e) + "; " + state).withCause(e);
         return e.hint().map(reworded::withHint).orElse(reworded);
@@ -318,7 +332,7 @@ public final class Flasher {
             Instant started = clock.instant();
             long cpu = Stages.threadCpu();
             io.prepare();
-            Zeroing done = options.zeroUnmapped() ? zeroUnmapped(target, map)
+            Zeroing done = options.zeroUnmapped() ? zeroUnmapped(io, target, map)
                     : new Zeroing(0, "skipped (--no-zero: unmapped blocks keep old data)");
             zeroedBytes = done.bytes();
             zeroing = done.method();
@@ -439,7 +453,7 @@ public final class Flasher {
 
     private record Zeroing(long bytes, String method) {}
 
-    private static Zeroing zeroUnmapped(FlashTarget target, BlockMap map) throws IOException {
+    private static Zeroing zeroUnmapped(TargetIo targetIo, FlashTarget target, BlockMap map) throws IOException {
         List<long[]> gaps = new ArrayList<>();
         long position = 0;
         for (BlockMap.Range range : map.ranges()) {
@@ -460,7 +474,7 @@ public final class Flasher {
             return new Zeroing(0, "skipped: this system offers no cheap way to zero (unmapped blocks keep old data)");
         }
         long window = target.window().offset();
-        try (LinuxIo io = LinuxIo.open(target.path(), true)) {
+        try (LinuxIo io = targetIo.linux(true)) {
             if (target.kind() == FlashTarget.Kind.FILE) {
                 for (long[] gap : gaps) {
                     io.punchHole(window + gap[0], gap[1]);

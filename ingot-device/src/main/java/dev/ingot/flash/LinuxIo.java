@@ -24,6 +24,17 @@ final class LinuxIo implements AutoCloseable {
     private static final int O_RDONLY = 0;
     private static final int O_WRONLY = 1;
     private static final int O_CLOEXEC = 0x80000;
+    private static final int O_CREAT = 0x40;
+    /**
+     * Fail with ELOOP when the last component is a symbolic link (open(2)). Its value depends on the architecture:
+     * 0400000 in asm-generic (x86-64, RISC-V), 0100000 on arm, arm64 and powerpc (arch/.../uapi/asm/fcntl.h).
+     */
+    private static final int O_NOFOLLOW = switch (System.getProperty("os.arch", "")) {
+        case "aarch64", "arm", "ppc64", "ppc64le" -> 0100000;
+        default -> 0400000;
+    };
+    private static final int ELOOP = 40;
+    private static final int EEXIST = 17;
     /** On a block device without O_CREAT: open exclusively, EBUSY while the kernel has it or a partition claimed (open(2)). */
     private static final int O_EXCL = 0x80;
     private static final int EBUSY = 16;
@@ -51,12 +62,32 @@ final class LinuxIo implements AutoCloseable {
 
     /** Opens {@code path} for the calls below; {@code write} for zeroing and hole punching. */
     static LinuxIo open(Path path, boolean write) throws IOException {
+        return openWith(path, (write ? O_WRONLY : O_RDONLY) | O_CLOEXEC, 0, "");
+    }
+
+    /**
+     * Opens a file target for writing under its own name only: O_NOFOLLOW refuses a symbolic link put at the name
+     * (ELOOP), and with {@code create} O_CREAT|O_EXCL makes a new file and refuses anything already there, a link
+     * included (EEXIST). Mode 0666 less the umask, as any new file.
+     */
+    static LinuxIo openFile(Path path, boolean create) throws IOException {
+        int flags = O_WRONLY | O_NOFOLLOW | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0);
+        return openWith(path, flags, 0666, create ? " (O_CREAT|O_EXCL|O_NOFOLLOW)" : " (O_NOFOLLOW)");
+    }
+
+    private static LinuxIo openWith(Path path, int flags, int mode, String how) throws IOException {
         Calls calls = CALLS.orElseThrow(() -> new IOException("Linux system calls are not available here"));
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(calls.callState());
-            int fd = (int) calls.open().invokeExact(state, arena.allocateFrom(path.toString()), (write ? O_WRONLY : O_RDONLY) | O_CLOEXEC, 0);
+            int fd = (int) calls.open().invokeExact(state, arena.allocateFrom(path.toString()), flags, mode);
             if (fd < 0) {
-                throw new IOException("open(" + path + ") failed: errno " + calls.errno(state));
+                int errno = calls.errno(state);
+                String why = switch (errno) {
+                    case ELOOP -> "it is a symbolic link";
+                    case EEXIST -> "something is there already";
+                    default -> "errno " + errno;
+                };
+                throw new IOException("open(" + path + how + ") failed: " + why);
             }
             return new LinuxIo(fd, path);
         } catch (IOException | RuntimeException | Error e) {
@@ -66,6 +97,13 @@ final class LinuxIo implements AutoCloseable {
         }
     }
 
+    /**
+     * This descriptor as a path ({@code /proc/self/fd/N}, proc(5)): opening it opens the very file this descriptor
+     * has open again, whatever its old name points at by now, and its attributes are that file's.
+     */
+    Path reopenPath() {
+        return Path.of("/proc/self/fd/" + fd);
+    }
     /**
      * Claims a block device for as long as the result stays open: open(2) with O_EXCL fails with EBUSY while the
      * device or any of its partitions is mounted, held by device-mapper (LVM, LUKS), md, or swap, or claimed by another

@@ -82,8 +82,13 @@ public interface SystemView {
             @Override
             public Optional<DeviceNumber> deviceOf(String devicePath) {
                 try {
-                    // /dev/mapper/NAME is a link to ../dm-N: the node itself says which device it is.
-                    return Optional.of(DeviceNumber.fromRdev((Long) Files.getAttribute(Path.of(devicePath), "unix:rdev")));
+                    // /dev/mapper/NAME is a link to ../dm-N: the node itself says which device it is. A regular file (a
+                    // file-backed loop device's backing file) is no device: its rdev is 0.
+                    Path node = Path.of(devicePath);
+                    if (((Integer) Files.getAttribute(node, "unix:mode") & 0170000) != 0060000) {
+                        return Optional.empty();
+                    }
+                    return Optional.of(DeviceNumber.fromRdev((Long) Files.getAttribute(node, "unix:rdev")));
                 } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
                     return files.deviceOf(devicePath);
                 }

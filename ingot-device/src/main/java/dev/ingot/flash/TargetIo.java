@@ -2,12 +2,15 @@ package dev.ingot.flash;
 
 import com.sun.nio.file.ExtendedOpenOption;
 import dev.ingot.digest.Sha256;
+import dev.ingot.error.ErrorCode;
+import dev.ingot.error.IngotException;
 import dev.ingot.image.BlockMap;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -43,7 +46,12 @@ final class TargetIo implements AutoCloseable {
     private final Opener opener;
     private final long window;
     private final Optional<LinuxIo> claim;
+    private final String what;
     private final int align;
+    /** A file target's own descriptor (opened under its name without following a link, its identity compared). */
+    private Optional<LinuxIo> file;
+    /** What the channels are opened through: the checked descriptor's /proc/self/fd path, or the target's path. */
+    private Path through;
     private final List<FileChannel> opened = new ArrayList<>();
     private FileChannel direct;
     private FileChannel buffered;
@@ -52,22 +60,39 @@ final class TargetIo implements AutoCloseable {
     private Optional<LinuxIo> pages = Optional.empty();
     private String directIo;
 
-    private TargetIo(FlashTarget target, BlockMap map, Flasher.Direct mode, Opener opener, Optional<LinuxIo> claim, int align) {
+    private TargetIo(FlashTarget target, BlockMap map, Flasher.Direct mode, Opener opener, Optional<LinuxIo> claim,
+            Optional<LinuxIo> file, String what, int align) {
         this.target = target;
         this.map = map;
         this.mode = mode;
         this.opener = opener;
         this.window = target.window().offset();
         this.claim = claim;
+        this.file = file;
+        this.what = what;
         this.align = align;
+        this.through = claim.or(() -> file).map(LinuxIo::reopenPath).orElse(target.path());
         this.directIo = mode == Flasher.Direct.OFF ? "off (--direct off)" : "not decided";
     }
 
-    /** Claims a block device (O_EXCL); nothing is opened for writing yet. */
+    /**
+     * Claims a block device (O_EXCL) or opens an existing file target under its own name; either must still be what
+     * {@link FlashTarget#inspect} checked (the device number; the file's st_dev and st_ino), else CONFLICT: between the
+     * check and the write lie the trust checks and the operator's answer, time enough to swap a file for a link.
+     * Nothing is written yet.
+     */
     static TargetIo claim(FlashTarget target, BlockMap map, Flasher.Direct mode, Opener opener, String what) throws IOException {
         Optional<LinuxIo> claim = Optional.empty();
+        Optional<LinuxIo> file = Optional.empty();
         if (target.kind() != FlashTarget.Kind.FILE && LinuxIo.available()) {
             claim = Optional.of(LinuxIo.claim(target.path()).orElseThrow(() -> FlashTarget.busy(target.path(), what)));
+            SystemView.DeviceNumber claimed = SystemView.DeviceNumber.fromRdev((Long) Files.getAttribute(claim.get().reopenPath(), "unix:rdev"));
+            if (target.device().isPresent() && !target.device().get().equals(claimed)) {
+                claim.get().close();
+                throw changed(target, "it is device " + claimed + " now, it was " + target.device().get(), what);
+            }
+        } else if (target.kind() == FlashTarget.Kind.FILE && target.inode().isPresent()) {
+            file = openChecked(target, what);
         }
         int align = 4096;
         try {
@@ -75,7 +100,48 @@ final class TargetIo implements AutoCloseable {
         } catch (IOException | UnsupportedOperationException e) {
             // a store that cannot say: 4096 covers 512e and 4Kn devices
         }
-        return new TargetIo(target, map, mode, opener, claim, align);
+        return new TargetIo(target, map, mode, opener, claim, file, what, align);
+    }
+
+    /**
+     * The file target that was checked, opened without following a link, its identity compared; empty where there are
+     * no Linux calls (the channels then open by name with NOFOLLOW_LINKS, the identity compared by name just before).
+     */
+    private static Optional<LinuxIo> openChecked(FlashTarget target, String what) throws IOException {
+        FlashTarget.Inode checked = target.inode().orElseThrow();
+        if (!LinuxIo.available()) {
+            FlashTarget.Inode now = identity(target.path(), what, target);
+            if (!now.equals(checked)) {
+                throw changed(target, "it is another file now", what);
+            }
+            return Optional.empty();
+        }
+        LinuxIo io;
+        try {
+            io = LinuxIo.openFile(target.path(), false);
+        } catch (IOException e) {
+            throw changed(target, e.getMessage(), what);
+        }
+        FlashTarget.Inode now = FlashTarget.Inode.of(io.reopenPath());
+        if (!now.equals(checked)) {
+            io.close();
+            throw changed(target, "it is another file now (inode " + now.number() + ", it was " + checked.number() + ")", what);
+        }
+        return Optional.of(io);
+    }
+
+    private static FlashTarget.Inode identity(Path path, String what, FlashTarget target) {
+        try {
+            return FlashTarget.Inode.of(path, LinkOption.NOFOLLOW_LINKS);
+        } catch (IOException e) {
+            throw changed(target, "it cannot be examined (" + e.getMessage() + ")", what);
+        }
+    }
+
+    private static IngotException changed(FlashTarget target, String how, String what) {
+        return IngotException.tried(ErrorCode.CONFLICT, what, target.path() + " changed after it was "
+                        + "checked: " + how + "; nothing was written to it")
+                .withHint("someone else can write its folder: check what is there now, then flash again");
     }
 
     /** "on", or "off: why". */
@@ -89,10 +155,13 @@ final class TargetIo implements AutoCloseable {
 
     /** Readies the target for the first write: a file gets the image's size (with a hole), the channels open. */
     void prepare() throws IOException {
+        if (target.kind() == FlashTarget.Kind.FILE && target.inode().isEmpty()) {
+            create();
+        }
         if (target.kind() == FlashTarget.Kind.FILE && target.window().whole()) {
-            try (RandomAccessFile file = new RandomAccessFile(target.path().toFile(), "rw")) {
-                if (file.length() != map.imageSize()) {
-                    file.setLength(map.imageSize()); // grows with a hole, or cuts a longer file to the image's size
+            try (RandomAccessFile resized = new RandomAccessFile(through.toFile(), "rw")) {
+                if (resized.length() != map.imageSize()) {
+                    resized.setLength(map.imageSize()); // grows with a hole, or cuts a longer file to the image's size
                 }
             }
         }
@@ -123,7 +192,7 @@ final class TargetIo implements AutoCloseable {
         }
         if (reader == null) {
             reader = open(Set.of(StandardOpenOption.READ));
-            pages = LinuxIo.available() ? Optional.of(LinuxIo.open(target.path(), false)) : Optional.empty();
+            pages = LinuxIo.available() ? Optional.of(LinuxIo.open(through, false)) : Optional.empty();
         }
     }
 
@@ -137,10 +206,34 @@ final class TargetIo implements AutoCloseable {
         return Optional.empty();
     }
 
+    /** A file target that did not exist when it was checked: made now, and refused if anything took its name meanwhile. */
+    private void create() {
+        try {
+            if (LinuxIo.available()) {
+                file = Optional.of(LinuxIo.openFile(target.path(), true));
+                through = file.get().reopenPath();
+            } else {
+                FileChannel.open(target.path(), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)
+                        .close();
+            }
+        } catch (IOException e) {
+            throw changed(target, "it did not exist, and now " + e.getMessage().replaceFirst("^.*failed: ", ""), what);
+        }
+    }
+
     private FileChannel open(Set<? extends OpenOption> options) throws IOException {
-        FileChannel channel = opener.open(target.path(), options);
+        Set<OpenOption> all = new java.util.HashSet<>(options);
+        if (through.equals(target.path()) && target.kind() == FlashTarget.Kind.FILE) {
+            all.add(LinkOption.NOFOLLOW_LINKS); // no descriptor of our own: at least never through a link
+        }
+        FileChannel channel = opener.open(through, all);
         opened.add(channel);
         return channel;
+    }
+
+    /** A descriptor on the target for the calls the JDK lacks (zeroing, hole punching, write-back), on the checked file or device. */
+    LinuxIo linux(boolean write) throws IOException {
+        return LinuxIo.open(through, write);
     }
 
     /** Writes {@code data[0, length)} (a buffer aligned at 0) at {@code offset} of the image. */
@@ -227,6 +320,7 @@ final class TargetIo implements AutoCloseable {
             }
         }
         pages.ifPresent(LinuxIo::close);
+        file.ifPresent(LinuxIo::close);
         claim.ifPresent(LinuxIo::close);
     }
 }

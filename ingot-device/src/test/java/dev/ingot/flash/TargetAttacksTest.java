@@ -21,16 +21,15 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Optional;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Targets an attacker or a bad day hands the flasher (red team of issue 9). Each test here fails today and is disabled
- * with the reason; the fix belongs to dev.ingot.flash, which the issue 11 rewrite owns (see the red-team report).
+ * Targets an attacker or a bad day hands the flasher (found by the red team of issue 9, fixed in FlashTarget's checks and
+ * TargetIo's opens): a file named through a link or swapped for one after the check, the flash's own source as its
+ * target, and disks in use in ways the kernel's holders/ links do not show.
  */
 class TargetAttacksTest {
-    private static final String HANDED_OVER = "red team (issue 9): fails today; the fix is in dev.ingot.flash, handed to the issue 11 rewrite";
 
     @TempDir
     Path folder;
@@ -59,19 +58,21 @@ class TargetAttacksTest {
     }
 
     @Test
-    @Disabled(HANDED_OVER)
     void aFileTargetThatIsASymbolicLinkIsRefusedAndWhatItPointsAtIsUntouched() throws IOException {
         // Root runs `ingot flash v1.4 --target /srv/shared/disk.img --yes`; another user made disk.img a link to /etc/shadow.
         Path victim = Files.writeString(folder.resolve("shadow"), "root:$6$...:19000:0:99999:7:::\n");
         Path link = Files.createSymbolicLink(folder.resolve("disk.img"), victim);
+        Path real = victim.toRealPath();
 
         assertThatThrownBy(() -> flasher.flash(releaseSource(), FlashTarget.inspect(link, 8L << 20, SystemView.live()),
-                new Flasher.Options(true, true))).isInstanceOf(IngotException.class);
+                new Flasher.Options(true, true))).isInstanceOfSatisfying(IngotException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.BAD_INPUT);
+                    assertThat(e.getMessage()).contains("is a symbolic link (to " + real + ")");
+                });
         assertThat(Files.readString(victim)).startsWith("root:");
     }
 
     @Test
-    @Disabled(HANDED_OVER)
     void aFileTargetSwappedForALinkAfterItWasCheckedIsNotWrittenThrough() throws IOException {
         // Between inspect and the write lie the payload's verification and the operator's confirmation: time to swap.
         Path victim = Files.writeString(folder.resolve("shadow"), "root:$6$...:19000:0:99999:7:::\n");
@@ -80,12 +81,54 @@ class TargetAttacksTest {
         Files.delete(disk);
         Files.createSymbolicLink(disk, victim);
 
-        assertThatThrownBy(() -> flasher.flash(releaseSource(), checked, new Flasher.Options(true, true))).isInstanceOf(IngotException.class);
+        assertThatThrownBy(() -> flasher.flash(releaseSource(), checked, new Flasher.Options(true, true)))
+                .isInstanceOfSatisfying(IngotException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.CONFLICT);
+                    // O_NOFOLLOW's ELOOP: the link is not followed, whatever it points at.
+                    assertThat(e.getMessage()).contains("changed after it was checked").contains("it is a symbolic link")
+                            .contains("nothing was written");
+                });
         assertThat(Files.readString(victim)).startsWith("root:");
     }
 
     @Test
-    @Disabled(HANDED_OVER)
+    void aFileTargetReplacedByAnotherFileAfterItWasCheckedIsNotWritten() throws IOException {
+        Path disk = Files.write(folder.resolve("disk.img"), new byte[4096]);
+        FlashTarget checked = FlashTarget.inspect(disk, 8L << 20, SystemView.live());
+        Path other = Files.writeString(folder.resolve("other"), "someone else's file\n");
+        Files.move(other, disk, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+
+        assertThatThrownBy(() -> flasher.flash(releaseSource(), checked, new Flasher.Options(true, true)))
+                .isInstanceOfSatisfying(IngotException.class, e -> assertThat(e.getMessage()).contains("is another file now"));
+        assertThat(Files.readString(disk)).isEqualTo("someone else's file\n");
+    }
+
+    @Test
+    void aLinkPlantedWhereANewFileTargetWasToBeMadeIsNotWrittenThrough() throws IOException {
+        Path victim = Files.writeString(folder.resolve("shadow"), "root:$6$...:19000:0:99999:7:::\n");
+        Path disk = folder.resolve("new-disk.img");
+        FlashTarget checked = FlashTarget.inspect(disk, 8L << 20, SystemView.live());
+        Files.createSymbolicLink(disk, victim);
+
+        assertThatThrownBy(() -> flasher.flash(releaseSource(), checked, new Flasher.Options(true, true)))
+                .isInstanceOfSatisfying(IngotException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.CONFLICT);
+                    assertThat(e.getMessage()).contains("it did not exist, and now something is there already");
+                });
+        assertThat(Files.readString(victim)).startsWith("root:");
+        assertThat(Files.isSymbolicLink(disk)).isTrue();
+    }
+
+    @Test
+    void aFileTargetCheckedAndLeftAloneIsWrittenThroughItsOwnDescriptor() throws IOException {
+        Path disk = Files.write(folder.resolve("disk.img"), new byte[4096]);
+
+        flasher.flash(releaseSource(), FlashTarget.inspect(disk, 8L << 20, SystemView.live()), new Flasher.Options(true, true));
+
+        assertThat(Files.mismatch(disk, image)).isEqualTo(-1);
+    }
+
+    @Test
     void flashingAReleaseOntoItsOwnPayloadIsRefusedAndThePayloadIsKept() throws IOException {
         // `ingot flash v1.4 --cache /media/usb --target /media/usb/edge-golden-v1.4.img.zst`: one wrong tab completion.
         Path payload = release.resolve("edge-golden-v1.4.img.zst");
@@ -98,18 +141,22 @@ class TargetAttacksTest {
     }
 
     @Test
-    @Disabled(HANDED_OVER)
     void aRawImageFlashedOntoAHardLinkOfItselfIsRefused() throws IOException {
         Path raw = Files.copy(image, release.resolve("edge-golden-v1.4.img"));
         Path sameFile = Files.createLink(folder.resolve("disk.img"), raw);
         FlashJob source = FlashSources.fromFiles(raw, Optional.empty(), Optional.of(keyring), false);
 
+        byte[] before = Files.readAllBytes(raw);
+
         assertThatThrownBy(() -> flasher.flash(source, FlashTarget.inspect(sameFile, 8L << 20, SystemView.live()),
-                new Flasher.Options(true, true))).isInstanceOf(IngotException.class);
+                new Flasher.Options(true, true))).isInstanceOfSatisfying(IngotException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.BAD_INPUT);
+                    assertThat(e.getMessage()).contains("the file this flash reads from (another name of it)");
+                });
+        assertThat(Files.readAllBytes(raw)).isEqualTo(before);
     }
 
     @Test
-    @Disabled(HANDED_OVER)
     void theRunningRootOnBtrfsIsRefusedByTheSystemViewAlone() throws IOException {
         // btrfs (Fedora, openSUSE) reports an anonymous device (0:31) in mountinfo, not sda2's 8:2; only the source names sda2.
         RecordedSystem system = new RecordedSystem(folder.resolve("machine")).disk("sda", 8, 0, 500_118_192)
@@ -121,7 +168,6 @@ class TargetAttacksTest {
     }
 
     @Test
-    @Disabled(HANDED_OVER)
     void aDiskThatBacksAMountedLoopDeviceIsRefused() throws IOException {
         // `losetup /dev/loop0 /dev/sdb; mount /dev/loop0 /mnt`: loop does not appear in sdb's holders/, and O_EXCL on
         // sdb succeeds (losetup opens its backing device without O_EXCL), so only the loop list can tell.
@@ -134,5 +180,46 @@ class TargetAttacksTest {
 
         assertThatThrownBy(() -> FlashTarget.refuseIfInUse(new SystemView.DeviceNumber(8, 16), system.view(), "flash /dev/sdb"))
                 .isInstanceOfSatisfying(IngotException.class, e -> assertThat(e.getMessage()).contains("loop0"));
+    }
+
+    @Test
+    void aDiskBehindALoopDeviceThatNothingMountsIsRefusedToo() throws IOException {
+        // Attached and idle: writing sdb under it would change what loop0's reader sees. losetup -d first.
+        RecordedSystem system = new RecordedSystem(folder.resolve("machine")).disk("sdb", 8, 16, 62_521_344)
+                .partition("sdb", "sdb1", 8, 17).disk("loop3", 7, 3, 1000);
+        Path backing = folder.resolve("machine/sys/block/loop3/loop/backing_file");
+        Files.createDirectories(backing.getParent());
+        Files.writeString(backing, "/dev/sdb1\n");
+
+        assertThatThrownBy(() -> FlashTarget.refuseIfInUse(new SystemView.DeviceNumber(8, 16), system.view(), "flash /dev/sdb"))
+                .isInstanceOfSatisfying(IngotException.class, e -> {
+                    assertThat(e.getMessage()).contains("in use by loop3 (a loop device over it (losetup), through sdb1 → loop3)");
+                    assertThat(e.hint()).hasValue("detach it first: losetup -d /dev/loop3");
+                });
+    }
+
+    @Test
+    void aMountedPartitionOfALoopDeviceOverTheDiskIsRefused() throws IOException {
+        // losetup --partscan /dev/loop0 /dev/sdb; mount /dev/loop0p2 /mnt: the mount is two steps away from sdb.
+        RecordedSystem system = new RecordedSystem(folder.resolve("machine")).disk("sdb", 8, 16, 62_521_344)
+                .disk("loop0", 7, 0, 62_521_344).partition("loop0", "loop0p2", 259, 4)
+                .mount("98 26 259:4 / /mnt rw,relatime shared:53 - ext4 /dev/loop0p2 rw");
+        Path backing = folder.resolve("machine/sys/block/loop0/loop/backing_file");
+        Files.createDirectories(backing.getParent());
+        Files.writeString(backing, "/dev/sdb\n");
+
+        assertThatThrownBy(() -> FlashTarget.refuseIfInUse(new SystemView.DeviceNumber(8, 16), system.view(), "flash /dev/sdb"))
+                .isInstanceOfSatisfying(IngotException.class, e -> assertThat(e.getMessage())
+                        .contains("/dev/loop0p2 is mounted on /mnt (through sdb → loop0 → loop0p2)"));
+    }
+
+    @Test
+    void aBtrfsSubvolumeMountedElsewhereIsFoundByItsSourceToo() throws IOException {
+        RecordedSystem system = new RecordedSystem(folder.resolve("machine")).disk("sdc", 8, 32, 500_118_192)
+                .partition("sdc", "sdc1", 8, 33)
+                .mount("40 1 0:44 /@home /home rw,relatime shared:30 - btrfs /dev/sdc1 rw,ssd,subvolid=257,subvol=/@home");
+
+        assertThatThrownBy(() -> FlashTarget.refuseIfInUse(new SystemView.DeviceNumber(8, 32), system.view(), "flash /dev/sdc"))
+                .isInstanceOfSatisfying(IngotException.class, e -> assertThat(e.getMessage()).contains("/dev/sdc1 is mounted on /home"));
     }
 }
