@@ -249,4 +249,82 @@ class FlashCommandsTest {
                 .isEqualTo(Files.readAllBytes(folder.resolve("store/golden-images/edge-golden-v2.0.img.zst")));
         assertThat(part).doesNotExist();
     }
+
+    /**
+     * Killed with SIGKILL after the whole payload was read into the kept copy but before its digest was confirmed, and
+     * again between putting the verified payload in place and writing the manifest beside it: neither leaves a folder
+     * that passes for a complete copy (no manifest, so no later --cache takes it; a .part is never read as whole), and
+     * each rerun replays what is there, checked again, and finishes. A copy damaged on the drive (a power cut's torn
+     * page) fails its range, is cut back to the frame before the damage, and the next run fetches the rest anew.
+     */
+    @Test
+    void aKeptFlashKilledWhileFinishingLeavesNoCopyThatPassesForCompleteAndTheNextRunFinishesIt() throws Exception {
+        SparseImages.create(folder.resolve("big.img"), 96L << 20, 7, new SparseImages.Region(0, 1 << 20),
+                new SparseImages.Region(16L << 20, 40 << 20), new SparseImages.Region(80L << 20, 10 << 20));
+        run("image", "publish", "big.img", "--version", "v2.0", "--key", "keys/release.asc", "--threads", "2");
+        Path published = folder.resolve("store/golden-images/edge-golden-v2.0.img.zst");
+        long size = Files.size(published);
+        Path payload = folder.resolve("usb/edge-golden-v2.0.img.zst");
+        Path part = folder.resolve("usb/edge-golden-v2.0.img.zst.part");
+        Path manifest = folder.resolve("usb/edge-golden-v2.0.manifest.json");
+        List<String> flash = List.of("flash", "v2.0", "--target", "disk.img", "--keyring", "keys/release.pub.asc", "--keep", "usb", "--json");
+
+        // 1. Every byte read and kept, the digest not yet confirmed: still a .part, nothing under the payload's name.
+        KilledChild.killAt(folder, "dev.ingot.flash.TargetIo", "force", 1, flash);
+        assertThat(part).hasSize(size);
+        assertThat(payload).doesNotExist();
+        assertThat(manifest).doesNotExist();
+        CommandRunner.Run cached = ingot.run("flash", "v2.0", "--target", "other.img", "--keyring", "keys/release.pub.asc", "--cache", "usb",
+                "--store", "no-such-store");
+        assertThat(cached.exitCode()).as("a folder without a manifest is no cache").isNotZero();
+        assertThat(folder.resolve("other.img")).doesNotExist();
+        CommandRunner.Run rerun = run(flash.toArray(String[]::new));
+        assertThat(rerun.json().get("replayed_bytes").asLong()).isEqualTo(size);
+        assertThat(Files.mismatch(folder.resolve("disk.img"), folder.resolve("big.img"))).isEqualTo(-1);
+        assertThat(Files.mismatch(payload, published)).isEqualTo(-1);
+        assertThat(manifest).exists();
+        assertThat(part).doesNotExist();
+
+        // 2. The verified payload in place, killed before its manifest: the rerun reads it (checked again) and finishes.
+        Files.delete(manifest);
+        Files.delete(payload);
+        KilledChild.killAt(folder, "dev.ingot.flash.FlashSources", "placeRelease", 1, flash);
+        assertThat(Files.mismatch(payload, published)).isEqualTo(-1);
+        assertThat(manifest).doesNotExist();
+        assertThat(part).doesNotExist();
+        rerun = run(flash.toArray(String[]::new));
+        assertThat(rerun.json().get("replayed_bytes").asLong()).isEqualTo(size);
+        assertThat(manifest).exists();
+        run("flash", "v2.0", "--target", "from-cache.img", "--keyring", "keys/release.pub.asc", "--cache", "usb", "--store", "no-such-store");
+        assertThat(Files.mismatch(folder.resolve("from-cache.img"), folder.resolve("big.img"))).isEqualTo(-1);
+
+        // 3. A kept .part damaged in the middle of a range's frame: refused there, cut back, and the next run completes.
+        Files.delete(manifest);
+        Files.move(payload, part);
+        long damaged = size / 2;
+        try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(part, java.nio.file.StandardOpenOption.WRITE,
+                java.nio.file.StandardOpenOption.READ)) {
+            java.nio.ByteBuffer one = java.nio.ByteBuffer.allocate(1);
+            channel.read(one, damaged);
+            channel.write(java.nio.ByteBuffer.wrap(new byte[] {(byte) (one.get(0) ^ 0x5a)}), damaged);
+        }
+        CommandRunner.Run refused = ingot.run(flash.toArray(String[]::new));
+        assertThat(refused.exitCode()).as(refused.toString()).isEqualTo(1);
+        assertThat(Files.size(part)).isPositive().isLessThanOrEqualTo(damaged);
+        assertThat(payload).doesNotExist();
+        rerun = run(flash.toArray(String[]::new));
+        assertThat(rerun.json().get("replayed_bytes").asLong()).isPositive().isLessThanOrEqualTo(damaged);
+        assertThat(Files.mismatch(folder.resolve("disk.img"), folder.resolve("big.img"))).isEqualTo(-1);
+        assertThat(Files.mismatch(payload, published)).isEqualTo(-1);
+    }
+
+    @Test
+    void siteGoesWithAWholeDiskFlashNotWithASlotWrite() throws IOException {
+        CommandRunner.Run refused = ingot.run("flash", "v1.4", "--target", "disk.img", "--partition", "root-b", "--site", "SITE-2847",
+                "--keyring", "keys/release.pub.asc");
+
+        assertThat(refused.exitCode()).isEqualTo(2);
+        assertThat(refused.err()).contains("--site goes with a whole-disk flash, not --partition or --slot");
+        assertThat(folder.resolve("disk.img")).doesNotExist();
+    }
 }
