@@ -28,7 +28,8 @@ import java.util.Optional;
  *
  * @param inode what a file target was when it was checked (st_dev, st_ino): the flash opens it with O_NOFOLLOW and
  *     writes only if it is still that file; empty for a file that did not exist yet (the flash creates it with O_EXCL,
- *     so nothing planted at its name meanwhile is written through) and for a block device
+ *     so nothing planted at its name meanwhile is written through) and for a block device. A check holds for one
+ *     flash: inspect again before the next (a file the first flash created is not the one the check saw).
  */
 public record FlashTarget(Path path, Kind kind, long size, Optional<SystemView.DeviceNumber> device, boolean hasPartitionTable,
         Window window, Optional<Inode> inode) {
