@@ -173,8 +173,15 @@ final class DemoCommand extends BaseCommand {
             return asExpected ? 0 : ErrorCode.CHECK_FAILED.exitCode();
         } finally {
             if (!keepServing) {
-                Runtime.getRuntime().removeShutdownHook(hook);
-                demo.close();
+                boolean shuttingDown = false;
+                try {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                } catch (IllegalStateException e) {
+                    shuttingDown = true; // Ctrl-C or a TERM: the hook closes the demo; this must not bury why the run ended
+                }
+                if (!shuttingDown) {
+                    demo.close();
+                }
             }
         }
     }
