@@ -7,6 +7,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,6 +35,18 @@ class DemoCommandTest {
         assertThat(run.err()).contains("SITE-0001 cannot take the change").contains("halted");
         assertThat(Files.exists(folder.resolve("demo/store/golden-images/edge-golden-v1.5.manifest.json.asc"))).as("signed and published").isTrue();
         assertThat(Files.exists(folder.resolve("demo/keys/demo-signing-key.pub.asc"))).isTrue();
+    }
+
+    @Test
+    void withoutAScenarioTheDemoPrintsTheDashboardsLinkFirstAndRollsAGoodVersionOutToEverySite() throws Exception {
+        CommandRunner.Run run = new CommandRunner(folder, Map.of()).run("demo", "--sites", "10", "--soak", "1s", "--dir", "demo", "--stop");
+        assertThat(run.exitCode()).as(run.toString()).isZero();
+        List<String> out = run.out().lines().toList();
+        assertThat(out.getFirst()).as("the link before anything else").startsWith("Dashboard: http://127.0.0.1:").contains("/ui/rollouts/demo-good-");
+        assertThat(out.get(1)).startsWith("  sign in with the admin token ingot_op_");
+        assertThat(run.out()).contains("v1.5 (reimage), completed").contains("fleet versions: v1.5 10")
+                .contains("Outcome: completed").contains("4 of 4 stages reached, 10 of 10 devices written — as the good scenario must end.");
+        assertThat(run.err()).contains("stage-started: stage 1 (1): 1 site, 1 device, canary SITE-0001").contains("completed: 10 devices on v1.5");
     }
 
     @Test
