@@ -405,6 +405,7 @@ final class Demo implements AutoCloseable {
                 && versions.getOrDefault(target, 0) == expectedOnTarget && versions.getOrDefault(from, 0) == planned - expectedOnTarget;
         outcome.put("as_expected", asExpected);
         outcome.put("dashboard", server.url() + "/ui/rollouts/" + rollout.path("id").asText());
+        outcome.put("folder", folder.toString());
         outcome.put("took_seconds", took.toSeconds());
         return outcome;
     }

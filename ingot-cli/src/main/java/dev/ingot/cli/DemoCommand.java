@@ -81,7 +81,15 @@ final class DemoCommand extends BaseCommand {
             throw IngotException.tried(ErrorCode.BAD_INPUT, "simulate " + sites + " sites", "the demo runs 10 to 1000 sites")
                     .withHint("ingot sim runs larger fleets against a server of your own");
         }
+        if (port < 0 || port > 65535) {
+            throw IngotException.tried(ErrorCode.BAD_INPUT, "serve the demo on port " + port, "a port is 0 to 65535")
+                    .withHint("leave --port out for any free port");
+        }
         Duration soakTime = DurationText.parse(soak, "--soak");
+        if (dir != null && Files.exists(context.resolve(dir)) && !Files.isDirectory(context.resolve(dir))) {
+            throw IngotException.tried(ErrorCode.BAD_INPUT, "keep the demo in " + context.resolve(dir), "it is a file, not a folder")
+                    .withHint("name a new or existing folder, or leave --dir out for a temporary one");
+        }
         Demo.Pace pace = new Demo.Pace(Demo.Pace.DEMO.poll(), Demo.Pace.DEMO.step(), soakTime, Demo.Pace.DEMO.boot(), Demo.Pace.DEMO.commitWindow(),
                 Demo.Pace.DEMO.rampUp(), Demo.Pace.DEMO.deviceDeadline());
         Path folder = dir != null ? context.resolve(dir) : Files.createTempDirectory("ingot-demo-");
@@ -96,7 +104,19 @@ final class DemoCommand extends BaseCommand {
         if (org.slf4j.LoggerFactory.getLogger("dev.ingot.server") instanceof ch.qos.logback.classic.Logger server) {
             server.setLevel(ch.qos.logback.classic.Level.WARN);
         }
-        Demo demo = Demo.start(folder, port, pace, clock);
+        Demo demo;
+        try {
+            demo = Demo.start(folder, port, pace, clock);
+        } catch (IngotException e) {
+            if (dir == null) {
+                try {
+                    ImageBuildCommands.deleteTree(folder); // nothing in it is worth keeping when the demo never started
+                } catch (IOException leftOver) {
+                    e.addSuppressed(leftOver);
+                }
+            }
+            throw e;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             demo.close();
@@ -153,8 +173,15 @@ final class DemoCommand extends BaseCommand {
             return asExpected ? 0 : ErrorCode.CHECK_FAILED.exitCode();
         } finally {
             if (!keepServing) {
-                Runtime.getRuntime().removeShutdownHook(hook);
-                demo.close();
+                boolean shuttingDown = false;
+                try {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                } catch (IllegalStateException e) {
+                    shuttingDown = true; // Ctrl-C or a TERM: the hook closes the demo; this must not bury why the run ended
+                }
+                if (!shuttingDown) {
+                    demo.close();
+                }
             }
         }
     }

@@ -264,6 +264,9 @@ final class RolloutCommand {
 
     /** What pause, resume, abort and rollback share: the rollout, a note for its timeline, and how the answer is shown. */
     abstract static class Operation extends BaseCommand {
+        static final String EXIT_CODES = "Exit codes: 0 taken (or queued for the engine), 2 bad input or no such rollout, 3 refused in the "
+                + "rollout's state, or the server unreachable.";
+
         @Parameters(paramLabel = "ID", description = "The rollout id.")
         String id;
 
@@ -297,7 +300,7 @@ final class RolloutCommand {
     }
 
     @Command(name = "pause", description = "Pause a rollout: nothing new is written; devices already written carry on and are still watched.",
-            footer = {"", "Example:", "  ingot rollout pause r-20261130-0800-7f3a --note 'change freeze'"})
+            footer = {"", "Example:", "  ingot rollout pause r-20261130-0800-7f3a --note 'change freeze'", "", Operation.EXIT_CODES})
     static final class Pause extends Operation {
         Pause(CliContext context) {
             super(context);
@@ -316,7 +319,7 @@ final class RolloutCommand {
 
     @Command(name = "resume", header = "Resume a paused rollout where it was, or a halted one accepting its stage's failures.",
             description = {"Resume a paused rollout where it was, or a halted one: its stage's failures are accepted and it",
-        "carries on (a halted soak starts again)."}, footer = {"", "Example:", "  ingot rollout resume r-20261130-0800-7f3a --note 'SITE-0045 is a lab unit'"})
+        "carries on (a halted soak starts again)."}, footer = {"", "Example:", "  ingot rollout resume r-20261130-0800-7f3a --note 'SITE-0045 is a lab unit'", "", Operation.EXIT_CODES})
     static final class Resume extends Operation {
         Resume(CliContext context) {
             super(context);
@@ -336,7 +339,7 @@ final class RolloutCommand {
     @Command(name = "abort", header = "Abort a rollout: no further device is written.",
             description = {"Abort a rollout: no further device is written; those written keep what they got (a rollback in",
                 "progress stops writing back)."},
-            footer = {"", "Example:", "  ingot rollout abort r-20261130-0800-7f3a"})
+            footer = {"", "Example:", "  ingot rollout abort r-20261130-0800-7f3a", "", Operation.EXIT_CODES})
     static final class Abort extends Operation {
         Abort(CliContext context) {
             super(context);
@@ -356,7 +359,7 @@ final class RolloutCommand {
     @Command(name = "rollback", header = "Roll a rollout back: every device it wrote gets its previous version or tag back.",
             description = {"Roll a rollout back: every device it wrote gets its previous version or tag back, and is watched",
         "until it reports it. Not on the reboot track (a reboot cannot be undone)."},
-            footer = {"", "Example:", "  ingot rollout rollback r-20261130-0800-7f3a --note 'GPU driver regression'"})
+            footer = {"", "Example:", "  ingot rollout rollback r-20261130-0800-7f3a --note 'GPU driver regression'", "", Operation.EXIT_CODES})
     static final class Rollback extends Operation {
         Rollback(CliContext context) {
             super(context);

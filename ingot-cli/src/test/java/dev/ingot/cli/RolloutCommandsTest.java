@@ -97,6 +97,37 @@ class RolloutCommandsTest {
     }
 
     @Test
+    void anOperatorRollsARolloutBackAndOnlyTheDevicesItWroteAreWrittenBack() throws Exception {
+        String id = admin.run("rollout", "start", "v1.5", "--soak", "1h", "--json").json().path("id").asText();
+        JsonNode running = admin.run("rollout", "status", id, "--json").json();
+        for (int round = 0; round < 100 && running.path("stages").get(0).path("counts").path("in_progress").asInt() == 0; round++) {
+            Thread.sleep(100); // the engine (every 100 ms) writes the canary
+            running = admin.run("rollout", "status", id, "--json").json();
+        }
+        String canary = running.path("stages").get(0).path("sites").get(0).asText();
+        assertThat(desired(canary).path("image").asText()).isEqualTo("v1.5");
+
+        CommandRunner.Run rolledBack = admin.run("rollout", "rollback", id, "--note", "GPU driver regression");
+        assertThat(rolledBack.exitCode()).as(rolledBack.toString()).isZero();
+        assertThat(rolledBack.out()).contains("Rolling back rollout " + id + ": now rolling back");
+        for (int index = 1; index <= 5; index++) {
+            String site = "SITE-000" + index;
+            JsonNode desired = desired(site);
+            assertThat(desired.path("image").asText(null)).as(site).isEqualTo(site.equals(canary) ? "v1.4" : null);
+            assertThat(desired.path("generation").asLong()).as("%s: written and written back, or never", site).isEqualTo(site.equals(canary) ? 2 : 0);
+        }
+        CommandRunner.Run again = admin.run("rollout", "rollback", id);
+        assertThat(again.exitCode()).as(again.toString()).isEqualTo(3);
+        assertThat(again.err().strip().lines()).hasSize(1);
+        assertThat(admin.run("rollout", "status", id).out()).contains("rollback-started").contains("GPU driver regression");
+    }
+
+    /** A site's one device's desired state, as {@code ingot device list --site} shows it. */
+    private JsonNode desired(String site) {
+        return admin.run("device", "list", "--site", site, "--json").json().get(0).path("desired");
+    }
+
+    @Test
     void badInputAndRefusalsGiveOneLineAndTheirExitCode() {
         CommandRunner viewerRunner = new CommandRunner(folder, Map.of("INGOT_SERVER", server.url(), "INGOT_TOKEN",
                 admin.run("token", "create", "--name", "wall", "--role", "viewer", "--json").json().path("token").asText()));

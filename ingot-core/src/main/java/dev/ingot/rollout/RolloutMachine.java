@@ -344,7 +344,7 @@ public final class RolloutMachine {
                     .filter(entry -> entry.getValue().revert() == DeviceRun.Revert.FAILED || entry.getValue().revert() == DeviceRun.Revert.TIMED_OUT)
                     .map(entry -> entry.getKey().value()).toList();
             long reverted = runs.values().stream().filter(run -> run.revert() == DeviceRun.Revert.REVERTED).count();
-            event(TimelineEntry.ENGINE, "rolled-back", before, reverted + " device" + (reverted == 1 ? "" : "s") + " back on their previous "
+            event(TimelineEntry.ENGINE, "rolled-back", before, reverted + (reverted == 1 ? " device back on its previous " : " devices back on their previous ")
                     + (definition.track() == Track.REIMAGE ? "version" : "tag") + (unreverted.isEmpty() ? ""
                     : "; " + unreverted.size() + " did not come back: " + Listed.of(unreverted, ", ")));
             return Next.STOP;
@@ -405,8 +405,8 @@ public final class RolloutMachine {
                 event(actor, "rolled-back", before, reason + "; no device needed writing back");
             } else {
                 status = new Status.RollingBack(reason, now);
-                event(actor, "rollback-started", before, reason + "; writing " + scope.size() + " device" + (scope.size() == 1 ? "" : "s")
-                        + " back to what they ran before");
+                event(actor, "rollback-started", before, reason + "; writing " + scope.size() + (scope.size() == 1 ? " device back to what it ran before"
+                        : " devices back to what they ran before"));
             }
         }
 

@@ -18,7 +18,7 @@ import java.util.regex.Pattern;
  * atom   := GLOB | 'id:' GLOB | 'tag:' GLOB
  * </pre>
  * A bare glob or {@code id:} matches the site id, {@code tag:} any of the site's tags; {@code *} matches any run of
- * characters and {@code ?} one. Examples: {@code SITE-28*}, {@code tag:region=eu-*,tag:pilot}, {@code *,!tag:lab},
+ * characters and {@code ?} one. Examples: {@code SITE-28*}, {@code tag:region:eu-*,tag:pilot}, {@code *,!tag:lab},
  * {@code tag:eu+tag:t4}. An empty filter or {@code *} is every site.
  */
 public record SiteFilter(String text, List<Term> terms) {
@@ -65,7 +65,7 @@ public record SiteFilter(String text, List<Term> terms) {
                 if (!GLOB.matcher(glob).matches()) {
                     throw IngotException.tried(ErrorCode.BAD_INPUT, "read the site filter '" + text + "'",
                             "'" + atomText + "' is not id:GLOB, tag:GLOB or a site-id glob of letters, digits, '_.=:/-' and the wildcards '*' '?'")
-                            .withHint("write it like SITE-28*, tag:region=eu-* or *,!tag:lab");
+                            .withHint("write it like SITE-28*, tag:region:eu-* or *,!tag:lab");
                 }
                 atoms.add(new Atom(tag, glob, globPattern(glob)));
             }

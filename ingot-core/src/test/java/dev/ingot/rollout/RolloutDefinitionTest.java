@@ -81,19 +81,19 @@ class RolloutDefinitionTest {
     void siteFiltersMatchIdsAndTagsWithExclusions() {
         SiteId eu = new SiteId("SITE-2847");
         SiteId us = new SiteId("SITE-1001");
-        Set<String> euTags = Set.of("region=eu-west", "t4");
-        Set<String> usTags = Set.of("region=us-east", "lab");
+        Set<String> euTags = Set.of("region:eu-west", "t4");
+        Set<String> usTags = Set.of("region:us-east", "lab");
 
         assertThat(SiteFilter.parse("").matches(us, usTags)).isTrue();
         assertThat(SiteFilter.parse("SITE-28*").matches(eu, euTags)).isTrue();
         assertThat(SiteFilter.parse("SITE-28*").matches(us, usTags)).isFalse();
         assertThat(SiteFilter.parse("id:SITE-100?").matches(us, usTags)).isTrue();
-        assertThat(SiteFilter.parse("tag:region=eu-*").matches(eu, euTags)).isTrue();
-        assertThat(SiteFilter.parse("tag:region=eu-*,tag:lab").matches(us, usTags)).isTrue();
+        assertThat(SiteFilter.parse("tag:region:eu-*").matches(eu, euTags)).isTrue();
+        assertThat(SiteFilter.parse("tag:region:eu-*,tag:lab").matches(us, usTags)).isTrue();
         assertThat(SiteFilter.parse("*,!tag:lab").matches(us, usTags)).isFalse();
         assertThat(SiteFilter.parse("!tag:lab").matches(eu, euTags)).isTrue();
-        assertThat(SiteFilter.parse("tag:region=eu-*+tag:t4").matches(eu, euTags)).isTrue();
-        assertThat(SiteFilter.parse("tag:region=eu-*+tag:lab").matches(eu, euTags)).isFalse();
+        assertThat(SiteFilter.parse("tag:region:eu-*+tag:t4").matches(eu, euTags)).isTrue();
+        assertThat(SiteFilter.parse("tag:region:eu-*+tag:lab").matches(eu, euTags)).isFalse();
         assertThat(SiteFilter.parse("SITE-2847").matches(new SiteId("SITE-28470"), euTags)).isFalse();
         for (String bad : new String[] {"tag:", "SITE 1", "a,,b", "tag:x y", "id:(.*)"}) {
             assertThatThrownBy(() -> SiteFilter.parse(bad)).as(bad).isInstanceOf(IngotException.class)

@@ -85,7 +85,7 @@ final class SimulatedFleet {
             DeviceId id = deviceId(index);
             devices.put(id, new Device(id, site, image, tag, now));
             canary.put(site, false);
-            tags.put(site, Set.of(index % 2 == 0 ? "region=eu-west" : "region=us-east"));
+            tags.put(site, Set.of(index % 2 == 0 ? "region:eu-west" : "region:us-east"));
         }
     }
 

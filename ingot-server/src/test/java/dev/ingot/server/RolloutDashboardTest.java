@@ -23,6 +23,7 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.Rectangle;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -32,7 +33,7 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * The dashboard's rollout view in headless Chromium: a rollout of 50 sites in progress (the canary and the 10% stage
  * passed, the 50% stage half done with one failure within --max-failures), its stages, gates and timeline, the fleet's
  * versions charted, and the page following the rollout by itself as the engine moves it on. The screenshot lands in
- * target/screenshots (docs/dashboard-rollout.png is a copy).
+ * target/screenshots (docs/dashboard-rollout.png and, at a phone's width, docs/dashboard-rollout-phone.png are copies).
  */
 class RolloutDashboardTest {
     private static final Path SCREENSHOTS = Path.of("target", "screenshots");
@@ -150,6 +151,15 @@ class RolloutDashboardTest {
         long pageWidth = ((Number) script.executeScript("return document.documentElement.scrollWidth")).longValue();
         long viewport = ((Number) script.executeScript("return window.innerWidth")).longValue();
         assertThat(pageWidth).as("the rollout page is no wider than a phone's screen").isLessThanOrEqualTo(viewport);
+        for (String cell : List.of("#stages tbody tr[data-stage='1'] td[data-label='Gates']", "#stages tr.failure td:last-child",
+                "#timeline tbody tr:first-child td:last-child")) {
+            Rectangle box = browser.findElement(By.cssSelector(cell)).getRect();
+            assertThat((long) box.getX() + box.getWidth()).as("%s is on the phone's screen, not scrolled off to the side", cell).isLessThanOrEqualTo(viewport);
+        }
+        long phoneHeight = ((Number) script.executeScript("return document.documentElement.scrollHeight")).longValue();
+        long phoneFrame = ((Number) script.executeScript("return window.outerHeight - window.innerHeight")).longValue();
+        browser.manage().window().setSize(new Dimension(390, (int) Math.min(4000, phoneHeight + phoneFrame)));
+        screenshot("dashboard-rollout-phone.png");
         assertThat(browser.getPageSource()).doesNotContain(viewer);
     }
 

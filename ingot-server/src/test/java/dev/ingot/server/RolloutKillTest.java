@@ -3,6 +3,7 @@ package dev.ingot.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ingot.server.rollout.RolloutDriver;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -12,6 +13,8 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
@@ -56,6 +59,7 @@ class RolloutKillTest {
             long nextKill = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300 + random.nextInt(700));
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(150);
             String state = "planned";
+            JsonNode seen = null;
             while (!state.equals("completed") && System.nanoTime() < deadline) {
                 if (System.nanoTime() > nextKill && kills < 5) {
                     server.destroyForcibly().waitFor(); // SIGKILL, wherever the engine was in its step
@@ -63,12 +67,20 @@ class RolloutKillTest {
                     server = start(database, "run-" + kills, url);
                     nextKill = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300 + random.nextInt(1500));
                 }
+                JsonNode now;
                 try {
                     fleet.pollAll();
-                    state = api.get("/api/v1/rollouts/" + id, TestServer.ADMIN_TOKEN).json().path("state").asText();
+                    now = TestServer.require(api.get("/api/v1/rollouts/" + id, TestServer.ADMIN_TOKEN), 200).json();
                 } catch (UncheckedIOException | AssertionError e) {
                     // the server was being killed; the devices poll again
+                    Thread.sleep(50);
+                    continue;
                 }
+                if (seen != null) {
+                    assertCarriesOn(seen, now, kills);
+                }
+                seen = now;
+                state = now.path("state").asText();
                 Thread.sleep(50);
             }
             JsonNode done = TestServer.require(api.get("/api/v1/rollouts/" + id, TestServer.ADMIN_TOKEN), 200).json();
@@ -85,8 +97,35 @@ class RolloutKillTest {
                 succeeded += stage.path("counts").path("succeeded").asInt();
             }
             assertThat(succeeded).isEqualTo(20);
+            List<String> started = new ArrayList<>();
+            done.path("timeline").forEach(entry -> {
+                if (entry.path("event").asText().equals("stage-started")) {
+                    started.add(entry.path("detail").asText().split(" ")[1]);
+                }
+            });
+            assertThat(started).as("each stage started once, in order").containsExactly("1", "2", "3", "4", "5");
+            assertThat(done.path("timeline").findValuesAsText("event")).as("no device failed, timed out or was written twice")
+                    .noneMatch(event -> event.startsWith("device-"));
         } finally {
             server.destroyForcibly().waitFor();
+        }
+    }
+
+    /**
+     * What a client read once stays true after any kill: the rollout's revision never goes back and its timeline only
+     * grows, so a restarted engine carries on from the state it stored instead of redoing or losing a step.
+     */
+    private static void assertCarriesOn(JsonNode before, JsonNode after, int kills) {
+        assertThat(after.path("revision").asLong()).as("revision after %d kills", kills).isGreaterThanOrEqualTo(before.path("revision").asLong());
+        List<JsonNode> earlier = new ArrayList<>();
+        before.path("timeline").forEach(earlier::add);
+        List<JsonNode> later = new ArrayList<>();
+        after.path("timeline").forEach(later::add);
+        assertThat(later).as("the timeline after %d kills begins with the one read before", kills).startsWith(earlier.toArray(JsonNode[]::new));
+        if (after.path("revision").asLong() == before.path("revision").asLong()) {
+            // "fleet" is the fleet's versions as the devices report them now, not the rollout's state.
+            assertThat((JsonNode) ((ObjectNode) after.deepCopy()).without("fleet")).as("revision %d read twice", after.path("revision").asLong())
+                    .isEqualTo((JsonNode) ((ObjectNode) before.deepCopy()).without("fleet"));
         }
     }
 

@@ -8,6 +8,7 @@ import dev.ingot.rollout.Rollout;
 import dev.ingot.rollout.RolloutDefinition;
 import dev.ingot.rollout.RolloutId;
 import dev.ingot.rollout.RolloutView;
+import dev.ingot.rollout.SiteFilter;
 import dev.ingot.rollout.TimelineEntry;
 import dev.ingot.server.auth.Access;
 import dev.ingot.server.fleet.Device;
@@ -120,7 +121,7 @@ public final class RolloutPages {
         fact(html, "Stages", Html.escape(definition.stages().text()) + " · soak " + Html.escape(dev.ingot.rollout.DurationText.format(definition.soak())));
         fact(html, "Gates", Html.escape(definition.gates().stream().map(gate -> gate.text()).collect(Collectors.joining(", "))) + " · max failures "
                 + Html.escape(definition.maxFailures().describe()) + " · on failure " + definition.failurePolicy().json());
-        fact(html, "Sites", Html.escape(definition.sites().text()));
+        fact(html, "Sites", definition.sites().text().equals(SiteFilter.ALL.text()) ? "every site" : "<code>" + Html.escape(definition.sites().text()) + "</code>");
         fact(html, "Started", Html.escape(definition.createdBy()) + ", " + Dashboard.ago(Optional.of(definition.createdAt()), now));
         if (!view.excluded().isEmpty()) {
             fact(html, "Left out", Html.escape(view.excluded().entrySet().stream().map(entry -> entry.getValue() + " " + entry.getKey().replace('_', ' '))
@@ -132,18 +133,19 @@ public final class RolloutPages {
                 .append("<th class=\"progress-cell\">Progress</th><th>Gates</th><th>Soak</th></tr></thead><tbody>");
         for (RolloutView.StageView stage : view.stages()) {
             RolloutView.Counts counts = stage.counts();
-            html.append("<tr data-stage=\"").append(stage.number()).append("\"><td>").append(stage.number()).append("</td><td>")
-                    .append(Html.escape(stage.size())).append("</td><td>").append(stage.devices()).append(" <span class=\"muted\">at ")
+            // data-label: a phone shows each stage as a card, its cells stacked and named (dashboard.css).
+            html.append("<tr data-stage=\"").append(stage.number()).append("\"><td data-label=\"Stage\">").append(stage.number())
+                    .append("</td><td data-label=\"Size\">").append(Html.escape(stage.size())).append("</td><td>").append(stage.devices()).append(" <span class=\"muted\">at ")
                     .append(stage.sites().size()).append(stage.sites().size() == 1 ? " site" : " sites").append("</span></td><td>")
                     .append(Dashboard.badge(stage.state())).append("</td><td class=\"progress-cell\">").append(bar(stage))
                     .append("<div class=\"counts\">").append(counts.succeeded()).append(" succeeded · ").append(counts.failed()).append(" failed · ")
                     .append(counts.inProgress()).append(" in progress").append(counts.reverted() + counts.notReverted() > 0
-                            ? " · " + counts.reverted() + " reverted" : "").append("</div></td><td>");
+                            ? " · " + counts.reverted() + " reverted" : "").append("</div></td><td data-label=\"Gates\">");
             for (GateResult gate : stage.gates()) {
                 html.append("<div class=\"gate\">").append(Dashboard.badge(gate.verdict().json())).append(" <code>").append(Html.escape(gate.gate()))
                         .append("</code> <span class=\"muted\">").append(Html.escape(gate.reason())).append("</span></div>");
             }
-            html.append("</td><td>").append(soak(stage, now)).append("</td></tr>");
+            html.append("</td><td data-label=\"Soak\">").append(soak(stage, now)).append("</td></tr>");
             for (String failure : stage.failures()) {
                 html.append("<tr class=\"failure\"><td></td><td colspan=\"6\">").append(Dashboard.badge("failed")).append(" ")
                         .append(Html.escape(failure)).append("</td></tr>");
