@@ -12,7 +12,7 @@ if [ "$jdk_version" != "$pinned" ]; then
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-jlink --add-modules java.base,java.logging,java.naming,java.net.http,java.xml,java.management,jdk.crypto.ec,java.sql \
+jlink --add-modules java.base,java.logging,java.naming,java.net.http,java.xml,java.management,jdk.crypto.ec,java.sql,jdk.unsupported \
   --strip-debug --no-man-pages --no-header-files --output "$work/runtime"
 cp ../ingot-cli/target/ingot.jar "$work/ingot.jar"
 printf '%s\n' "$pinned" >"$work/JRE_VERSION"

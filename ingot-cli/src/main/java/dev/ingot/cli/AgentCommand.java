@@ -77,7 +77,7 @@ final class AgentCommand extends BaseCommand {
                 caCertificate != null ? "--cacert" : "control_plane_ca_file in agent.json", Optional.empty()));
         ToolRunner tools = new ToolRunner(context.environment());
         HealthConfig health = HealthCommand.loadConfig(context, device, Optional.empty());
-        AgentHost host = DeviceAgentHost.under(device, health, tools, context.clock());
+        AgentHost host = DeviceAgentHost.under(device, health, tools, context.clock(), controlPlane, Progress.NONE, this::log);
         try (EcrRegistryLogin registry = EcrRegistryLogin.aws()) {
             Agent agent = new Agent(settings, host, controlPlane, registry, context.clock(), new SecureRandom(), Timings.DEFAULTS, Progress.NONE,
                     this::log);

@@ -147,7 +147,7 @@ class AgentCommandTest {
     }
 
     @Test
-    void aReimageEndsFailedWithAReasonThatSaysTheFlashEngineIsNotInThisBuildAndTheSlotKeepsRunning() {
+    void aReimageOnADeviceBuiltWithoutAReleaseKeyringEndsFailedWithAReasonThatSaysSoAndTheSlotKeepsRunning() {
         assertThat(tick().exitCode()).isZero();
         server.desire(MACHINE_ID, Map.of("image", "v1.5"));
 
@@ -156,7 +156,7 @@ class AgentCommandTest {
         assertThat(run.exitCode()).as(run.toString()).isZero();
         JsonNode action = server.action(MACHINE_ID, "reimage");
         assertThat(action.path("state").asText()).isEqualTo("failed");
-        assertThat(action.path("reason").asText()).contains("no slot payload fetcher yet", "issue 11");
+        assertThat(action.path("reason").asText()).contains("there is no keyring at", "etc/ingot/keyring");
         assertThat(Files.exists(root.resolve("boot/efi/EFI/ubuntu/grubenv"))).as("the bootloader was not touched").isFalse();
         assertThat(tick().err()).as("blocked: not tried again while v1.5 stays desired").doesNotContain("starting reimage");
     }

@@ -14,10 +14,12 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Flow;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -46,6 +48,7 @@ public final class HttpRange implements RangeReadable {
     private final Supplier<URI> location;
     private final String description;
     private final Duration stallTimeout;
+    private final Function<URI, Map<String, String>> headers;
     private volatile URI uri;
     private volatile long size = -1;
     private volatile Optional<String> etag = Optional.empty();
@@ -56,6 +59,16 @@ public final class HttpRange implements RangeReadable {
      * @param stallTimeout how long a body may deliver nothing before it is abandoned (and the read resumed)
      */
     public HttpRange(HttpClient client, Supplier<URI> location, String description, Duration stallTimeout) {
+        this(client, location, description, stallTimeout, uri -> Map.of());
+    }
+
+    /**
+     * @param headers extra request headers for the URL a request goes to, asked per request: the agent's credential for
+     *     the control plane's own endpoint, nothing for a presigned URL on another host (a refreshed URL may move hosts)
+     */
+    public HttpRange(HttpClient client, Supplier<URI> location, String description, Duration stallTimeout,
+            Function<URI, Map<String, String>> headers) {
+        this.headers = requireNonNull(headers, "headers");
         this.client = requireNonNull(client, "client");
         this.location = requireNonNull(location, "location");
         this.description = requireNonNull(description, "description");
@@ -181,6 +194,7 @@ public final class HttpRange implements RangeReadable {
         while (true) {
             HttpRequest.Builder request = HttpRequest.newBuilder(uri).GET().timeout(headerTimeout(stallTimeout))
                     .header("Range", "bytes=" + offset + "-" + (offset + length - 1));
+            headers.apply(uri).forEach(request::header);
             if (conditional && etag.isPresent()) {
                 request.header("If-Match", etag.get());
             }

@@ -30,4 +30,47 @@ public interface RangeReadable extends AutoCloseable {
 
     @Override
     default void close() {}
+
+    /**
+     * The bytes {@code [offset, offset + length)} of this file as a file of their own: a slot payload inside a cached
+     * disk payload (the manifest's {@code disk_payload_bytes}). Closing the window closes this file.
+     */
+    default RangeReadable window(long offset, long length) {
+        if (offset < 0 || length < 0) {
+            throw new IllegalArgumentException("a window of " + length + " bytes at " + offset);
+        }
+        RangeReadable whole = this;
+        return new RangeReadable() {
+            @Override
+            public String describe() {
+                return whole.describe() + " (bytes " + offset + "-" + (offset + length - 1) + ")";
+            }
+
+            @Override
+            public long size() throws IOException {
+                if (offset + length > whole.size()) {
+                    throw new IOException(whole.describe() + " is " + whole.size() + " bytes, shorter than the window's end " + (offset + length));
+                }
+                return length;
+            }
+
+            @Override
+            public InputStream open(long from, long count) throws IOException {
+                if (from < 0 || count < 0 || from + count > length) {
+                    throw new IllegalArgumentException("bytes " + from + "+" + count + " of a " + length + "-byte window");
+                }
+                return whole.open(offset + from, count);
+            }
+
+            @Override
+            public int preferredConnections() {
+                return whole.preferredConnections();
+            }
+
+            @Override
+            public void close() {
+                whole.close();
+            }
+        };
+    }
 }

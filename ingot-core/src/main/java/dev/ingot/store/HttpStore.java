@@ -16,6 +16,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 
@@ -34,9 +35,17 @@ public final class HttpStore implements ArtifactStore {
     private final Function<String, Optional<URI>> locate;
     private final String description;
     private final Duration stall;
+    private final Function<URI, Map<String, String>> headers;
 
     /** Keys resolved by {@code locate} (empty: no such file); {@code locate} is asked again when a URL is refused (expired). */
     public HttpStore(HttpClient client, Function<String, Optional<URI>> locate, String description, Duration stall) {
+        this(client, locate, description, stall, uri -> Map.of());
+    }
+
+    /** @param headers extra request headers for each URL (see {@link HttpRange}): a credential only its own host may see */
+    public HttpStore(HttpClient client, Function<String, Optional<URI>> locate, String description, Duration stall,
+            Function<URI, Map<String, String>> headers) {
+        this.headers = requireNonNull(headers, "headers");
         this.client = requireNonNull(client, "client");
         this.locate = requireNonNull(locate, "locate");
         this.description = requireNonNull(description, "description");
@@ -105,7 +114,7 @@ public final class HttpStore implements ArtifactStore {
     }
 
     private HttpRange newRange(String key) {
-        return new HttpRange(client, () -> uriOf(key), description + (description.endsWith("/") ? "" : "/") + key, stall);
+        return new HttpRange(client, () -> uriOf(key), description + (description.endsWith("/") ? "" : "/") + key, stall, headers);
     }
 
     @Override
@@ -115,8 +124,9 @@ public final class HttpStore implements ArtifactStore {
             return Optional.empty();
         }
         try {
-            HttpResponse<byte[]> response = client.send(HttpRequest.newBuilder(uri.get()).GET().timeout(HttpRange.headerTimeout(stall)).build(),
-                    HttpResponse.BodyHandlers.ofByteArray());
+            HttpRequest.Builder request = HttpRequest.newBuilder(uri.get()).GET().timeout(HttpRange.headerTimeout(stall));
+            headers.apply(uri.get()).forEach(request::header);
+            HttpResponse<byte[]> response = client.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
             return switch (response.statusCode()) {
                 case 200 -> Optional.of(new VersionedBytes(response.body(), response.headers().firstValue("ETag").orElse("")));
                 case 404, 410 -> Optional.empty();

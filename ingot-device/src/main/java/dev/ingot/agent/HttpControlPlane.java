@@ -114,6 +114,11 @@ public final class HttpControlPlane implements ControlPlane {
         return base;
     }
 
+    /** The client its calls go through (and the agent's downloads: the same TLS trust, the same redirect rule). */
+    HttpClient http() {
+        return http;
+    }
+
     @Override
     public Enrollment enroll(EnrollmentRequest request) {
         ObjectNode body = JSON.createObjectNode();
@@ -425,7 +430,8 @@ public final class HttpControlPlane implements ControlPlane {
         return URI.create(base + path);
     }
 
-    private static boolean sameOrigin(URI a, URI b) {
+    /** Same scheme, host and port (RFC 6454 §4): only such a URL may see the device's credential. */
+    static boolean sameOrigin(URI a, URI b) {
         return a.getScheme().equalsIgnoreCase(b.getScheme()) && a.getHost() != null && a.getHost().equalsIgnoreCase(b.getHost())
                 && port(a) == port(b);
     }

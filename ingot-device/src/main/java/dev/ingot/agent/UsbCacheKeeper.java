@@ -3,8 +3,6 @@ package dev.ingot.agent;
 import static java.util.Objects.requireNonNull;
 
 import dev.ingot.cache.UsbCache;
-import dev.ingot.error.ErrorCode;
-import dev.ingot.error.IngotException;
 import dev.ingot.image.ImageName;
 import dev.ingot.image.ImageVersion;
 import dev.ingot.image.ReleaseFiles;
@@ -15,26 +13,33 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
- * The site's USB cache kept by the agent through {@link UsbCache}, the one cache logic ({@code ingot cache sync}):
- * every release fetched and fully verified before an older one is removed. {@code UsbCache} takes the known-good
- * list from the store's signed document; the control plane names the same list in the desired state, and a
- * difference between the two is reported rather than papered over.
+ * The site's USB cache kept by the agent through {@link UsbCache#keep}, the one cache logic ({@code ingot cache sync}
+ * uses it too): every release the control plane names known-good fetched and fully verified against the image's
+ * keyring before an older one is removed. On a device the releases come through the control plane's downloads
+ * ({@link ControlPlaneReleases}; the device holds no store credentials), which serve no signed known-good list, so the
+ * control plane's list decides which images are kept; the keyring still decides what is trusted.
  */
 public final class UsbCacheKeeper implements CacheKeeper {
     private final Path folder;
     private final ImageName name;
-    private final Keyring keyring;
-    private final ArtifactStore store;
+    private final Supplier<Keyring> keyring;
+    private final Function<List<ImageVersion>, ArtifactStore> releases;
     private final Progress progress;
 
-    /** @param store where releases come from: on a device, the control plane's downloads (no store credentials) */
-    public UsbCacheKeeper(Path folder, ImageName name, Keyring keyring, ArtifactStore store, Progress progress) {
+    /**
+     * @param keyring the keyring baked into the image, read when the cache is filled
+     * @param releases where the named releases come from: on a device, the control plane's downloads
+     */
+    public UsbCacheKeeper(Path folder, ImageName name, Supplier<Keyring> keyring, Function<List<ImageVersion>, ArtifactStore> releases,
+            Progress progress) {
         this.folder = requireNonNull(folder, "folder");
         this.name = requireNonNull(name, "name");
         this.keyring = requireNonNull(keyring, "keyring");
-        this.store = requireNonNull(store, "store");
+        this.releases = requireNonNull(releases, "releases");
         this.progress = requireNonNull(progress, "progress");
     }
 
@@ -57,11 +62,8 @@ public final class UsbCacheKeeper implements CacheKeeper {
         if (versions.isEmpty()) {
             return;
         }
-        UsbCache.SyncResult result = new UsbCache(folder, keyring, progress).sync(store, name, versions.size());
-        if (!result.wanted().equals(versions)) {
-            throw IngotException.tried(ErrorCode.CONFLICT, "keep " + versions + " in the USB cache " + folder,
-                    "the store's signed known-good list names " + result.wanted() + "; the cache now holds those")
-                    .withHint("promote the same versions in the store (ingot image promote) as the control plane names");
+        try (ArtifactStore store = releases.apply(versions)) {
+            new UsbCache(folder, keyring.get(), progress).keep(store, name, versions);
         }
     }
 }

@@ -91,13 +91,7 @@ public final class UsbCache {
         if (keep < 1) {
             throw IngotException.tried(ErrorCode.BAD_INPUT, what, "--keep must be at least 1");
         }
-        try {
-            Files.createDirectories(folder);
-        } catch (IOException e) {
-            throw IngotException.tried(ErrorCode.UNAVAILABLE, what, "the folder cannot be made (" + e.getMessage() + ")")
-                    .withHint("is the USB drive mounted and writable?");
-        }
-        removeLeftovers();
+        prepare(what);
         KnownGood.Loaded loaded = KnownGood.load(store, name, Optional.of(keyring));
         KnownGood.Document knownGood = loaded.document();
         // The cache remembers the newest list it saw: an older one from the store is stale or replayed, not news. A kept
@@ -114,6 +108,38 @@ public final class UsbCache {
             throw IngotException.tried(ErrorCode.NOT_FOUND, what, "no version of " + name + " is marked known-good")
                     .withHint("mark one: ingot image promote VERSION --known-good");
         }
+        SyncResult result = fill(store, name, wanted, what);
+        loaded.envelope().ifPresent(envelope -> remember(name, envelope, what));
+        return result;
+    }
+
+    /**
+     * Makes the cache hold exactly {@code wanted} of {@code name} as a control plane names them (the device agent, whose
+     * store is the control plane's downloads and has no signed known-good list): each missing version is pulled and
+     * fully verified against the keyring first, and only then are the others removed. The known-good list the cache
+     * keeps, if any, is left as it is: only a signed list replaces it ({@link #sync}).
+     */
+    public SyncResult keep(ArtifactStore store, ImageName name, List<ImageVersion> wanted) {
+        String what = "keep " + wanted + " in the cache " + folder + " from " + store.describe();
+        if (wanted.isEmpty()) {
+            throw IngotException.tried(ErrorCode.BAD_INPUT, what, "no version is named");
+        }
+        prepare(what);
+        return fill(store, name, List.copyOf(wanted), what);
+    }
+
+    private void prepare(String what) {
+        try {
+            Files.createDirectories(folder);
+        } catch (IOException e) {
+            throw IngotException.tried(ErrorCode.UNAVAILABLE, what, "the folder cannot be made (" + e.getMessage() + ")")
+                    .withHint("is the USB drive mounted and writable?");
+        }
+        removeLeftovers();
+    }
+
+    /** Every wanted version verified in the cache (pulled when missing or damaged), then the rest of {@code name} removed. */
+    private SyncResult fill(ArtifactStore store, ImageName name, List<ImageVersion> wanted, String what) {
         List<ImageVersion> fetched = new ArrayList<>();
         List<ImageVersion> kept = new ArrayList<>();
         FolderStore local = new FolderStore(folder);
@@ -129,7 +155,6 @@ public final class UsbCache {
             new Pull(store, keyring, progress).pull(name, version, folder, false);
             fetched.add(version);
         }
-        loaded.envelope().ifPresent(envelope -> remember(name, envelope, what));
         List<ImageVersion> removed = new ArrayList<>();
         for (ReleaseFiles files : releases()) {
             if (files.name().equals(name) && !wanted.contains(files.version())) {

@@ -278,6 +278,23 @@ public final class SimulatedHost {
         return new AgentHost(new Boot(), new Commands(), this::healthReport, new Fetcher(), new Writer(), new Tags(), new Cache(), new Store());
     }
 
+    /**
+     * The parts the agent acts through, with a real fetcher and writer (the streaming flash engine on a disk file): the
+     * simulated bootloader boots the slot once the real writer finished it, and never one it failed to finish.
+     */
+    public AgentHost agentHost(SlotPayloadFetcher fetcher, SlotWriter writer) {
+        SlotWriter recorded = (payload, slot, resumeFrom, checkpoint, progress) -> {
+            if (slot == booted) {
+                throw new IllegalStateException("the agent asked to write the running slot " + slot);
+            }
+            operation("write " + payload.version() + " into slot " + slot + " (" + payload.describe() + ")");
+            slots.put(slot, new SlotContent(Optional.of(payload.version()), false, 0));
+            writer.write(payload, slot, resumeFrom, checkpoint, progress);
+            slots.put(slot, new SlotContent(Optional.of(payload.version()), true, payload.size()));
+        };
+        return new AgentHost(new Boot(), new Commands(), this::healthReport, fetcher, recorded, new Tags(), new Cache(), new Store());
+    }
+
     // ---- the device's parts ----
 
     private void operation(String what) {

@@ -55,7 +55,7 @@ class UsbCacheKeeperTest {
                 return new KnownGood.Document(current.name(), current.revision(), current.updatedAt(), entries);
             });
         }
-        keeper = new UsbCacheKeeper(folder.resolve("usb"), ImageName.DEFAULT, keyring, store, Progress.NONE);
+        keeper = new UsbCacheKeeper(folder.resolve("usb"), ImageName.DEFAULT, () -> keyring, versions -> store, Progress.NONE);
     }
 
     @Test
@@ -68,11 +68,25 @@ class UsbCacheKeeperTest {
     }
 
     @Test
-    void aControlPlaneListThatDiffersFromTheStoresSignedOneIsReported() {
-        assertThatThrownBy(() -> keeper.keep(List.of(ImageVersion.parse("v1.4"), ImageVersion.parse("v1.3"))))
-                .isInstanceOfSatisfying(IngotException.class, e -> {
-                    assertThat(e.code()).isEqualTo(ErrorCode.CONFLICT);
-                    assertThat(e.oneLine()).contains("the store's signed known-good list names [v1.5, v1.4]");
-                });
+    void theControlPlanesListDecidesWhichVerifiedImagesAreKeptAndTheOthersGoAfterwards() {
+        keeper.keep(List.of(ImageVersion.parse("v1.5"), ImageVersion.parse("v1.4")));
+
+        keeper.keep(List.of(ImageVersion.parse("v1.4"), ImageVersion.parse("v1.3")));
+
+        assertThat(keeper.cached()).containsExactly(ImageVersion.parse("v1.4"), ImageVersion.parse("v1.3"));
+    }
+
+    @Test
+    void aNamedReleaseWhosePayloadWasTamperedWithIsNotKeptAndTheCacheKeepsWhatItHad() throws IOException {
+        keeper.keep(List.of(ImageVersion.parse("v1.4")));
+        Path payload = folder.resolve("store/golden-images/edge-golden-v1.5.img.zst");
+        byte[] bytes = java.nio.file.Files.readAllBytes(payload);
+        bytes[bytes.length / 2] ^= 0x20;
+        java.nio.file.Files.write(payload, bytes);
+
+        assertThatThrownBy(() -> keeper.keep(List.of(ImageVersion.parse("v1.5"), ImageVersion.parse("v1.4"))))
+                .isInstanceOfSatisfying(IngotException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.CHECK_FAILED));
+
+        assertThat(keeper.cached()).containsExactly(ImageVersion.parse("v1.4"));
     }
 }

@@ -3,7 +3,23 @@ package dev.ingot.boot;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.ingot.agent.ControlPlane.ReleaseDownload;
+import dev.ingot.agent.EngineSlotFetcher;
+import dev.ingot.agent.EngineSlotWriter;
 import dev.ingot.agent.FileSlotWriter;
+import dev.ingot.flash.Flasher;
+import dev.ingot.flash.SystemView;
+import dev.ingot.image.ImageName;
+import dev.ingot.image.ImageScanner;
+import dev.ingot.image.Publisher;
+import dev.ingot.sign.Keyring;
+import dev.ingot.sign.SigningKey;
+import dev.ingot.store.FolderStore;
+import dev.ingot.testing.TestKeys;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.util.Optional;
 import dev.ingot.digest.Sha256;
 import dev.ingot.health.ToolRunner;
 import dev.ingot.image.ImageVersion;
@@ -102,6 +118,91 @@ class RealAbCycleTest {
         });
         for (int boot = 0; boot < 2; boot++) {
             assertThat(GrubEmu.boot(disk).loaded()).contains(Slot.B);
+        }
+    }
+
+    @Test
+    void aPublishedRootASlotPayloadStreamedByTheEngineIntoRootBOfTheDiskBootsOnceAndFallsBack() throws IOException {
+        ImageVersion v14 = ImageVersion.parse("v1.4");
+        ImageVersion v15 = ImageVersion.parse("v1.5");
+        AbDisk disk = AbDisk.create(folder.resolve("disk"), v14);
+        // The release: a GPT image whose root-a holds v1.5, published as ingot image publish does (root-a slot payload).
+        AbDisk build = AbDisk.create(folder.resolve("build"), v15);
+        SigningKey key = SigningKey.load(TestKeys.RELEASE.secretKey(folder.resolve("keys")), Optional.empty());
+        Keyring keyring = Keyring.load(TestKeys.RELEASE.publicKey(folder.resolve("keys")));
+        FolderStore store = new FolderStore(folder.resolve("store"));
+        new Publisher(store, key, Clock.systemUTC(), Progress.NONE).publish(new Publisher.Request(build.image, ImageName.DEFAULT, v15,
+                Optional.empty(), false, Optional.empty(), new ImageScanner.Compression(3, 2), ImageScanner.DEFAULT_BLOCK_SIZE));
+        assertThat(store.stat("golden-images/edge-golden-v1.5.root-a.img.zst")).isPresent();
+
+        // The disk on a loop device with its partitions where the machine allows, else the image file (root-b's byte range).
+        Path target = loopDisk(disk).orElse(disk.image);
+        System.out.println("RealAbCycleTest: the engine wrote root-b through " + (target.equals(disk.image)
+                ? "the image file's partition byte range (no loop device here)" : "the loop device " + target + " (partition root-b)"));
+        GptTable.Partition rootA = disk.partition(Slot.A);
+        byte[] slotABefore = bytes(disk.image, rootA.offset(), rootA.size());
+
+        List<String> log = new ArrayList<>();
+        EngineSlotFetcher fetcher = new EngineSlotFetcher(() -> keyring, folder.resolve("no-usb"), ImageName.DEFAULT, download -> store,
+                log::add);
+        EngineSlotWriter writer = new EngineSlotWriter(slot -> target, folder.resolve("data/download"), Clock.systemUTC(), SystemView.live(),
+                Flasher.Options.defaults(), log::add);
+        EngineSlotWriter.StreamedSlotPayload payload = fetcher.fetch(new ReleaseDownload(v15, Map.of(), Optional.empty()), Progress.NONE);
+        List<Long> checkpoints = new ArrayList<>();
+        writer.write(payload, Slot.B, 0, checkpoints::add, Progress.NONE);
+        detach();
+        loops.clear();
+
+        assertThat(checkpoints).containsExactly(payload.size());
+        assertThat(log).anyMatch(line -> line.contains("wrote v1.5 into slot b") && line.contains("read back"));
+        GptTable.Partition rootB = disk.partition(Slot.B);
+        Path slotB = folder.resolve("root-b-as-written.img");
+        Files.write(slotB, bytes(disk.image, rootB.offset(), rootB.size()));
+        assertThat(Tools.succeed(folder, "debugfs", "-R", "cat /etc/edge/image-version", slotB.toString()).output()).contains("IMAGE_VERSION=v1.5");
+        assertThat(bytes(disk.image, rootA.offset(), rootA.size())).as("the running slot a is never touched").isEqualTo(slotABefore);
+        assertThat(folder.resolve("data/download")).isEmptyDirectory();
+
+        onDevice(disk, Slot.A, "boot-1", grub -> grub.bootOnce(Slot.B));
+        GrubEmu.Boot trial = GrubEmu.boot(disk);
+        assertThat(trial.loaded()).contains(Slot.B);
+        assertThat(trial.commandLine()).contains("root=/dev/disk/by-partlabel/root-b", "ingot.slot=b");
+        assertThat(GrubEmu.boot(disk).loaded()).as("no commit: GRUB falls back by itself").contains(Slot.A);
+    }
+
+    /** The whole disk on a loop device with its partition devices (losetup -P, partx), or empty where that cannot be had. */
+    private Optional<Path> loopDisk(AbDisk disk) {
+        if (!Tools.available("losetup")) {
+            return Optional.empty();
+        }
+        Tools.Outcome outcome = Tools.run(folder, "losetup", "--find", "--show", "--partscan", disk.image.toString());
+        if (outcome.exitCode() != 0) {
+            return Optional.empty();
+        }
+        String device = outcome.output().strip();
+        loops.add(device);
+        Tools.run(folder, "partx", "-u", device);
+        for (int i = 0; i < 50 && !Files.exists(Path.of(device + "p3")); i++) {
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (!Files.exists(Path.of(device + "p3"))) {
+            detach();
+            loops.clear();
+            return Optional.empty();
+        }
+        return Optional.of(Path.of(device));
+    }
+
+    private static byte[] bytes(Path file, long offset, long length) throws IOException {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate((int) length);
+            while (buffer.hasRemaining() && channel.read(buffer, offset + buffer.position()) >= 0) {
+                // read on
+            }
+            return buffer.array();
         }
     }
 }
