@@ -72,7 +72,7 @@ final class AgentCommand extends BaseCommand {
                 "start the agent of site " + settings.config().site(), device.resolve(AgentSettings.CONFIG_PATH.substring(1))
                         + " names no control_plane_url").withHint("set the site parameter control_plane_url, then run ingot provision again"));
         Optional<Path> ca = Optional.ofNullable(caCertificate).map(context::resolve)
-                .or(() -> settings.config().controlPlaneCaFile().map(file -> device.resolve(file.startsWith("/") ? file.substring(1) : file)));
+                .or(() -> settings.controlPlaneCaFile(device));
         HttpControlPlane controlPlane = new HttpControlPlane(url, HttpControlPlane.client(ca,
                 caCertificate != null ? "--cacert" : "control_plane_ca_file in agent.json", Optional.empty()));
         ToolRunner tools = new ToolRunner(context.environment());

@@ -138,7 +138,12 @@ final class ProvisionCommand extends BaseCommand {
         ArrayNode unchanged = json.putArray("unchanged");
         ArrayNode files = json.putArray("files");
         for (Provisioner.FileOutcome file : result.files()) {
-            (file.change().isChange() ? changed : unchanged).add(file.path());
+            // A file the site does not have and the device has none of is in files (absent), in neither list.
+            if (file.change().isChange()) {
+                changed.add(file.path());
+            } else if (file.change() == Provisioner.Change.UNCHANGED) {
+                unchanged.add(file.path());
+            }
             ObjectNode node = files.addObject();
             node.put("path", file.path());
             node.put("change", file.change().name().toLowerCase(Locale.ROOT));

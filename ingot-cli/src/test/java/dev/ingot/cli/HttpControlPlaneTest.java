@@ -141,8 +141,8 @@ class HttpControlPlaneTest {
                 .isInstanceOf(IngotException.class).hasMessageContaining(notPem.toString());
     }
 
-    @Test
-    void overHttpsTheClientTrustsThePrivateCaItIsGivenAndNothingElse() throws Exception {
+    /** A self-signed certificate for 127.0.0.1 and its key, made with the real openssl; the test is skipped without it. */
+    private dev.ingot.server.ServerConfig.Tls selfSigned() throws IOException {
         org.junit.jupiter.api.Assumptions.assumeTrue(dev.ingot.testing.Tools.available("openssl"), "openssl is not installed");
         Path cert = folder.resolve("tls/cert.pem");
         Path key = folder.resolve("tls/key.pem");
@@ -150,8 +150,44 @@ class HttpControlPlaneTest {
         dev.ingot.testing.Tools.succeed(folder, "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
                 "-keyout", key.toString(), "-out", cert.toString(), "-days", "2", "-subj", "/CN=localhost",
                 "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost");
+        return new dev.ingot.server.ServerConfig.Tls(cert, key);
+    }
+
+    @Test
+    void aSitesControlPlaneCaParameterIsProvisionedAndTheAgentTrustsItThroughAgentJson() throws Exception {
+        dev.ingot.server.ServerConfig.Tls tls = selfSigned();
+        try (LiveControlPlane https = LiveControlPlane.start(folder.resolve("https"), Duration.ofSeconds(60), Optional.of(tls))) {
+            https.addSite(SITE.value());
+            Map<String, String> parameters = new java.util.TreeMap<>(dev.ingot.testing.SiteTrees.typical());
+            parameters.put("control_plane_url", https.url());
+            parameters.put("enrollment_token", https.enrollmentToken(SITE.value()));
+            parameters.put("control_plane_ca", Files.readString(tls.certificate()));
+            dev.ingot.testing.SiteTrees.write(folder.resolve("params"), SITE.value(), parameters, dev.ingot.testing.SiteTrees.typicalSecure());
+            Files.createDirectories(folder.resolve("root"));
+
+            CommandRunner.Run provision = new CommandRunner(folder, Map.of())
+                    .run("provision", "--site", SITE.value(), "--params", "dir:params", "--root", "root");
+            Path root = folder.resolve("root");
+            dev.ingot.agent.AgentSettings settings = dev.ingot.agent.AgentSettings.load(root);
+            Path ca = settings.controlPlaneCaFile(root).orElseThrow();
+            HttpControlPlane agent = new HttpControlPlane(settings.config().controlPlaneUrl().orElseThrow(),
+                    HttpControlPlane.client(Optional.of(ca), "control_plane_ca_file in agent.json", Optional.empty()));
+            Enrollment enrollment = agent.enroll(new EnrollmentRequest(SITE, settings.token().get().orElseThrow(), machineId));
+
+            assertThat(provision.exitCode()).as(provision.err()).isZero();
+            assertThat(ca).isEqualTo(root.resolve("etc/ingot/control-plane-ca.pem"));
+            assertThat(Files.readString(ca)).isEqualTo(Files.readString(tls.certificate()).strip() + "\n");
+            assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(ca))).isEqualTo("rw-r--r--");
+            assertThat(agent.poll(enrollment.credential(), report, -1).desired()).isPresent();
+        }
+    }
+
+    @Test
+    void overHttpsTheClientTrustsThePrivateCaItIsGivenAndNothingElse() throws Exception {
+        dev.ingot.server.ServerConfig.Tls tls = selfSigned();
+        Path cert = tls.certificate();
         try (LiveControlPlane https = LiveControlPlane.start(folder.resolve("https"), Duration.ofSeconds(60),
-                Optional.of(new dev.ingot.server.ServerConfig.Tls(cert, key)))) {
+                Optional.of(tls))) {
             https.addSite(SITE.value());
             URI url = URI.create(https.url());
             HttpControlPlane trusting = new HttpControlPlane(url, HttpControlPlane.client(Optional.of(cert), "--cacert", Optional.empty()));

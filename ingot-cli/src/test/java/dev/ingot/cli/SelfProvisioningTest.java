@@ -93,7 +93,7 @@ class SelfProvisioningTest {
         // Each phase's milliseconds are rounded down; the total is of the exact durations.
         assertThat(report.get("total_ms").asLong()).isBetween(phases, phases + report.get("phases").size());
         assertThat(report.at("/provision/measured").asBoolean()).isTrue();
-        assertThat(report.at("/provision/files").asInt()).isEqualTo(9);
+        assertThat(report.at("/provision/files").asInt()).isEqualTo(10);
         assertThat(report.at("/provision/source").asText()).startsWith("dir:");
         assertThat(report.at("/site_identity/written").asBoolean()).isTrue();
         assertThat(report.at("/site_identity/on_device").asText()).isEqualTo("/data/ingot/provision.env");

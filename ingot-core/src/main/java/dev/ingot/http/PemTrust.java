@@ -2,14 +2,17 @@ package dev.ingot.http;
 
 import dev.ingot.error.ErrorCode;
 import dev.ingot.error.IngotException;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.Certificate;
 import java.util.Collection;
+import java.util.Optional;
 import java.security.cert.CertificateFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
@@ -28,7 +31,7 @@ public final class PemTrust {
     public static SSLContext context(Path pem, String option) {
         String attempt = "trust the certificates in " + pem;
         try (InputStream in = Files.newInputStream(pem)) {
-            Collection<? extends Certificate> certificates = CertificateFactory.getInstance("X.509").generateCertificates(in);
+            Collection<? extends Certificate> certificates = certificates(in);
             if (certificates.isEmpty()) {
                 throw IngotException.tried(ErrorCode.BAD_INPUT, attempt, "it holds no PEM certificate")
                         .withHint(option + " names a PEM file that starts with -----BEGIN CERTIFICATE-----");
@@ -48,5 +51,25 @@ public final class PemTrust {
             throw IngotException.tried(ErrorCode.BAD_INPUT, attempt, String.valueOf(e.getMessage()))
                     .withHint(option + " names a PEM certificate file");
         }
+    }
+
+    /**
+     * What is wrong with {@code pem} as the text of a trust file (the site parameter {@code control_plane_ca}), read
+     * as {@link #context} will read the file it becomes; empty when it holds at least one certificate.
+     */
+    public static Optional<String> problemWith(String pem) {
+        if (!pem.strip().startsWith("-----BEGIN CERTIFICATE-----")) {
+            return Optional.of("is not PEM certificates (the text starts with -----BEGIN CERTIFICATE-----)");
+        }
+        try {
+            return certificates(new ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII))).isEmpty()
+                    ? Optional.of("holds no certificate") : Optional.empty();
+        } catch (GeneralSecurityException e) {
+            return Optional.of("is not readable as X.509 certificates (" + e.getMessage() + ")");
+        }
+    }
+
+    private static Collection<? extends Certificate> certificates(InputStream in) throws GeneralSecurityException {
+        return CertificateFactory.getInstance("X.509").generateCertificates(in);
     }
 }

@@ -25,6 +25,8 @@ import java.util.TreeMap;
 public final class AgentConfig {
     public static final String PATH = "/etc/ingot/agent.json";
     public static final String TOKEN_PATH = "/etc/ingot/enrollment-token";
+    /** Where provisioning writes the site parameter {@code control_plane_ca}, when the site has one. */
+    public static final String CA_PATH = "/etc/ingot/control-plane-ca.pem";
 
     private static final ObjectMapper MAPPER = new ObjectMapper()
             .enable(SerializationFeature.INDENT_OUTPUT)
@@ -66,6 +68,9 @@ public final class AgentConfig {
             document.put("enrollment_token_file", TOKEN_PATH);
         }
         document.put("video_ingest_image", config.videoIngestImage().toString());
+        if (config.controlPlaneCa().isPresent()) {
+            document.put("control_plane_ca_file", CA_PATH);
+        }
         try {
             return MAPPER.writeValueAsString(document) + "\n";
         } catch (JsonProcessingException e) {

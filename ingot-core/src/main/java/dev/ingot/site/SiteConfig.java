@@ -20,7 +20,8 @@ import java.util.TreeMap;
  */
 public record SiteConfig(SiteId site, String ntpServer, List<Ipv4Address> cameraIps, int cameraRtspPort, String s3Bucket,
         URI sqsUrl, String awsRegion, ContainerImage videoIngestImage, Cidr mgmtCidr, Optional<Ipv6Cidr> mgmtCidrV6, Optional<URI> controlPlaneUrl,
-        Optional<Secret> enrollmentToken, Optional<String> siteName, SortedMap<String, EnvironmentValue> videoIngestEnvironment) {
+        Optional<Secret> enrollmentToken, Optional<String> siteName, SortedMap<String, EnvironmentValue> videoIngestEnvironment,
+        Optional<String> controlPlaneCa) {
 
     public SiteConfig {
         requireNonNull(site, "site");
@@ -36,6 +37,7 @@ public record SiteConfig(SiteId site, String ntpServer, List<Ipv4Address> camera
         requireNonNull(enrollmentToken, "enrollmentToken");
         requireNonNull(siteName, "siteName");
         videoIngestEnvironment = Collections.unmodifiableSortedMap(new TreeMap<>(videoIngestEnvironment));
+        requireNonNull(controlPlaneCa, "controlPlaneCa");
     }
 
     /** A value for the video-ingest container's environment: plain text, or a secret that never shows. */

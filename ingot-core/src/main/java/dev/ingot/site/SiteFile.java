@@ -34,6 +34,11 @@ public record SiteFile(String path, Optional<String> content, int mode, UnaryOpe
         return new SiteFile(path, Optional.of(content), PUBLIC, UnaryOperator.identity(), UnaryOperator.identity());
     }
 
+    /** A public file that exists only while the site has its content (a certificate: public, not secret). */
+    public static SiteFile optional(String path, Optional<String> content) {
+        return new SiteFile(path, content, PUBLIC, UnaryOperator.identity(), UnaryOperator.identity());
+    }
+
     /** A file that is secret as a whole (mode 0600): every line but comments is masked, old and new. */
     public static SiteFile secret(String path, Optional<String> content) {
         return new SiteFile(path, content, PRIVATE, SiteFile::maskLine, SiteFile::maskLine);

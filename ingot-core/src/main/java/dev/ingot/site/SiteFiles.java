@@ -23,6 +23,7 @@ public final class SiteFiles {
                         VideoIngestEnvironment.FROM_PARAMETERS),
                 SiteFile.plain(VideoIngestUnit.PATH, VideoIngestUnit.render(config)),
                 SiteFile.plain(UnattendedUpgrades.PATH, UnattendedUpgrades.render(config)),
+                SiteFile.optional(AgentConfig.CA_PATH, config.controlPlaneCa()),
                 SiteFile.plain(AgentConfig.PATH, AgentConfig.render(config)),
                 SiteFile.secret(AgentConfig.TOKEN_PATH, config.enrollmentToken().map(AgentConfig::renderToken)),
                 SiteFile.plain(SITE_ID_PATH, config.site().value() + "\n"));

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.ingot.error.ErrorCode;
 import dev.ingot.error.IngotException;
+import dev.ingot.http.PemTrust;
 import dev.ingot.site.ParameterSource.Parameter;
 import dev.ingot.site.SiteConfig.EnvironmentValue;
 import java.net.Inet6Address;
@@ -41,6 +42,8 @@ public final class SiteParameters {
     public static final String MGMT_CIDR_V6 = "mgmt_cidr_v6";
     public static final String CONTROL_PLANE_URL = "control_plane_url";
     public static final String ENROLLMENT_TOKEN = "enrollment_token";
+    /** PEM certificates the agent trusts for the control plane instead of the public authorities (a private CA). */
+    public static final String CONTROL_PLANE_CA = "control_plane_ca";
     public static final String SITE_NAME = "site_name";
     /** Extra variables for the video-ingest container: {@code video_ingest_env/LOG_LEVEL}. */
     public static final String VIDEO_INGEST_ENV = "video_ingest_env/";
@@ -56,7 +59,7 @@ public final class SiteParameters {
             AWS_REGION, "the AWS region, like us-east-1",
             VIDEO_INGEST_IMAGE, "the video-ingest container image with its tag",
             MGMT_CIDR, "the management network allowed to reach SSH, like 10.20.0.0/16");
-    private static final Set<String> OPTIONAL = Set.of(CAMERA_RTSP_PORT, MGMT_CIDR_V6, CONTROL_PLANE_URL, ENROLLMENT_TOKEN, SITE_NAME);
+    private static final Set<String> OPTIONAL = Set.of(CAMERA_RTSP_PORT, MGMT_CIDR_V6, CONTROL_PLANE_URL, CONTROL_PLANE_CA, ENROLLMENT_TOKEN, SITE_NAME);
     /** The only parameters that may be SecureStrings: every other value lands in files anyone on the device may read. */
     private static final Set<String> MAY_BE_SECURE = Set.of(ENROLLMENT_TOKEN);
 
@@ -113,6 +116,8 @@ public final class SiteParameters {
                         : Optional.of("is not one word of at most 4096 visible ASCII characters (no spaces or line breaks)"),
                 Secret::of);
         Optional<String> siteName = check.optional(SITE_NAME, SiteParameters::siteNameProblem, Function.identity());
+        Optional<String> controlPlaneCa = check.optional(CONTROL_PLANE_CA, PemTrust::problemWith,
+                text -> text.strip() + "\n");
         SortedMap<String, EnvironmentValue> environment = check.environment();
 
         if (!check.problems.isEmpty()) {
@@ -124,7 +129,7 @@ public final class SiteParameters {
         }
         SiteConfig config = new SiteConfig(site, ntpServer.orElseThrow(), cameras.orElseThrow(), rtspPort, bucket.orElseThrow(),
                 sqsUrl.orElseThrow(), region.orElseThrow(), image.orElseThrow(), mgmt.orElseThrow(), mgmtV6, controlPlane, token, siteName,
-                environment);
+                environment, controlPlaneCa);
         return new Reading(config, check.ignored());
     }
 

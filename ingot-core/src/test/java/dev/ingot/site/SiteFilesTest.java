@@ -172,7 +172,7 @@ class SiteFilesTest {
         SiteConfig pinned = new SiteConfig(typical.site(), typical.ntpServer(), typical.cameraIps(), typical.cameraRtspPort(),
                 typical.s3Bucket(), typical.sqsUrl(), typical.awsRegion(), ContainerImage.parse("registry.example.net/vi:2.3.1@sha256:"
                 + "a".repeat(64)), typical.mgmtCidr(), typical.mgmtCidrV6(), typical.controlPlaneUrl(), typical.enrollmentToken(), typical.siteName(),
-                typical.videoIngestEnvironment());
+                typical.videoIngestEnvironment(), typical.controlPlaneCa());
 
         assertThat(VideoIngestUnit.render(pinned)).contains("Environment=VIDEO_INGEST_REPOSITORY=registry.example.net/vi\n",
                 "Environment=VIDEO_INGEST_TAG=2.3.1@sha256:" + "a".repeat(64) + "\n");
@@ -204,7 +204,8 @@ class SiteFilesTest {
     void noRenderedFileMentionsAnUnsetOptionalParameter() {
         SiteConfig bare = new SiteConfig(Sites.SITE, "10.0.0.1", List.of(Ipv4Address.parse("10.0.0.2")), 554, "bucket-a",
                 URI.create("https://sqs.us-east-1.amazonaws.com/123456789012/q"), "us-east-1", ContainerImage.parse("vi:1"),
-                Cidr.parse("10.0.0.0/8"), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), new TreeMap<>(Map.of()));
+                Cidr.parse("10.0.0.0/8"), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), new TreeMap<>(Map.of()),
+                Optional.empty());
 
         String everything = String.join("", SiteFiles.render(bare).stream().map(file -> file.content().orElse("")).toList());
 

@@ -93,6 +93,16 @@ class SiteParametersTest {
     }
 
     @Test
+    void aControlPlaneCaThatIsNotPemCertificatesIsNamedOnOneLineAndNothingIsRead() {
+        List<String> notPem = problems(Sites.typicalWith(changes("control_plane_ca", "trust me")));
+        List<String> broken = problems(Sites.typicalWith(changes("control_plane_ca",
+                "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")));
+
+        assertThat(notPem).singleElement().asString().startsWith("control_plane_ca ").contains("is not PEM certificates");
+        assertThat(broken).singleElement().asString().startsWith("control_plane_ca ").doesNotContain("\n");
+    }
+
+    @Test
     void everyMalformedParameterIsNamedAtOnceOneLineEach() {
         List<String> problems = problems(Sites.typicalWith(changes(
                 "ntp_server", "ntp server.example",

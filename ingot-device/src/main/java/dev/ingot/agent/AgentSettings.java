@@ -49,6 +49,14 @@ public record AgentSettings(AgentConfig.Document config, Supplier<Optional<Secre
         return new AgentSettings(config, () -> readToken(tokenFile), tokenFile.toString());
     }
 
+    /**
+     * The PEM file agent.json names for the control plane's certificates ({@code control_plane_ca_file}, written by
+     * provisioning from the site parameter {@code control_plane_ca}), under the same device root as agent.json.
+     */
+    public Optional<Path> controlPlaneCaFile(Path root) {
+        return config.controlPlaneCaFile().map(file -> root.resolve(file.startsWith("/") ? file.substring(1) : file));
+    }
+
     private static Optional<Secret> readToken(Path file) {
         try {
             String value = Files.readString(file, StandardCharsets.UTF_8).strip();
