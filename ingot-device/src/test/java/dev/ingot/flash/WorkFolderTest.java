@@ -131,9 +131,10 @@ class WorkFolderTest {
     void aKeptDownloadIsReusedOnlyAfterItVerifiesAgain() throws IOException {
         Path keep = folder.resolve("usb");
         Flasher flasher = new Flasher(Clock.systemUTC(), Progress.NONE, () -> folder.resolve("spool"));
-        FlashTarget disk = FlashTarget.inspect(folder.resolve("disk.img"), 8L << 20, SystemView.live());
+        // Each run inspects its target, as each command does: a checked target is written only while it is what was checked.
+        java.util.function.Supplier<FlashTarget> disk = () -> FlashTarget.inspect(folder.resolve("disk.img"), 8L << 20, SystemView.live());
         flasher.flash(FlashSources.fromStore(store, ImageName.DEFAULT, ImageVersion.parse("v1.4"), keyring, Progress.NONE).keepingIn(keep),
-                disk, Flasher.Options.defaults());
+                disk.get(), Flasher.Options.defaults());
         Path kept = keep.resolve("edge-golden-v1.4.img.zst");
         byte[] good = Files.readAllBytes(kept);
         byte[] damaged = good.clone();
@@ -142,9 +143,9 @@ class WorkFolderTest {
 
         // The damaged copy is read, fails its range, and is cut back; the rerun fetches the rest and keeps a good copy.
         assertThatThrownBy(() -> flasher.flash(FlashSources.fromStore(store, ImageName.DEFAULT, ImageVersion.parse("v1.4"), keyring,
-                Progress.NONE).keepingIn(keep), disk, Flasher.Options.defaults())).hasMessageContaining("that range was not written");
+                Progress.NONE).keepingIn(keep), disk.get(), Flasher.Options.defaults())).hasMessageContaining("that range was not written");
         flasher.flash(FlashSources.fromStore(store, ImageName.DEFAULT, ImageVersion.parse("v1.4"), keyring, Progress.NONE).keepingIn(keep),
-                disk, Flasher.Options.defaults());
+                disk.get(), Flasher.Options.defaults());
 
         assertThat(Files.readAllBytes(kept)).isEqualTo(good);
         assertThat(Files.mismatch(folder.resolve("disk.img"), image)).isEqualTo(-1);
