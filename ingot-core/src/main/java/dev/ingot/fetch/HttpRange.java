@@ -36,7 +36,9 @@ import java.util.regex.Pattern;
  * <p>A server that ignores Range (a 200) still works: the body is read from its start and the bytes before the offset
  * are dropped, and {@link #preferredConnections} falls to 1. A body that delivers no byte for the stall timeout is
  * abandoned (an {@link IOException}: the caller resumes). A 401 or 403 asks {@code location} once for a fresh URL (a
- * presigned URL that expired mid-download); the same URL again is UNAVAILABLE.
+ * presigned URL that expired mid-download); the same URL again is UNAVAILABLE. Only 408, 429 and 5xx are worth
+ * another try; any other status (a redirect not followed, 400, 405) fails at once. Bodies must come as they are
+ * ({@code Accept-Encoding: identity}; a Content-Encoding is a lie about the bytes).
  */
 public final class HttpRange implements RangeReadable {
     private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
@@ -110,6 +112,7 @@ public final class HttpRange implements RangeReadable {
         }
         HttpResponse<Flow.Publisher<List<ByteBuffer>>> response = send(0, 1, false);
         try {
+            checkIdentity(response);
             switch (response.statusCode()) {
                 case 206 -> {
                     Range range = contentRange(response, 0, 0);
@@ -148,6 +151,7 @@ public final class HttpRange implements RangeReadable {
         HttpResponse<Flow.Publisher<List<ByteBuffer>>> response = send(offset, length, true);
         boolean used = false;
         try {
+            checkIdentity(response);
             Optional<String> tag = strong(response.headers().firstValue("ETag"));
             InputStream body;
             switch (response.statusCode()) {
@@ -193,7 +197,7 @@ public final class HttpRange implements RangeReadable {
         boolean refreshed = false;
         while (true) {
             HttpRequest.Builder request = HttpRequest.newBuilder(uri).GET().timeout(headerTimeout(stallTimeout))
-                    .header("Range", "bytes=" + offset + "-" + (offset + length - 1));
+                    .header("Range", "bytes=" + offset + "-" + (offset + length - 1)).header("Accept-Encoding", "identity");
             headers.apply(uri).forEach(request::header);
             if (conditional && etag.isPresent()) {
                 request.header("If-Match", etag.get());
@@ -253,8 +257,30 @@ public final class HttpRange implements RangeReadable {
         if (status == 416) {
             throw lie("bytes from " + offset + " are beyond its end (416)");
         }
-        // 5xx, 429 and the like pass: worth another try.
-        return new IOException(description + " answered " + status + " for bytes from " + offset);
+        if (status == 408 || status == 429 || status >= 500) {
+            // A timeout, throttling or a server error: worth another try.
+            return new IOException(description + " answered " + status + " for bytes from " + offset);
+        }
+        // Anything else (a redirect that was not followed, e.g. from https to http; 400, 405, ...) says the same on every
+        // try: retrying it would only wait out the whole patience.
+        throw IngotException.tried(ErrorCode.UNAVAILABLE, "read " + description, "the server answered " + status + " for bytes from "
+                + offset + (status / 100 == 3 ? " (a redirect Ingot does not follow: to another scheme, or without a Location)" : ""))
+                .withHint("check the URL: a store served over HTTP(S) must answer GET with Range (docs/formats.md, Downloads)");
+    }
+
+    /**
+     * Refuses an answer whose body is encoded (gzip, br, ...): ranges and sizes are of the file's own bytes, and a body
+     * the server compressed on its own is neither (RFC 9110 §8.4). Asked for with {@code Accept-Encoding: identity}.
+     */
+    private void checkIdentity(HttpResponse<?> response) {
+        if (response.statusCode() != 200 && response.statusCode() != 206) {
+            return; // no bytes of the file: an error page may be encoded as it likes
+        }
+        Optional<String> encoding = response.headers().firstValue("Content-Encoding").map(String::strip)
+                .filter(value -> !value.isEmpty() && !value.equalsIgnoreCase("identity"));
+        if (encoding.isPresent()) {
+            throw lie("it sent the bytes with Content-Encoding: " + encoding.get() + " although the request asked for identity");
+        }
     }
 
     /** How long to wait for a response's headers: the stall timeout, but never less than {@link #HEADERS}. */

@@ -213,8 +213,8 @@ public final class ReleaseVerifier {
         if (findings.subList(before, findings.size()).stream().anyMatch(finding -> !finding.ok())) {
             return Optional.empty();
         }
-        byte[] bmapBytes = readSmall(store, prefix + bmapEntry.name());
-        byte[] checksumsBytes = readSmall(store, prefix + checksumsEntry.name());
+        byte[] bmapBytes = readSmall(store, prefix + bmapEntry.name(), bmapEntry);
+        byte[] checksumsBytes = readSmall(store, prefix + checksumsEntry.name(), checksumsEntry);
         if (!Sha256.of(bmapBytes).equals(bmapEntry.sha256()) || !Sha256.of(checksumsBytes).equals(checksumsEntry.sha256())) {
             // Changed between the check and this read: trust neither.
             findings.add(new Finding(bmapEntry.name(), false, "it or " + checksumsEntry.name() + " changed while being read"));
@@ -385,7 +385,7 @@ public final class ReleaseVerifier {
             findings.add(sizeMismatch(entry, info.get().size()));
             return Optional.empty();
         }
-        byte[] content = readSmall(store, key);
+        byte[] content = readSmall(store, key, entry);
         Sha256 actual = Sha256.of(content);
         if (!actual.equals(entry.sha256())) {
             findings.add(digestMismatch(entry, actual));
@@ -411,7 +411,7 @@ public final class ReleaseVerifier {
 
     private void checkChecksums(ArtifactStore store, String key, Manifest.Image image, List<Manifest.FileEntry> setFiles,
             Manifest.FileEntry entry, List<Finding> findings) {
-        byte[] content = readSmall(store, key);
+        byte[] content = readSmall(store, key, entry);
         Sha256 actual = Sha256.of(content);
         if (!actual.equals(entry.sha256())) {
             findings.add(digestMismatch(entry, actual));
@@ -541,8 +541,9 @@ public final class ReleaseVerifier {
         }
     }
 
-    private static byte[] readSmall(ArtifactStore store, String key) {
-        return store.read(key).map(ArtifactStore.VersionedBytes::content)
+    /** A file the signed manifest lists, read whole: never more than the size the manifest gives it. */
+    private static byte[] readSmall(ArtifactStore store, String key, Manifest.FileEntry entry) {
+        return store.readAtMost(key, entry.size()).map(ArtifactStore.VersionedBytes::content)
                 .orElseThrow(() -> IngotException.tried(ErrorCode.NOT_FOUND, "read " + key, "it is missing"));
     }
 

@@ -71,17 +71,18 @@ public interface ArtifactStore extends AutoCloseable {
             return Optional.empty();
         }
         if (info.get().size() > limit) {
-            throw tooLarge(key, info.get().size(), limit);
+            throw tooLarge(describe(), key, info.get().size(), limit);
         }
         Optional<VersionedBytes> content = read(key);
         if (content.isPresent() && content.get().content().length > limit) {
-            throw tooLarge(key, content.get().content().length, limit); // grew between the two calls
+            throw tooLarge(describe(), key, content.get().content().length, limit); // grew between the two calls
         }
         return content;
     }
 
-    private IngotException tooLarge(String key, long size, long limit) {
-        return IngotException.tried(ErrorCode.CHECK_FAILED, "read " + key + " from " + describe(), "it is " + size
+    /** What {@link #readAtMost} throws for a document over its limit (also for stores that read it their own way). */
+    static IngotException tooLarge(String store, String key, long size, long limit) {
+        return IngotException.tried(ErrorCode.CHECK_FAILED, "read " + key + " from " + store, "it is " + size
                 + " bytes, more than such a file ever holds (" + limit + "); it was not read")
                 .withHint("the file was replaced or damaged: `ingot image verify` names what else is wrong");
     }

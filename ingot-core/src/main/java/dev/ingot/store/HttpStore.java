@@ -11,8 +11,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -119,25 +117,40 @@ public final class HttpStore implements ArtifactStore {
 
     @Override
     public Optional<VersionedBytes> read(String key) {
-        Optional<URI> uri = locate.apply(key);
-        if (uri.isEmpty()) {
+        return readAtMost(key, Long.MAX_VALUE);
+    }
+
+    /**
+     * Through the one ranged reader, never a plain GET: its size is the first contact's, the limit is checked before a
+     * byte of the body is read, and the body is cut at that size, so a server whose answer never ends (or is longer
+     * than it said) costs no more memory than the size it announced.
+     */
+    @Override
+    public Optional<VersionedBytes> readAtMost(String key, long limit) {
+        if (locate.apply(key).isEmpty()) {
             return Optional.empty();
         }
+        HttpRange range = newRange(key);
         try {
-            HttpRequest.Builder request = HttpRequest.newBuilder(uri.get()).GET().timeout(HttpRange.headerTimeout(stall));
-            headers.apply(uri.get()).forEach(request::header);
-            HttpResponse<byte[]> response = client.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
-            return switch (response.statusCode()) {
-                case 200 -> Optional.of(new VersionedBytes(response.body(), response.headers().firstValue("ETag").orElse("")));
-                case 404, 410 -> Optional.empty();
-                default -> throw IngotException.tried(ErrorCode.UNAVAILABLE, "read " + key + " from " + description,
-                        "the server answered " + response.statusCode());
-            };
+            long size = range.size();
+            if (size > Math.min(limit, Integer.MAX_VALUE - 8)) {
+                throw ArtifactStore.tooLarge(description, key, size, Math.min(limit, Integer.MAX_VALUE - 8));
+            }
+            byte[] content;
+            try (InputStream in = range.open(0, size)) {
+                content = in.readNBytes((int) size);
+            }
+            if (content.length != size) {
+                throw new IOException("the server sent " + content.length + " of its " + size + " bytes");
+            }
+            return Optional.of(new VersionedBytes(content, range.etag().orElse("")));
+        } catch (IngotException e) {
+            if (e.code() == ErrorCode.NOT_FOUND) {
+                return Optional.empty();
+            }
+            throw e;
         } catch (IOException e) {
             throw unavailable("read " + key, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw IngotException.tried(ErrorCode.UNAVAILABLE, "read " + key + " from " + description, "interrupted");
         }
     }
 

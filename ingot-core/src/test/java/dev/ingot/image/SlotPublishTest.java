@@ -153,6 +153,27 @@ class SlotPublishTest {
     }
 
     @Test
+    void aSignedManifestWhoseSlotNamesAPathOrOverrunsTheDiskIsRefusedByTheTrustPath() throws IOException {
+        publish(disk, false, Optional.empty());
+        Path manifest = published("edge-golden-v1.5.manifest.json");
+        String original = Files.readString(manifest);
+        java.util.Map<String, String> tamperings = new java.util.LinkedHashMap<>();
+        tamperings.put(original.replaceFirst("(\"name\"\\s*:\\s*)\"root-a\"", "$1\"../esp\""),
+                "it names the slot '../esp' (not a safe, unique partition name)");
+        tamperings.put(original.replaceFirst("(\"name\"\\s*:\\s*)\"root-a\"", "$1\"root-a/../../etc\""),
+                "it names the slot 'root-a/../../etc' (not a safe, unique partition name)");
+        tamperings.put(original.replaceFirst("(\"last_lba\"\\s*:\\s*)\\d+", "$1999999999"), "its root-a slot does not fit the disk image");
+        for (java.util.Map.Entry<String, String> tampered : tamperings.entrySet()) {
+            assertThat(tampered.getKey()).isNotEqualTo(original);
+            Files.writeString(manifest, tampered.getKey());
+            Files.writeString(published("edge-golden-v1.5.manifest.json.asc"), key.sign(tampered.getKey().getBytes(), Releases.CLOCK.instant()));
+
+            assertThatThrownBy(() -> new ReleaseVerifier(keyring, Progress.NONE).trust(store, ReleaseFiles.STORE_FOLDER, ImageName.DEFAULT,
+                    ImageVersion.parse("v1.5"))).as(tampered.getValue()).hasMessageContaining(tampered.getValue());
+        }
+    }
+
+    @Test
     void aPullForACacheTakesTheSlotsSmallFilesButNotItsPayload() {
         publish(disk, false, Optional.empty());
 

@@ -96,6 +96,9 @@ final class FlashPass {
     private final Set<Path> spools = ConcurrentHashMap.newKeySet();
     private final ThreadLocal<ZstdDecompressCtx> contexts = ThreadLocal.withInitial(ZstdDecompressCtx::new);
     private final AtomicLong failedFrame = new AtomicLong(-1);
+    /** The payload offset of the frame the reader is at, and of the frame one-stream decoding began with (-1: none). */
+    private volatile long currentFrame = -1;
+    private volatile long streamFrom = -1;
     private final java.util.concurrent.atomic.AtomicInteger buffersMade = new java.util.concurrent.atomic.AtomicInteger();
     private final java.util.concurrent.atomic.AtomicInteger framesMade = new java.util.concurrent.atomic.AtomicInteger();
     private volatile InputStream fetch;
@@ -167,9 +170,20 @@ final class FlashPass {
         return job.payloadEntry().map(dev.ingot.image.Manifest.FileEntry::name).orElse(source.describe());
     }
 
-    /** The payload offset of the frame whose range failed its check (to cut a kept copy back to), or -1. */
+    /**
+     * The payload offset from which the payload's bytes are in doubt (to cut a kept copy back to), or -1: the earliest
+     * frame whose range failed its check, whose header or blocks are damaged, or, when the failure came out of the
+     * one-stream decoder (which cannot say which frame made it), the frame where that decoding began.
+     */
     long failedFrame() {
         return failedFrame.get();
+    }
+
+    /** Records that the payload's bytes from {@code offset} on failed a check; the earliest such offset wins. */
+    private void payloadFailedAt(long offset) {
+        if (offset >= 0) {
+            failedFrame.accumulateAndGet(offset, (held, given) -> held < 0 ? given : Math.min(held, given));
+        }
     }
 
     Outcome run() {
@@ -253,7 +267,14 @@ final class FlashPass {
             }
             ordered.put(END);
         } catch (Throwable e) {
-            fail(stopping() ? failure.get() : readerFailure(e));
+            Throwable problem = stopping() ? failure.get() : readerFailure(e);
+            if (problem instanceof IngotException ingot && ingot.code() == ErrorCode.CHECK_FAILED) {
+                // The bytes did not hold up (a damaged header or block, a bad stream, a range that failed while decoding
+                // as one stream): those from the frame in hand on are in doubt. (A server's lie lands here too: cutting
+                // a kept copy back to the frame in hand only fetches that frame again.)
+                payloadFailedAt(streamFrom >= 0 ? streamFrom : currentFrame);
+            }
+            fail(problem);
         } finally {
             long hashed = hashing.cpuNanos() - hashedBefore;
             stages.stage("read source and cut frames").add(Stages.threadCpu() - started - hashed, 0);
@@ -290,7 +311,11 @@ final class FlashPass {
             long cursor = 0;
             int next = 0;
             FrameCutter.Header header;
-            while ((header = cutter.next()) != null) {
+            while (true) {
+                currentFrame = payload.offset();
+                if ((header = cutter.next()) == null) {
+                    break;
+                }
                 if (header.skippable()) {
                     cutter.skip(header);
                     continue;
@@ -306,12 +331,13 @@ final class FlashPass {
                     ordered.put(pool.submit(() -> decompressAndCheck(frame, length, index, (int) content, at)));
                     next++;
                     cursor += content;
-                } else if (content >= 0 && cursor + content <= nextStart) {
+                } else if (content >= 0 && content <= nextStart - cursor) { // not cursor + content: a declared size near 2^63 wraps
                     cutter.skip(header); // a hole: the payload digest covers it, the target's hole is zeroed separately
                     cursor += content;
                 } else {
                     decompression = "one stream from payload byte " + header.payloadOffset()
                             + " (its frames do not match the block map's ranges)";
+                    streamFrom = header.payloadOffset();
                     streamRest(header, payload, cursor, next);
                     finishPayload(payload, fetched);
                     return;
@@ -340,7 +366,7 @@ final class FlashPass {
             try {
                 size = contexts.get().decompressByteArrayToDirectByteBuffer(target, 0, content, frame, 0, length);
             } catch (ZstdException e) {
-                failedFrame.compareAndSet(-1, payloadOffset);
+                payloadFailedAt(payloadOffset);
                 throw IngotException.tried(ErrorCode.CHECK_FAILED, "decompress the payload", "the frame at byte " + payloadOffset + " of "
                         + payloadName() + " does not decompress (" + e.getMessage() + "); that range was not written");
             } finally {
@@ -348,14 +374,14 @@ final class FlashPass {
             }
             stages.stage("decompress").add(Stages.threadCpu() - cpu, content);
             if (size != content) {
-                failedFrame.compareAndSet(-1, payloadOffset);
+                payloadFailedAt(payloadOffset);
                 throw IngotException.tried(ErrorCode.CHECK_FAILED, "decompress the payload", "the frame at byte " + payloadOffset + " of "
                         + payloadName() + " holds " + size + " bytes, its header says " + content);
             }
             try {
                 return CheckedRange.check(map, index, target, content, stages.stage("range hash"));
             } catch (IngotException e) {
-                failedFrame.compareAndSet(-1, payloadOffset);
+                payloadFailedAt(payloadOffset);
                 throw IngotException.tried(e.code(), "check the payload", dev.ingot.image.ReleaseVerifier.reasonOf(e) + " (it came from the "
                         + "frame at byte " + payloadOffset + " of " + payloadName() + ")");
             }
@@ -500,6 +526,7 @@ final class FlashPass {
         try {
             return CheckedRange.check(map, index, target, length, stages.stage("range hash"));
         } catch (IngotException e) {
+            payloadFailedAt(streamFrom); // decoded as one stream (or a raw image, which is never kept)
             buffers.put(target);
             throw IngotException.tried(e.code(), "check the image", dev.ingot.image.ReleaseVerifier.reasonOf(e) + " (read from "
                     + payloadName() + ")");
@@ -537,6 +564,7 @@ final class FlashPass {
         try {
             return CheckedRange.spooled(map, index, spool, length, Sha256.fromBytes(digest.digest()));
         } catch (IngotException e) {
+            payloadFailedAt(streamFrom);
             release(spool);
             throw IngotException.tried(e.code(), "check the image", dev.ingot.image.ReleaseVerifier.reasonOf(e) + " (read from "
                     + payloadName() + ")");

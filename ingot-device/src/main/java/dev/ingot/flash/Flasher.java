@@ -541,6 +541,20 @@ public final class Flasher {
         static Kept open(FlashJob job, long size, String what) {
             Path folder = job.keep().orElseThrow();
             String name = job.payloadEntry().orElseThrow().name();
+            if (Files.isSymbolicLink(folder)) {
+                // As with a file target: whoever can write the folder above could point the link at any folder the
+                // flashing user may write, and the payload and the release's files would be written there.
+                Path resolved;
+                try {
+                    resolved = folder.toRealPath();
+                } catch (IOException e) {
+                    resolved = null;
+                }
+                throw IngotException.tried(ErrorCode.BAD_INPUT, what, "--keep " + folder + " is a symbolic link"
+                                + (resolved == null ? " to nothing" : " (to " + resolved + ")") + "; a kept copy is written only into a folder "
+                                + "named as itself; nothing was written")
+                        .withHint(resolved == null ? "name a folder of your own" : "name the folder itself, once you are sure it is the one: --keep " + resolved);
+            }
             try {
                 Files.createDirectories(folder);
                 Path complete = folder.resolve(name);

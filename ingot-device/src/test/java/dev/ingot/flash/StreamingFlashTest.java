@@ -244,4 +244,61 @@ class StreamingFlashTest {
         assertThat(Files.mismatch(disk, image)).isEqualTo(-1);
         assertThat(asked.get()).isGreaterThanOrEqualTo(2);
     }
+    @Test
+    void aServerThatCompressesBodiesNobodyAskedToBeCompressedIsRefusedAndNothingIsWritten() throws IOException {
+        FlashJob job = job(store(Duration.ofSeconds(30)));
+        server.gzipBodies();
+        Path disk = Files.writeString(folder.resolve("disk.img"), "the old disk");
+
+        assertThatThrownBy(() -> flash(job, disk, 1)).isInstanceOfSatisfying(IngotException.class,
+                        e -> assertThat(e.code()).isEqualTo(ErrorCode.CHECK_FAILED))
+                .hasMessageContaining("it sent the bytes with Content-Encoding: gzip").hasMessageContaining("nothing was written");
+        assertThat(Files.readString(disk)).isEqualTo("the old disk");
+    }
+
+    @Test
+    void aServerWhoseAnswersNeverEndCostsNoMoreThanTheSizesItAnnouncedAndTheFlashIsRight() throws IOException {
+        // Every answer but the first contact is the file and then bytes without end: the manifest, signature, bmap and
+        // sha256sum (read before anything is trusted) and the payload are each cut at the size the first contact gave.
+        server.endlessBodies();
+        Path disk = folder.resolve("disk.img");
+
+        flash(job(store(Duration.ofSeconds(30))), disk, 1);
+
+        assertThat(Files.mismatch(disk, image)).isEqualTo(-1);
+        assertThat(server.sentPastEnd()).as("bytes past the files' ends the server got onto the wire before the reader left")
+                .isLessThan(64L << 20);
+    }
+
+    @Test
+    void aStatusNoRetryCanChangeFailsAtOnceInsteadOfWaitingOutThePatience() throws IOException {
+        long cut = payloadSize() / 2;
+        FlashJob job = job(store(Duration.ofSeconds(30)));
+        // Cut mid-way; from then on the server answers 400 (a proxy that rejects the request, a URL gone wrong).
+        server.cutOnceAt(PAYLOAD, cut).answerAfter(server.requests().size() + 1, 400);
+        Path disk = folder.resolve("disk.img");
+
+        assertThatThrownBy(() -> flash(job, disk, 1)).isInstanceOfSatisfying(IngotException.class,
+                        e -> assertThat(e.code()).isEqualTo(ErrorCode.UNAVAILABLE))
+                .hasMessageContaining("the server answered 400 for bytes from " + cut).hasMessageNotContaining("no byte arrived");
+        assertThat(server.requests().stream().filter(request -> request.path().equals(PAYLOAD)).count())
+                .as("the first contact, the cut read and the one that got 400: no retries").isEqualTo(3);
+    }
+
+    @Test
+    void aStoreThatRedirectsToAnotherHostIsReadThereWithItsRangesAndEntityTagChecked() throws IOException {
+        try (RangeHttpServer cdn = RangeHttpServer.serve(folder.resolve("store"))) {
+            server.redirectTo(URI.create("http://localhost:" + cdn.uri().getPort() + "/"));
+            cdn.cutOnceAt(PAYLOAD, payloadSize() / 2);
+            Path disk = folder.resolve("disk.img");
+
+            Flasher.Report report = flash(job(store(Duration.ofSeconds(30))), disk, 1);
+
+            assertThat(Files.mismatch(disk, image)).isEqualTo(-1);
+            assertThat(report.resumes()).isEqualTo(1);
+            List<RangeHttpServer.Request> atCdn = cdn.requests().stream().filter(request -> request.path().equals(PAYLOAD)).toList();
+            assertThat(atCdn.getLast().range()).isEqualTo("bytes=" + payloadSize() / 2 + "-" + (payloadSize() - 1));
+            assertThat(atCdn.getLast().ifMatch()).as("the resumed read names the object it started with").isNotNull();
+        }
+    }
 }

@@ -136,4 +136,15 @@ class TargetRefusalsTest {
                 .isInstanceOfSatisfying(IngotException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.BAD_INPUT))
                 .hasMessageContaining("it holds 32010928128 bytes but the image needs 64000000000");
     }
+    @Test
+    void aSlotWriteIsRefusedIntoTheRunningRootsPartitionOrAnLvmPartitionAndAcceptedIntoItsIdleSibling() {
+        // The partition checks of --partition (FlashTarget.inspectPartition) are these, on the partition's own number.
+        system.mount("26 1 8:2 / / rw,relatime shared:1 - ext4 /dev/sda2 rw,errors=remount-ro")
+                .deviceMapper("dm-0", 0, "data--vg-data", "LVM-Hr7Sj1DuOyV2Rm0fJqW9jA3pX0y7KX0cKc3vU1oYkS2vOjGqBf1lT6mRkZ4fJ0eQ", "sdb2");
+
+        refuse(new SystemView.DeviceNumber(8, 2), "it holds the running root file system (/dev/sda2 on /)");
+        refuse(new SystemView.DeviceNumber(8, 18), "it is in use by dm-0 (LVM logical volume data--vg-data");
+        assertThatCode(() -> FlashTarget.refuseIfInUse(new SystemView.DeviceNumber(8, 3), system.view(), "flash /dev/sda3"))
+                .doesNotThrowAnyException();
+    }
 }

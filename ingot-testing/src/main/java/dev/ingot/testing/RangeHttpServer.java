@@ -26,7 +26,8 @@ import java.util.regex.Pattern;
  * A file server on loopback that speaks HTTP range requests on the wire as RFC 9110 says (206 with Content-Range,
  * Accept-Ranges, a strong ETag, If-Match answered 412), built on the JDK's own server, with switches that make it
  * misbehave the ways real servers and links do: drop the connection in the middle of a file, stall, serve a wrong
- * byte or other bytes in a range, lie in Content-Range, change the object (its ETag) mid-download, or ignore Range.
+ * byte or other bytes in a range, lie in Content-Range, change the object (its ETag) mid-download, ignore Range, compress
+ * bodies nobody asked to be compressed, send bodies that never end, or answer a status of its choosing.
  * It records every request's Range and If-Match headers. Serves the files under one folder at {@code /PATH}.
  */
 public final class RangeHttpServer implements AutoCloseable {
@@ -52,6 +53,12 @@ public final class RangeHttpServer implements AutoCloseable {
     private final java.util.Set<String> refused = ConcurrentHashMap.newKeySet();
     private final AtomicReference<String> etagSuffix = new AtomicReference<>("");
     private volatile int changeEtagAfterRequests = -1;
+    private volatile URI redirect;
+    private volatile int statusAfterRequests = -1;
+    private volatile int statusAfter;
+    private final AtomicBoolean gzip = new AtomicBoolean();
+    private final AtomicBoolean endless = new AtomicBoolean();
+    private final java.util.concurrent.atomic.AtomicLong sentPastEnd = new java.util.concurrent.atomic.AtomicLong();
     private volatile Duration stall = Duration.ofSeconds(5);
 
     private RangeHttpServer(Path root) throws IOException {
@@ -134,6 +141,39 @@ public final class RangeHttpServer implements AutoCloseable {
         return this;
     }
 
+    /** After {@code count} requests every request is answered with {@code status} and no body (400, 405, a 302 without Location). */
+    public RangeHttpServer answerAfter(int count, int status) {
+        statusAfter = status;
+        statusAfterRequests = count;
+        return this;
+    }
+
+    /** Answers every request with 307 to the same path under {@code base} (another host, as a CDN or S3 behind a redirect). */
+    public RangeHttpServer redirectTo(URI base) {
+        redirect = base;
+        return this;
+    }
+
+    /** Compresses every body with gzip (Content-Encoding: gzip), whether the client asked for it or not. */
+    public RangeHttpServer gzipBodies() {
+        gzip.set(true);
+        return this;
+    }
+
+    /**
+     * Answers every request but the first contact ({@code bytes=0-0}) with 200 and a body that never ends: the file,
+     * then more bytes until the client goes away (chunked, no Content-Length). {@link #sentPastEnd} counts the extra.
+     */
+    public RangeHttpServer endlessBodies() {
+        endless.set(true);
+        return this;
+    }
+
+    /** How many bytes past a file's end an endless body got onto the wire before the client went away. */
+    public long sentPastEnd() {
+        return sentPastEnd.get();
+    }
+
     private String etag(Path file) throws IOException {
         if (changeEtagAfterRequests >= 0 && requests.size() > changeEtagAfterRequests) {
             etagSuffix.set("-changed");
@@ -152,6 +192,15 @@ public final class RangeHttpServer implements AutoCloseable {
                 exchange.sendResponseHeaders(404, -1);
                 return;
             }
+            if (redirect != null) {
+                exchange.getResponseHeaders().add("Location", redirect.resolve(path).toString());
+                exchange.sendResponseHeaders(307, -1);
+                return;
+            }
+            if (statusAfterRequests >= 0 && requests.size() > statusAfterRequests) {
+                exchange.sendResponseHeaders(statusAfter, -1);
+                return;
+            }
             if (refused.contains(path)) {
                 exchange.sendResponseHeaders(403, -1);
                 return;
@@ -163,6 +212,21 @@ public final class RangeHttpServer implements AutoCloseable {
             if (ifMatch != null && !ifMatch.equals(etag) && !ignoreIfMatch.get()) {
                 exchange.sendResponseHeaders(412, -1);
                 return;
+            }
+            if (endless.get() && !"bytes=0-0".equals(range)) {
+                exchange.sendResponseHeaders(200, 0);
+                OutputStream out = exchange.getResponseBody();
+                send(out, path, file, 0, size);
+                byte[] more = new byte[64 << 10];
+                java.util.Arrays.fill(more, (byte) '!');
+                try {
+                    while (true) {
+                        out.write(more);
+                        sentPastEnd.addAndGet(more.length);
+                    }
+                } catch (IOException gone) {
+                    return; // the client closed the connection
+                }
             }
             long first = 0;
             long last = size - 1;
@@ -181,6 +245,14 @@ public final class RangeHttpServer implements AutoCloseable {
                 exchange.getResponseHeaders().add("Content-Range", "bytes " + shown + "-" + (shown + last - first) + "/" + size);
             }
             long length = last - first + 1;
+            if (gzip.get()) {
+                exchange.getResponseHeaders().add("Content-Encoding", "gzip");
+                exchange.sendResponseHeaders(status, 0);
+                try (java.util.zip.GZIPOutputStream out = new java.util.zip.GZIPOutputStream(exchange.getResponseBody())) {
+                    send(out, path, file, first, length);
+                }
+                return;
+            }
             exchange.sendResponseHeaders(status, length);
             send(exchange.getResponseBody(), path, file, first, length);
         }
