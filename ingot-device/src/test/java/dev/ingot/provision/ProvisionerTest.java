@@ -100,8 +100,13 @@ class ProvisionerTest {
     void aFirstRunWritesEveryFileWithItsModeAndAsksTheHostToPickThemUp() throws IOException {
         Provisioner.Result result = provision(false, true);
 
-        assertThat(result.files()).extracting(Provisioner.FileOutcome::path).containsExactlyElementsOf(FILES);
-        assertThat(result.files()).allSatisfy(file -> assertThat(file.change()).isEqualTo(Provisioner.Change.CREATED));
+        // The site names no control_plane_ca: its file is checked, found absent, and left absent.
+        List<Provisioner.FileOutcome> written = result.files().stream().filter(file -> file.change() != Provisioner.Change.ABSENT).toList();
+        assertThat(written).extracting(Provisioner.FileOutcome::path).containsExactlyElementsOf(FILES);
+        assertThat(written).allSatisfy(file -> assertThat(file.change()).isEqualTo(Provisioner.Change.CREATED));
+        assertThat(result.files()).filteredOn(file -> file.change() == Provisioner.Change.ABSENT)
+                .extracting(Provisioner.FileOutcome::path).containsExactly("/etc/ingot/control-plane-ca.pem");
+        assertThat(file("/etc/ingot/control-plane-ca.pem")).doesNotExist();
         for (String path : FILES) {
             boolean secret = path.endsWith(".env") || path.endsWith("enrollment-token");
             assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file(path)))).as(path)
@@ -302,7 +307,8 @@ class ProvisionerTest {
 
         assertThatThrownBy(() -> provision(false, true)).isInstanceOfSatisfying(IngotException.class, e -> {
             assertThat(e.code()).isEqualTo(ErrorCode.UNAVAILABLE);
-            assertThat(e.getMessage()).contains("/etc/ingot/agent.json", "nothing was changed");
+            // The first file under /etc/ingot in provisioning's order fails (the CA file, absent or not), and none is changed.
+            assertThat(e.getMessage()).contains("/etc/ingot/", "Not a directory", "nothing was changed");
         });
         assertThat(snapshot()).isEqualTo(before);
         assertThat(host.calls).isEmpty();
