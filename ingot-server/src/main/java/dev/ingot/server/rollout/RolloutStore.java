@@ -173,9 +173,13 @@ public final class RolloutStore {
                     .forEach(entry -> latest.merge(entry.getKey(), entry.getValue(),
                             (one, other) -> one.kind().equals(DesiredStateWrite.Kind.REVERT.json()) ? one : other));
             Map<DeviceId, Optional<DeviceReport>> reports = new HashMap<>();
-            handle.createQuery("SELECT id, last_seen_at, status, image_version, container_tag, reboot_required FROM devices "
-                            + "WHERE id IN (SELECT device_id FROM rollout_writes WHERE rollout_id = :id)")
-                    .bind("id", rollout.id().value())
+            // A reboot rollout's devices are few (an operator named them) and include some not written yet (Rollout#watched):
+            // named one by one. Other tracks' stages can be large: the devices this rollout wrote, by a subquery.
+            String columns = "SELECT id, last_seen_at, status, image_version, container_tag, reboot_required FROM devices ";
+            var query = rollout.definition().target() instanceof Target.Reboot
+                    ? handle.createQuery(columns + "WHERE id IN (<watched>)").bindList("watched", watched.stream().map(DeviceId::value).toList())
+                    : handle.createQuery(columns + "WHERE id IN (SELECT device_id FROM rollout_writes WHERE rollout_id = :id)").bind("id", rollout.id().value());
+            query
                     .map((rs, ctx) -> Map.entry(new DeviceId(rs.getString("id")), report(instant(rs, "last_seen_at"),
                             Optional.ofNullable(rs.getString("status")), Optional.ofNullable(rs.getString("image_version")),
                             Optional.ofNullable(rs.getString("container_tag")), bool(rs, "reboot_required"))))
