@@ -23,6 +23,7 @@ import java.util.regex.Pattern;
  */
 public record SiteFilter(String text, List<Term> terms) {
     public static final SiteFilter ALL = new SiteFilter("*", List.of());
+    public static final int MAXIMUM_TERMS = 256;
     private static final Pattern GLOB = Pattern.compile("[A-Za-z0-9_.=:/*?-]{1,128}");
 
     public record Term(boolean excluding, List<Atom> atoms) {
@@ -55,8 +56,14 @@ public record SiteFilter(String text, List<Term> terms) {
         if (text.isBlank() || text.equals("*")) {
             return ALL;
         }
+        String[] termTexts = text.split(",", -1);
+        if (termTexts.length > MAXIMUM_TERMS) {
+            // Every site is matched against every term inside the planner's transaction: a filter is a few patterns, not a list of every site.
+            throw IngotException.tried(ErrorCode.BAD_INPUT, "read the site filter of " + termTexts.length + " terms", "a filter has at most "
+                    + MAXIMUM_TERMS + " terms").withHint("match sites by a pattern or a tag (tag:wave:3) instead of naming each");
+        }
         List<Term> terms = new ArrayList<>();
-        for (String termText : text.split(",", -1)) {
+        for (String termText : termTexts) {
             String body = termText.strip();
             boolean excluding = body.startsWith("!");
             if (excluding) {

@@ -115,6 +115,12 @@ class RolloutDefinitionTest {
             assertThat(SiteFilter.parse("*".repeat(64) + "xy").matches(longest, tags)).isTrue();
             assertThat(SiteFilter.parse("tag:region:*" + "a*".repeat(50)).matches(longest, tags)).isTrue();
         });
+        String huge = String.join(",", java.util.Collections.nCopies(SiteFilter.MAXIMUM_TERMS + 1, "SITE-1*+tag:a*"));
+        assertThatThrownBy(() -> SiteFilter.parse(huge)).isInstanceOfSatisfying(IngotException.class, e -> {
+            assertThat(e.code()).isEqualTo(ErrorCode.BAD_INPUT);
+            assertThat(e.getMessage()).isEqualTo("Tried to read the site filter of 257 terms but failed because a filter has at most 256 terms");
+        });
+        assertThat(SiteFilter.parse(String.join(",", java.util.Collections.nCopies(SiteFilter.MAXIMUM_TERMS, "SITE-1*"))).terms()).hasSize(256);
         for (String[] globText : new String[][] {{"", ""}, {"*", ""}, {"?", ""}, {"a?c", "abc"}, {"a*c", "ac"}, {"a*c", "abbbc"}, {"*c", "abc"},
                 {"a*", "a"}, {"a*b*c", "axxbyyc"}, {"a*b*c", "axxbyy"}, {"a**", "ab"}, {"*?", ""}, {"?*", "x"}, {"*a*a", "aa"}, {"*a*a", "a"}}) {
             boolean expected = java.util.regex.Pattern.matches(globText[0].replace("?", ".").replace("*", ".*"), globText[1]);
