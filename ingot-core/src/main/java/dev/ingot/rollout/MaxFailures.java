@@ -54,10 +54,14 @@ public record MaxFailures(Limit limit, int minimumSample) {
                 "it is neither a count of devices (2) nor a share below 100% (5%)").withHint("write it like 0, 2 or 5%");
     }
 
-    /** How many failed devices a stage of {@code stageSize} devices tolerates. */
+    /**
+     * How many failed devices a stage of {@code stageSize} devices tolerates: never all of them, whatever the count
+     * says, so that {@code --max-failures 2} on a canary of one or two devices cannot let a canary that failed
+     * outright pass on to the next stage (a share is below 100% already).
+     */
     public int allowed(int stageSize) {
         return switch (limit) {
-            case Count count -> count.count();
+            case Count count -> Math.max(0, Math.min(count.count(), stageSize - 1));
             case Percent percent -> stageSize < minimumSample ? 0 : percent.percent() * stageSize / 100;
         };
     }

@@ -101,10 +101,15 @@ public record Rollout(RolloutDefinition definition, Plan plan, Status status, So
 
     /**
      * The devices whose progress the next step needs (the server reads their latest write's action and their latest
-     * report): those written and not yet decided, those of the stage being soaked, and those being written back.
+     * report): those written and not yet decided, those of the stage being soaked, and those being written back; and
+     * on a reboot "only if required", those not yet written, whose latest report decides whether they still need it
+     * when their stage comes (the named list is short: an operator typed it).
      */
     public List<DeviceId> watched() {
         List<DeviceId> watched = new ArrayList<>();
+        if (active() && definition.target() instanceof Target.Reboot reboot && reboot.onlyIfRebootRequired()) {
+            plan.devices().map(Plan.Device::id).filter(device -> !runs.containsKey(device)).forEach(watched::add);
+        }
         int soaking = switch (status) {
             case Status.Running running when running.phase() == Status.Phase.SOAKING -> running.stage();
             default -> 0;

@@ -257,6 +257,16 @@ public final class RolloutMachine {
             List<Plan.Device> unwritten = plan.stage(stage).devices().stream().filter(device -> !runs.containsKey(device.id())).toList();
             List<Plan.Device> batch = unwritten.subList(0, Math.min(writeBatch, unwritten.size()));
             for (Plan.Device device : batch) {
+                Optional<DeviceReport> latest = Optional.ofNullable(observation.progress().get(device.id())).flatMap(DeviceProgress::report);
+                if (definition.target() instanceof Target.Reboot reboot && reboot.onlyIfRebootRequired()
+                        && latest.filter(report -> !report.rebootRequired()).isPresent()) {
+                    // Judged again now, not only at plan time: a device that rebooted by itself since is not rebooted by the rollout.
+                    runs.put(device.id(), DeviceRun.written(stage, now).decided(DeviceRun.Outcome.SUCCEEDED,
+                            Optional.of("no longer needs a reboot; not rebooted"), now));
+                    event(TimelineEntry.ENGINE, "device-skipped", status, device.id() + " at " + device.site()
+                            + ": its latest report (" + latest.get().at() + ") needs no reboot any more; not rebooted");
+                    continue;
+                }
                 runs.put(device.id(), DeviceRun.written(stage, now));
                 writes.add(new DesiredStateWrite(definition.id(), stage, device.id(), DesiredStateWrite.Kind.APPLY, definition.target()));
                 writtenNow.add(device.id());

@@ -23,6 +23,7 @@ import java.util.regex.Pattern;
  */
 public record SiteFilter(String text, List<Term> terms) {
     public static final SiteFilter ALL = new SiteFilter("*", List.of());
+    public static final int MAXIMUM_TERMS = 256;
     private static final Pattern GLOB = Pattern.compile("[A-Za-z0-9_.=:/*?-]{1,128}");
 
     public record Term(boolean excluding, List<Atom> atoms) {
@@ -35,9 +36,13 @@ public record SiteFilter(String text, List<Term> terms) {
         }
     }
 
-    public record Atom(boolean tag, String glob, Pattern pattern) {
+    public record Atom(boolean tag, String glob) {
+        public Atom {
+            requireNonNull(glob, "glob");
+        }
+
         boolean matches(SiteId site, Set<String> tags) {
-            return tag ? tags.stream().anyMatch(value -> pattern.matcher(value).matches()) : pattern.matcher(site.value()).matches();
+            return tag ? tags.stream().anyMatch(value -> globMatches(glob, value)) : globMatches(glob, site.value());
         }
     }
 
@@ -51,8 +56,14 @@ public record SiteFilter(String text, List<Term> terms) {
         if (text.isBlank() || text.equals("*")) {
             return ALL;
         }
+        String[] termTexts = text.split(",", -1);
+        if (termTexts.length > MAXIMUM_TERMS) {
+            // Every site is matched against every term inside the planner's transaction: a filter is a few patterns, not a list of every site.
+            throw IngotException.tried(ErrorCode.BAD_INPUT, "read the site filter of " + termTexts.length + " terms", "a filter has at most "
+                    + MAXIMUM_TERMS + " terms").withHint("match sites by a pattern or a tag (tag:wave:3) instead of naming each");
+        }
         List<Term> terms = new ArrayList<>();
-        for (String termText : text.split(",", -1)) {
+        for (String termText : termTexts) {
             String body = termText.strip();
             boolean excluding = body.startsWith("!");
             if (excluding) {
@@ -67,7 +78,7 @@ public record SiteFilter(String text, List<Term> terms) {
                             "'" + atomText + "' is not id:GLOB, tag:GLOB or a site-id glob of letters, digits, '_.=:/-' and the wildcards '*' '?'")
                             .withHint("write it like SITE-28*, tag:region:eu-* or *,!tag:lab");
                 }
-                atoms.add(new Atom(tag, glob, globPattern(glob)));
+                atoms.add(new Atom(tag, glob));
             }
             terms.add(new Term(excluding, atoms));
         }
@@ -82,16 +93,36 @@ public record SiteFilter(String text, List<Term> terms) {
         return included && terms.stream().noneMatch(term -> term.excluding() && term.matches(site, tags));
     }
 
-    private static Pattern globPattern(String glob) {
-        StringBuilder regex = new StringBuilder();
-        for (char character : glob.toCharArray()) {
-            switch (character) {
-                case '*' -> regex.append(".*");
-                case '?' -> regex.append('.');
-                default -> regex.append(Pattern.quote(String.valueOf(character)));
+    /**
+     * Whether {@code text} matches {@code glob} ('*' any run, '?' one character), by the greedy two-pointer walk that
+     * goes back only to the last '*': at most length(glob) × length(text) steps. Written by hand because a glob turned
+     * into a regex ({@code .*.*.*…b}) backtracks polynomially in the number of '*' — a 128-character filter from the
+     * operator API against a 63-character site id would hold the planner, and the database transaction it runs in,
+     * for longer than anyone waits — and neither the JDK's glob PathMatcher (a regex too) nor a library we use does better.
+     */
+    static boolean globMatches(String glob, String text) {
+        int g = 0;
+        int t = 0;
+        int star = -1;
+        int resume = 0;
+        while (t < text.length()) {
+            if (g < glob.length() && (glob.charAt(g) == '?' || glob.charAt(g) == text.charAt(t))) {
+                g++;
+                t++;
+            } else if (g < glob.length() && glob.charAt(g) == '*') {
+                star = g++;
+                resume = t;
+            } else if (star >= 0) {
+                g = star + 1;
+                t = ++resume;
+            } else {
+                return false;
             }
         }
-        return Pattern.compile(regex.toString());
+        while (g < glob.length() && glob.charAt(g) == '*') {
+            g++;
+        }
+        return g == glob.length();
     }
 
     @Override

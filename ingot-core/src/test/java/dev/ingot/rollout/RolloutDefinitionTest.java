@@ -2,6 +2,7 @@ package dev.ingot.rollout;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.ingot.error.ErrorCode;
 import dev.ingot.error.IngotException;
@@ -69,7 +70,8 @@ class RolloutDefinitionTest {
         assertThat(share.allowed(10)).isZero();
         assertThat(share.allowed(40)).isEqualTo(2);
         assertThat(share.describe()).isEqualTo("5% (none below 10 devices)");
-        assertThat(MaxFailures.parse("2", 10).allowed(1)).isEqualTo(2);
+        assertThat(MaxFailures.parse("2", 10).allowed(1)).as("never every device of a stage").isZero();
+        assertThat(MaxFailures.parse("2", 10).allowed(3)).isEqualTo(2);
         assertThat(MaxFailures.NONE.allowed(1000)).isZero();
         for (String bad : new String[] {"", "-1", "100%", "5.5%", "two"}) {
             assertThatThrownBy(() -> MaxFailures.parse(bad, 10)).as(bad).isInstanceOf(IngotException.class);
@@ -98,6 +100,31 @@ class RolloutDefinitionTest {
         for (String bad : new String[] {"tag:", "SITE 1", "a,,b", "tag:x y", "id:(.*)"}) {
             assertThatThrownBy(() -> SiteFilter.parse(bad)).as(bad).isInstanceOf(IngotException.class)
                     .hasMessageStartingWith("Tried to read the site filter");
+        }
+    }
+
+    @Test
+    void aSiteFilterOfManyWildcardsAnswersAtOnceInsteadOfBacktrackingForYears() {
+        // As a regex (.*.*.*…b) eight '*' took 24 s against one 43-character site id, and each more multiplied it: an operator's
+        // --sites held the planner's transaction for ever. The timeout guards against that hang; it measures nothing.
+        SiteId longest = new SiteId("S" + "ITE-".repeat(15) + "xy");
+        Set<String> tags = Set.of("region:" + "a".repeat(56));
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            assertThat(SiteFilter.parse("*".repeat(127) + "b").matches(longest, tags)).isFalse();
+            assertThat(SiteFilter.parse("tag:" + "*a".repeat(61) + "*b").matches(longest, tags)).isFalse();
+            assertThat(SiteFilter.parse("*".repeat(64) + "xy").matches(longest, tags)).isTrue();
+            assertThat(SiteFilter.parse("tag:region:*" + "a*".repeat(50)).matches(longest, tags)).isTrue();
+        });
+        String huge = String.join(",", java.util.Collections.nCopies(SiteFilter.MAXIMUM_TERMS + 1, "SITE-1*+tag:a*"));
+        assertThatThrownBy(() -> SiteFilter.parse(huge)).isInstanceOfSatisfying(IngotException.class, e -> {
+            assertThat(e.code()).isEqualTo(ErrorCode.BAD_INPUT);
+            assertThat(e.getMessage()).isEqualTo("Tried to read the site filter of 257 terms but failed because a filter has at most 256 terms");
+        });
+        assertThat(SiteFilter.parse(String.join(",", java.util.Collections.nCopies(SiteFilter.MAXIMUM_TERMS, "SITE-1*"))).terms()).hasSize(256);
+        for (String[] globText : new String[][] {{"", ""}, {"*", ""}, {"?", ""}, {"a?c", "abc"}, {"a*c", "ac"}, {"a*c", "abbbc"}, {"*c", "abc"},
+                {"a*", "a"}, {"a*b*c", "axxbyyc"}, {"a*b*c", "axxbyy"}, {"a**", "ab"}, {"*?", ""}, {"?*", "x"}, {"*a*a", "aa"}, {"*a*a", "a"}}) {
+            boolean expected = java.util.regex.Pattern.matches(globText[0].replace("?", ".").replace("*", ".*"), globText[1]);
+            assertThat(SiteFilter.globMatches(globText[0], globText[1])).as("'%s' against '%s'", globText[0], globText[1]).isEqualTo(expected);
         }
     }
 

@@ -105,6 +105,21 @@ class RolloutScenarioTest {
         assertThat(end.runs().get(canaryDevice).outcome()).isEqualTo(DeviceRun.Outcome.ROLLED_BACK);
     }
 
+    @Test
+    void aMaxFailuresCountAsLargeAsTheCanaryStageStillHaltsACanaryThatFailedOutright() {
+        SimulatedFleet fleet = fleet().misbehave(target(Track.REIMAGE), SimulatedFleet.Behaviour.FALL_BACK, List.of(CANARY));
+        RolloutDefinition definition = definition(Track.REIMAGE, FailurePolicy.HALT).withMaxFailures(MaxFailures.parse("3", 10));
+        Runner runner = new Runner(start(definition, fleet), fleet, START);
+
+        Rollout end = runner.settle(400);
+
+        assertThat(end.status()).isInstanceOfSatisfying(Status.Halted.class, halted -> assertThat(halted.stage()).isEqualTo(1));
+        assertThat(fleet.touched()).containsExactly(end.plan().stage(1).devices().getFirst().id());
+        assertThat(MaxFailures.parse("3", 10).allowed(2)).as("one of two may fail, never both").isEqualTo(1);
+        assertThat(MaxFailures.parse("3", 10).allowed(20)).isEqualTo(3);
+        assertThat(MaxFailures.parse("3", 10).allowed(0)).isZero();
+    }
+
     @ParameterizedTest
     @EnumSource(value = Track.class, names = {"REIMAGE", "CONTAINER"})
     void aFailureInTheTenPercentStageRollsThatStageBackAndLeavesTheRestUntouched(Track track) {

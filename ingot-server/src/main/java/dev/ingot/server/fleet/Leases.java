@@ -6,6 +6,7 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import dev.ingot.server.db.Database;
+import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
 
@@ -58,6 +59,19 @@ public final class Leases {
                             + "WHERE NOT EXISTS (SELECT 1 FROM leases WHERE name = :name)")
                     .bind("name", name).bind("holder", holder).bind("expires", expires).execute() == 1;
         });
+    }
+
+    /**
+     * Inside a transaction that acts as the lease's holder: whether {@code holder} still holds the lease, checked by
+     * a write to its row, so that the row stays locked to the end of the transaction. This is the fence of a holder
+     * that may have paused past its lease (a long GC, a stopped VM): a replica that took the lease meanwhile has
+     * changed the holder and the paused one stores nothing; one taking it now waits until this transaction ends, so
+     * the write is ordered before the takeover. It compares holders, not clocks, so skew between replicas cannot
+     * let two act at once. An expired lease nobody took is still held: nobody else acts on it.
+     */
+    public boolean holdsIn(Handle handle, String name, String holder) {
+        return handle.createUpdate("UPDATE leases SET holder = :holder WHERE name = :name AND holder = :holder")
+                .bind("name", name).bind("holder", holder).execute() == 1;
     }
 
     /** Gives the lease up early, if this holder has it. */

@@ -27,9 +27,11 @@ import org.slf4j.LoggerFactory;
  * The rollout engine of one server: among the replicas on one database, the one holding the {@value #LEASE} lease
  * steps every active rollout at each tick, on the injected clock. A step reads the rollout, the progress of the
  * devices it watches and the operator commands waiting, asks {@link RolloutEngine} (the pure machine and the gates),
- * and stores the decision in one transaction under the rollout's revision ({@link RolloutStore#commit}). Correctness
- * does not rest on the lease: an engine that acted on an old copy (a replica that lost its lease mid-step) finds the
- * revision moved and stores nothing. The lease only keeps the replicas from doing the work twice.
+ * and stores the decision in one transaction ({@link RolloutStore#commit}) behind two guards. The rollout's revision:
+ * an engine that acted on an old copy finds it moved and stores nothing. And the lease as a fence
+ * ({@link Leases#holdsIn}): a replica paused mid-step past its lease (a long GC, a stopped VM), which read the devices
+ * before they turned bad, stores nothing once another replica has taken the lease, even where the revision had not
+ * moved yet; the fence compares holders, not clocks, so skewed clocks cannot make two engines act at once.
  */
 public final class RolloutDriver implements AutoCloseable {
     public static final String LEASE = "rollout-engine";
@@ -113,7 +115,7 @@ public final class RolloutDriver implements AutoCloseable {
         }
     }
 
-    /** One step of one rollout; true when it asks for another at once. */
+    /** One step of one rollout; true when it asks for another at once (never after a step that stored nothing). */
     private boolean step(RolloutId id) {
         Optional<Rollout> found = store.find(id);
         if (found.isEmpty() || !found.get().active()) {
@@ -126,8 +128,8 @@ public final class RolloutDriver implements AutoCloseable {
         if (decision.rollout().revision() == rollout.revision() && commands.isEmpty()) {
             return false;
         }
-        if (!store.commit(rollout, decision, commands)) {
-            LOG.atInfo().addKeyValue("rollout", id).log("rollout moved on under this step (another engine?); nothing stored");
+        if (!store.commit(rollout, decision, commands, handle -> leases.holdsIn(handle, LEASE, holder))) {
+            LOG.atInfo().addKeyValue("rollout", id).log("rollout moved on under this step, or another replica took the engine's lease; nothing stored");
             return false;
         }
         decision.events().forEach(event -> LOG.atInfo().addKeyValue("rollout", id).addKeyValue("actor", event.actor())

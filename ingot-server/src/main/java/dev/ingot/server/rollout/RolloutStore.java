@@ -44,6 +44,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.UUID;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
 
@@ -172,9 +173,13 @@ public final class RolloutStore {
                     .forEach(entry -> latest.merge(entry.getKey(), entry.getValue(),
                             (one, other) -> one.kind().equals(DesiredStateWrite.Kind.REVERT.json()) ? one : other));
             Map<DeviceId, Optional<DeviceReport>> reports = new HashMap<>();
-            handle.createQuery("SELECT id, last_seen_at, status, image_version, container_tag, reboot_required FROM devices "
-                            + "WHERE id IN (SELECT device_id FROM rollout_writes WHERE rollout_id = :id)")
-                    .bind("id", rollout.id().value())
+            // A reboot rollout's devices are few (an operator named them) and include some not written yet (Rollout#watched):
+            // named one by one. Other tracks' stages can be large: the devices this rollout wrote, by a subquery.
+            String columns = "SELECT id, last_seen_at, status, image_version, container_tag, reboot_required FROM devices ";
+            var query = rollout.definition().target() instanceof Target.Reboot
+                    ? handle.createQuery(columns + "WHERE id IN (<watched>)").bindList("watched", watched.stream().map(DeviceId::value).toList())
+                    : handle.createQuery(columns + "WHERE id IN (SELECT device_id FROM rollout_writes WHERE rollout_id = :id)").bind("id", rollout.id().value());
+            query
                     .map((rs, ctx) -> Map.entry(new DeviceId(rs.getString("id")), report(instant(rs, "last_seen_at"),
                             Optional.ofNullable(rs.getString("status")), Optional.ofNullable(rs.getString("image_version")),
                             Optional.ofNullable(rs.getString("container_tag")), bool(rs, "reboot_required"))))
@@ -204,6 +209,10 @@ public final class RolloutStore {
      */
     public Command queue(RolloutId id, OperatorCommand command) {
         return database.inTransaction(handle -> {
+            // The rollout's row locked first (a write that changes nothing; PostgreSQL holds the lock to the commit), so that two
+            // operators clicking at once queue one after the other: else both read the same next seq and the second, an abort
+            // lost to a pause, was answered as a conflict. SQLite serializes its writers anyway.
+            handle.createUpdate("UPDATE rollouts SET revision = revision WHERE id = :id").bind("id", id.value()).execute();
             boolean waiting = handle.createQuery("SELECT COUNT(*) FROM rollout_commands WHERE rollout_id = :id AND kind = :kind")
                     .bind("id", id.value()).bind("kind", command.kind().json()).mapTo(Long.class).one() > 0;
             if (waiting) {
@@ -234,13 +243,18 @@ public final class RolloutStore {
      * Stores one step's decision in one transaction: the new rollout (only if it is still at the revision the step
      * read: else another engine stepped it meanwhile and nothing is stored), each desired-state write not made before,
      * the timeline's new entries in the audit log, and the commands the step took; a final rollout lets its devices go.
-     * Returns false when the revision had moved on.
+     * Returns false when the revision had moved on, or when {@code fence} (run first, in the transaction) says the
+     * engine that decided no longer holds the engine's lease.
      */
-    public boolean commit(Rollout before, Decision decision, List<Command> taken) {
+    public boolean commit(Rollout before, Decision decision, List<Command> taken, Predicate<Handle> fence) {
         Rollout after = decision.rollout();
         RolloutView view = RolloutView.of(after);
         try {
             database.useTransaction(handle -> {
+                // First, so that the engine's lease is locked before anything is written (Leases#holdsIn).
+                if (!fence.test(handle)) {
+                    throw new StaleRevision();
+                }
                 int updated = handle.createUpdate("UPDATE rollouts SET state = :state, active = :active, summary = :summary, current_stage = :stage, "
                                 + "updated_at = :now, revision = :revision, document = :document WHERE id = :id AND revision = :before")
                         .bind("state", view.state()).bind("active", after.active()).bind("summary", clip(view.summary(), 2000))
@@ -377,7 +391,7 @@ public final class RolloutStore {
         return false;
     }
 
-    /** Thrown inside a commit's transaction to roll it back: the rollout moved on since the step read it. */
+    /** Thrown inside a commit's transaction to roll it back: the rollout moved on since the step read it, or its engine lost the lease. */
     private static final class StaleRevision extends RuntimeException {
         StaleRevision() {
             super(null, null, false, false);
