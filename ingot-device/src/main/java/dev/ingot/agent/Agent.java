@@ -30,6 +30,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.random.RandomGenerator;
 
@@ -408,12 +409,14 @@ public final class Agent {
     }
 
     private void keepCache(DesiredState wanted) {
-        List<ImageVersion> versions = wanted.knownGood().stream().limit(CACHE_KEEPS).toList();
+        List<ImageVersion> versions = wanted.knownGood().stream().distinct().limit(CACHE_KEEPS).toList();
         if (versions.isEmpty()) {
             return;
         }
         try {
-            if (!host.cache().cached().equals(versions)) {
+            // As sets: the cache lists newest first, the control plane in its own order; compared as lists, a list that is not
+            // newest first had every idle tick verify each cached image in full again.
+            if (!Set.copyOf(host.cache().cached()).equals(Set.copyOf(versions))) {
                 host.cache().keep(versions);
             }
         } catch (IngotException e) {

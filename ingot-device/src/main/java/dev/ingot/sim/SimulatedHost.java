@@ -507,11 +507,12 @@ public final class SimulatedHost {
     private final class Cache implements CacheKeeper {
         @Override
         public List<ImageVersion> cached() {
-            return List.copyOf(usbCache);
+            return usbCache.stream().sorted(java.util.Comparator.reverseOrder()).toList(); // newest first, as UsbCacheKeeper lists it
         }
 
         @Override
         public void keep(List<ImageVersion> versions) {
+            note("usb cache keep " + versions);
             usbCache.clear();
             usbCache.addAll(versions);
         }

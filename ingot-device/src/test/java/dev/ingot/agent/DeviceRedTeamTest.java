@@ -111,6 +111,19 @@ class DeviceRedTeamTest {
     }
 
     @Test
+    void aKnownGoodListNotNewestFirstOrWithRepeatsFillsTheUsbCacheOnceNotAtEveryPoll() {
+        SimulatedRig rig = new SimulatedRig().enrolled();
+        ImageVersion v13 = ImageVersion.parse("v1.3");
+        rig.desire(state -> new dev.ingot.fleet.DesiredState(state.generation() + 1, state.image(), state.containerTag(),
+                state.rebootRequest(), java.util.List.of(v13, v13, V14)));
+
+        rig.runFor(Duration.ofMinutes(30)); // about 30 polls
+
+        assertThat(rig.host.usbCache()).containsExactlyInAnyOrder(V14, v13);
+        assertThat(rig.host.operationLog()).filteredOn(line -> line.startsWith("usb cache keep")).containsExactly("usb cache keep [v1.3, v1.4]");
+    }
+
+    @Test
     @Disabled("Red team, issue 13: no rollback protection. A control plane (or whoever holds its database) can desire any release "
             + "the image's keyring ever signed, however old: the signed manifest carries no floor, the device API serves no signed "
             + "known-good list, and the agent keeps no record of the lowest version it may run. Needs a signed floor (a field of the "
