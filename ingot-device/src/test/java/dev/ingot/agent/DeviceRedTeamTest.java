@@ -4,14 +4,26 @@ import static dev.ingot.agent.SimulatedRig.DEVICE;
 import static dev.ingot.agent.SimulatedRig.V14;
 import static dev.ingot.agent.SimulatedRig.V15;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ingot.boot.Slot;
+import dev.ingot.error.ErrorCode;
+import dev.ingot.error.IngotException;
 import dev.ingot.fleet.ActionState;
+import dev.ingot.fleet.DesiredState;
 import dev.ingot.fleet.Track;
 import dev.ingot.image.ImageVersion;
+import dev.ingot.sim.SimulatedFailure;
+import dev.ingot.site.VideoIngestUnit;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue 13's red team on the device: the bootloader's environment damaged, the clock jumping during a trial, a
@@ -64,7 +76,7 @@ class DeviceRedTeamTest {
 
     @Test
     void theClockJumpingBackADayDuringAnUnhealthyTrialDoesNotKeepTheDeviceOnTheUncommittedSlotForADay() {
-        SimulatedRig rig = new SimulatedRig(dev.ingot.sim.SimulatedFailure.REIMAGE).enrolled();
+        SimulatedRig rig = new SimulatedRig(SimulatedFailure.REIMAGE).enrolled();
         rig.desire(state -> state.withImage(V15));
         rig.runUntil(() -> rig.device.agent().state().action().filter(action -> action instanceof AgentState.Reimage update
                 && update.step() instanceof AgentState.ReimageStep.Trial).isPresent(), LIMIT);
@@ -114,8 +126,8 @@ class DeviceRedTeamTest {
     void aKnownGoodListNotNewestFirstOrWithRepeatsFillsTheUsbCacheOnceNotAtEveryPoll() {
         SimulatedRig rig = new SimulatedRig().enrolled();
         ImageVersion v13 = ImageVersion.parse("v1.3");
-        rig.desire(state -> new dev.ingot.fleet.DesiredState(state.generation() + 1, state.image(), state.containerTag(),
-                state.rebootRequest(), java.util.List.of(v13, v13, V14)));
+        rig.desire(state -> new DesiredState(state.generation() + 1, state.image(), state.containerTag(),
+                state.rebootRequest(), List.of(v13, v13, V14)));
 
         rig.runFor(Duration.ofMinutes(30)); // about 30 polls
 
@@ -138,5 +150,22 @@ class DeviceRedTeamTest {
 
         assertThat(rig.controlPlane.last(DEVICE, Track.REIMAGE).orElseThrow().state()).isEqualTo(ActionState.FAILED);
         assertThat(rig.host.runningVersion()).isEqualTo(V15);
+    }
+
+    @Test
+    @Disabled("Red team, issue 13: the tag override is an EnvironmentFile= of the video-ingest unit, and systemd takes every variable "
+            + "in it: a line VIDEO_INGEST_REPOSITORY=… added to /data/ingot/agent/video-ingest-tag.env points the unit at another "
+            + "registry while the agent still reads only the tag and sees nothing wrong. Whoever can write /data is root already, so "
+            + "this is defence in depth: the agent should take such a file for tampered and write back its own one line (from the "
+            + "last committed container outcome), without a tick-ending exception. Not done in this pass.")
+    void aTagOverrideThatAlsoNamesARepositoryIsTakenForTampered(@TempDir Path root)
+            throws IOException {
+        FileTagOverride tags = FileTagOverride.under(root);
+        tags.set(Optional.of("2.9.0"));
+        Path file = root.resolve(VideoIngestUnit.TAG_OVERRIDE_PATH.substring(1));
+        Files.writeString(file, "VIDEO_INGEST_TAG=2.9.0\nVIDEO_INGEST_REPOSITORY=evil.example.net/video-ingest\n");
+
+        assertThatThrownBy(tags::current).isInstanceOfSatisfying(IngotException.class,
+                e -> assertThat(e.code()).isEqualTo(ErrorCode.CHECK_FAILED));
     }
 }
