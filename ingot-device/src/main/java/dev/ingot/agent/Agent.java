@@ -14,6 +14,7 @@ import dev.ingot.agent.ControlPlane.EnrollmentRequest;
 import dev.ingot.agent.ControlPlane.PollAnswer;
 import dev.ingot.agent.ControlPlane.ReleaseDownload;
 import dev.ingot.boot.BootState;
+import dev.ingot.boot.Slot;
 import dev.ingot.error.ErrorCode;
 import dev.ingot.error.IngotException;
 import dev.ingot.fleet.ActionState;
@@ -29,6 +30,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.random.RandomGenerator;
 
@@ -106,6 +108,7 @@ public final class Agent {
     }
 
     public Tick tick() {
+        repairBootloader();
         Optional<Secret> credential = state.enrollment().map(Enrolled::credential);
         if (credential.isEmpty()) {
             Optional<Duration> wait = enroll();
@@ -136,6 +139,38 @@ public final class Agent {
         Duration jitter = answer.get().jitter();
         long extra = jitter.toMillis() <= 0 ? 0 : random.nextLong(jitter.toMillis() + 1);
         return new Tick.Sleep(shorter(wait(step), answer.get().interval().plusMillis(extra)));
+    }
+
+    /**
+     * A damaged GRUB environment boots slot a at the next boot, whatever was committed: an older version, or a slot an
+     * update left half-written. While the agent runs it knows which slot is committed (the one it booted, or the old
+     * slot of a re-image in flight: a fall-back must still find it), and writes it back before anything else happens.
+     */
+    private void repairBootloader() {
+        BootState boot;
+        try {
+            boot = host.boot().state();
+        } catch (IngotException e) {
+            return; // the step that needs the bootloader says why
+        }
+        if (boot.damage().isEmpty()) {
+            return;
+        }
+        Slot committed = state.action().map(action -> switch (action) {
+            // After the boot that was to commit, what came up tells: the new slot only if the commit reached GRUB.
+            case Reimage update when update.step() instanceof AgentState.ReimageStep.Commit commit
+                    && !commit.bootId().equals(boot.bootId()) -> boot.booted();
+            case Reimage update -> update.from();
+            case Container update -> boot.booted();
+            case Reboot update -> boot.booted();
+        }).orElse(boot.booted());
+        log.accept("the GRUB environment is damaged (" + boot.damage().get() + "); the next boot would take slot a, so slot "
+                + committed + " is written back as the committed slot");
+        try {
+            host.boot().commit(committed);
+        } catch (IngotException e) {
+            log.accept("the GRUB environment could not be repaired: " + e.oneLine());
+        }
     }
 
     private Optional<PollAnswer> poll(Secret credential, HealthReport report) {
@@ -374,12 +409,14 @@ public final class Agent {
     }
 
     private void keepCache(DesiredState wanted) {
-        List<ImageVersion> versions = wanted.knownGood().stream().limit(CACHE_KEEPS).toList();
+        List<ImageVersion> versions = wanted.knownGood().stream().distinct().limit(CACHE_KEEPS).toList();
         if (versions.isEmpty()) {
             return;
         }
         try {
-            if (!host.cache().cached().equals(versions)) {
+            // As sets: the cache lists newest first, the control plane in its own order; compared as lists, a list that is not
+            // newest first had every idle tick verify each cached image in full again.
+            if (!Set.copyOf(host.cache().cached()).equals(Set.copyOf(versions))) {
                 host.cache().keep(versions);
             }
         } catch (IngotException e) {

@@ -213,7 +213,7 @@ public final class AgentStateJson {
         IngotException invalid(String reason) {
             return IngotException.tried(ErrorCode.CHECK_FAILED, "read the agent state " + source, reason)
                     .withHint("the agent stops rather than guess where an update stood: keep the file for diagnosis and see docs/agent.md, "
-                            + "\"When the state file is lost\"");
+                            + "\"When the state file is damaged\"");
         }
 
         String text(JsonNode node, String field) {

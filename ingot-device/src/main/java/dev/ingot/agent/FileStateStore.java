@@ -5,8 +5,10 @@ import static java.util.Objects.requireNonNull;
 import dev.ingot.error.ErrorCode;
 import dev.ingot.error.IngotException;
 import dev.ingot.provision.AtomicFiles;
+import dev.ingot.store.WorkFolder;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -25,6 +27,12 @@ public final class FileStateStore implements StateStore {
 
     @Override
     public AgentState load() {
+        if (Files.exists(file, LinkOption.NOFOLLOW_LINKS) && !WorkFolder.isPlainFile(file)) {
+            // A link planted in its place (to /dev/zero, a FIFO, another device's state): never followed, never read.
+            throw IngotException.tried(ErrorCode.CHECK_FAILED, "read the agent state " + file, "it is a link or not a regular file")
+                    .withHint("the agent stops rather than guess where an update stood: keep it for diagnosis and see docs/agent.md, "
+                            + "\"When the state file is damaged\"");
+        }
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(file);

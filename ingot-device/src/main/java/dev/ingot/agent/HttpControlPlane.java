@@ -22,10 +22,12 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -35,7 +37,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.net.ssl.SSLContext;
@@ -65,6 +73,11 @@ public final class HttpControlPlane implements ControlPlane {
     static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(60);
     /** An error document is small; a proxy's error page is not worth reading whole. */
     private static final int MAX_ERROR_BODY = 64 * 1024;
+    /**
+     * The largest JSON answer read: a poll answer or a release's file list is a few kilobytes; a control plane (or
+     * whatever answers in its name) that sends more would hold the agent's memory, so the answer is cut off and refused.
+     */
+    static final int MAX_ANSWER = 1024 * 1024;
     private static final ObjectMapper JSON = new ObjectMapper().disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
     private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
     private static final String USER_AGENT = "ingot-agent/" + Optional.ofNullable(HttpControlPlane.class.getPackage().getImplementationVersion())
@@ -72,6 +85,8 @@ public final class HttpControlPlane implements ControlPlane {
 
     private final URI base;
     private final HttpClient http;
+    /** How long a JSON call may take, its whole answer included (the client's own timeout stops at the headers). */
+    private final Duration answerTimeout;
     /** Each track's newest action as the last full poll answer listed it; null until one arrived. */
     private Map<Track, KnownAction> actions;
     private Optional<ImageVersion> desiredImage = Optional.empty();
@@ -85,7 +100,13 @@ public final class HttpControlPlane implements ControlPlane {
      *     address only (the enrollment token and the credential travel in these requests)
      */
     public HttpControlPlane(URI base, HttpClient http) {
+        this(base, http, REQUEST_TIMEOUT);
+    }
+
+    /** @param answerTimeout how long a JSON call may take from the request to the last byte of its answer (tests shorten it) */
+    HttpControlPlane(URI base, HttpClient http, Duration answerTimeout) {
         requireNonNull(base, "base");
+        this.answerTimeout = requireNonNull(answerTimeout, "answerTimeout");
         String text = base.toString();
         Optional<String> problem = SiteParameters.controlPlaneProblem(text);
         if (problem.isPresent()) {
@@ -233,8 +254,15 @@ public final class HttpControlPlane implements ControlPlane {
         List<ReleaseFile> files = new ArrayList<>();
         for (JsonNode file : answer.path("files")) {
             String url = text(file, "url", "find release " + version);
-            files.add(new ReleaseFile(text(file, "name", "find release " + version), file.path("size").asLong(),
-                    url.startsWith("/") ? uri(url) : URI.create(url)));
+            URI parsed;
+            try {
+                parsed = url.startsWith("/") ? uri(url) : new URI(url);
+            } catch (URISyntaxException | IllegalArgumentException e) {
+                // Not an IngotException, this would end the agent's tick (and with it a trial's commit) on every poll.
+                throw IngotException.tried(ErrorCode.UNAVAILABLE, "find release " + version, "the URL the control plane named for a file is not a URL ("
+                        + oneReason(String.valueOf(e.getMessage())) + ")").withHint("is control_plane_url an Ingot control plane?");
+            }
+            files.add(new ReleaseFile(text(file, "name", "find release " + version), file.path("size").asLong(), parsed));
         }
         return new Release(version, answer.path("name").asText(""), files);
     }
@@ -344,15 +372,31 @@ public final class HttpControlPlane implements ControlPlane {
     }
 
     private JsonNode call(HttpRequest.Builder request, Optional<Secret> credential, String attempt) {
-        request.header("Accept", "application/json").header("User-Agent", USER_AGENT).timeout(REQUEST_TIMEOUT);
+        request.header("Accept", "application/json").header("User-Agent", USER_AGENT).timeout(answerTimeout);
         credential.ifPresent(secret -> request.header("Authorization", "Bearer " + secret.reveal()));
+        // The client's timeout ends when the headers arrive: an answer that trickles in a byte at a time would hold the
+        // agent's tick (and with it a trial's commit or fall-back) for ever. So the whole exchange has a deadline, and
+        // the body a size limit.
+        CompletableFuture<HttpResponse<byte[]>> pending = http.sendAsync(request.build(), info -> new AtMost(MAX_ANSWER));
         HttpResponse<byte[]> response;
         try {
-            response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
-        } catch (IOException e) {
-            throw ApiAnswers.unreachable(e, base.toString(), "check the network and control_plane_url in agent.json",
+            response = pending.get(answerTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            pending.cancel(true);
+            throw IngotException.tried(ErrorCode.UNAVAILABLE, attempt + " at " + base, "no whole answer came within "
+                    + answerTimeout.toSeconds() + " s").withHint("check the network and the control plane; it is tried again later");
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause() instanceof java.util.concurrent.CompletionException wrapped && wrapped.getCause() != null
+                    ? wrapped.getCause() : e.getCause();
+            if (cause instanceof AnswerTooLarge) {
+                throw IngotException.tried(ErrorCode.UNAVAILABLE, attempt + " at " + base, cause.getMessage())
+                        .withHint("is control_plane_url an Ingot control plane? It is tried again later");
+            }
+            IOException failure = cause instanceof IOException io ? io : new IOException(String.valueOf(cause), cause);
+            throw ApiAnswers.unreachable(failure, base.toString(), "check the network and control_plane_url in agent.json",
                     "the control plane's certificate is not trusted: name its CA in control_plane_ca_file (agent.json) or --cacert");
         } catch (InterruptedException e) {
+            pending.cancel(true);
             Thread.currentThread().interrupt();
             throw IngotException.tried(ErrorCode.UNAVAILABLE, attempt, "it was interrupted");
         }
@@ -366,6 +410,68 @@ public final class HttpControlPlane implements ControlPlane {
                     .withHint("is control_plane_url an Ingot control plane?");
         }
         return answer;
+    }
+
+    /** An answer body over the limit: refused before it is all in memory. */
+    private static final class AnswerTooLarge extends IOException {
+        AnswerTooLarge(int limit) {
+            super("the answer is larger than " + limit + " bytes");
+        }
+    }
+
+    /** The body as bytes, cancelled with {@link AnswerTooLarge} once it passes {@code limit}. */
+    private static final class AtMost implements HttpResponse.BodySubscriber<byte[]> {
+        private final HttpResponse.BodySubscriber<byte[]> bytes = HttpResponse.BodySubscribers.ofByteArray();
+        private final int limit;
+        private Flow.Subscription subscription;
+        private long received;
+        private boolean over;
+
+        AtMost(int limit) {
+            this.limit = limit;
+        }
+
+        @Override
+        public CompletionStage<byte[]> getBody() {
+            return bytes.getBody();
+        }
+
+        @Override
+        public void onSubscribe(Flow.Subscription value) {
+            subscription = value;
+            bytes.onSubscribe(value);
+        }
+
+        @Override
+        public void onNext(List<ByteBuffer> items) {
+            if (over) {
+                return;
+            }
+            for (ByteBuffer item : items) {
+                received += item.remaining();
+            }
+            if (received > limit) {
+                over = true;
+                subscription.cancel();
+                bytes.onError(new AnswerTooLarge(limit));
+                return;
+            }
+            bytes.onNext(items);
+        }
+
+        @Override
+        public void onError(Throwable failure) {
+            if (!over) {
+                bytes.onError(failure);
+            }
+        }
+
+        @Override
+        public void onComplete() {
+            if (!over) {
+                bytes.onComplete();
+            }
+        }
     }
 
     /** A server error or a proxy's is worth another try later: the agent's contract says {@code UNAVAILABLE}. */

@@ -40,6 +40,8 @@ final class RebootTrack {
         return switch (action.step()) {
             case RebootStep.Restart restart -> boot.state().bootId().equals(restart.bootId()) ? new StepResult.Reboot(action)
                     : new Next(action.at(new RebootStep.Confirm(now.plus(timings.rebootWindow()))));
+            case RebootStep.Confirm confirm when Timings.clockWentBack(confirm.deadline(), now, timings.rebootWindow()) ->
+                    new Next(action.at(new RebootStep.Confirm(now.plus(timings.rebootWindow()))));
             case RebootStep.Confirm confirm -> confirm(confirm, now);
         };
     }

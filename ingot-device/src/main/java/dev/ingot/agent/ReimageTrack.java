@@ -158,6 +158,9 @@ final class ReimageTrack {
             return Done.rolledBack("the device restarted during the trial of slot " + action.to() + " (" + action.version()
                     + "), before the commit (power loss, a crash or the watchdog); slot " + state.booted() + " booted again");
         }
+        if (Timings.clockWentBack(trial.deadline(), now, timings.commitWindow())) {
+            return new Next(action.at(new ReimageStep.Trial(trial.bootId(), now.plus(timings.commitWindow()))));
+        }
         Optional<String> problem = CommitCheck.trial(health.check(), action.version(), action.to());
         if (problem.isEmpty()) {
             return new Next(action.at(new ReimageStep.Commit(trial.bootId())));

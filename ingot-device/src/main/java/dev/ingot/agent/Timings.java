@@ -3,6 +3,7 @@ package dev.ingot.agent;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
+import java.time.Instant;
 
 /**
  * How long the agent gives each thing.
@@ -32,6 +33,16 @@ public record Timings(Duration commitWindow, Duration containerWindow, Duration 
         if (attempts < 1 || reboots < 1) {
             throw new IllegalArgumentException("at least one attempt and one reboot");
         }
+    }
+
+    /**
+     * Whether {@code deadline}, set {@code window} after some earlier now, lies further ahead than the window itself: the
+     * wall clock went back since (NTP correcting a clock that ran fast, a dead RTC battery set right). Such a deadline is
+     * set again from now, or a device would sit in a trial, a container check or a reboot check for as long as the clock
+     * jumped. (A jump ahead only ends a window early, which a healthy change never notices: it passes at its first check.)
+     */
+    static boolean clockWentBack(Instant deadline, Instant now, Duration window) {
+        return Duration.between(now, deadline).compareTo(window) > 0;
     }
 
     /** A window as a reason names it: whole minutes when it is some, else seconds ("10 min", "45 s"). */

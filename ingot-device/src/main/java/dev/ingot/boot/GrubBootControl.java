@@ -58,10 +58,22 @@ public final class GrubBootControl implements BootControl {
         Slot booted = EdgeFiles.bootedSlot(cmdline).map(Slot::parse).orElseThrow(() -> IngotException.tried(ErrorCode.CONFLICT,
                         "tell which slot this device booted", commandLine + " has no ingot.slot=a|b")
                 .withHint("the device was not started from the Ingot A/B boot menu (docs/agent.md, \"The GRUB scheme\")"));
-        GrubEnv variables = variables();
+        Optional<String> damage = Optional.empty();
+        GrubEnv variables;
+        try {
+            variables = variables();
+        } catch (IngotException e) {
+            if (e.code() != ErrorCode.CHECK_FAILED) {
+                throw e;
+            }
+            // grub.cfg's load_env finds no variables in a damaged block, so GRUB boots slot a whatever was committed
+            // (EdgeFiles.committedSlot reads it the same way for the health report): that is what this state says.
+            damage = Optional.of(e.oneLine());
+            variables = new GrubEnv(Map.of());
+        }
         Slot committed = GrubMenu.entry(variables.variables().get(GrubMenu.SAVED_ENTRY)).orElse(Slot.A);
         return new BootState(booted, read(bootId, "the boot id").strip(), committed,
-                GrubMenu.entry(variables.variables().get(GrubMenu.NEXT_ENTRY)));
+                GrubMenu.entry(variables.variables().get(GrubMenu.NEXT_ENTRY)), damage);
     }
 
     @Override
@@ -71,14 +83,14 @@ public final class GrubBootControl implements BootControl {
 
     @Override
     public void cancelOnce() {
-        if (variables().get(GrubMenu.NEXT_ENTRY).isPresent()) {
+        if (readable().get(GrubMenu.NEXT_ENTRY).isPresent()) {
             edit("drop the one-shot boot", List.of("unset", GrubMenu.NEXT_ENTRY));
         }
     }
 
     @Override
     public void commit(Slot slot) {
-        GrubEnv current = variables();
+        GrubEnv current = readable();
         if (current.get(GrubMenu.SAVED_ENTRY).equals(Optional.of(slot.grubEntry())) && current.get(GrubMenu.NEXT_ENTRY).isEmpty()) {
             return;
         }
@@ -98,14 +110,35 @@ public final class GrubBootControl implements BootControl {
         }
     }
 
-    /** grub-editenv on a copy in a private folder, then the checked result put in place atomically. */
+    /** The environment as GRUB reads it, a damaged block as the empty one GRUB's load_env makes of it. */
+    private GrubEnv readable() {
+        return intact().orElseGet(() -> new GrubEnv(Map.of()));
+    }
+
+    /** The environment, unless the block is damaged. */
+    private Optional<GrubEnv> intact() {
+        try {
+            return Optional.of(variables());
+        } catch (IngotException e) {
+            if (e.code() != ErrorCode.CHECK_FAILED) {
+                throw e;
+            }
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * grub-editenv on a copy in a private folder, then the checked result put in place atomically. A damaged block is not
+     * copied (grub-editenv refuses it): the edit starts from a fresh one, so the caller must write every variable it
+     * needs (the agent repairs with {@link #commit}, which writes {@code saved_entry}).
+     */
     private void edit(String what, List<String> change) {
         String attempt = what + " in " + env;
         Path scratch = null;
         try {
             scratch = Files.createTempDirectory("ingot-grubenv-");
             Path copy = scratch.resolve(GrubMenu.ENV_FILE);
-            if (Files.exists(env)) {
+            if (Files.exists(env) && intact().isPresent()) {
                 Files.copy(env, copy);
             } else {
                 grubEditenv(attempt, copy, List.of("create"));

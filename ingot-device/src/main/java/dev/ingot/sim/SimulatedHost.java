@@ -76,12 +76,15 @@ public final class SimulatedHost {
 
     private final Map<Slot, SlotContent> slots = new EnumMap<>(Slot.class);
     private final Map<String, String> grubEnv = new LinkedHashMap<>();
+    /** The environment block is damaged: GRUB's load_env reads no variable from it, and only a fresh block replaces it. */
+    private boolean grubEnvDamaged;
     private byte[] stateFile;
     private Optional<String> tagOverride = Optional.empty();
     private final Set<String> pulledTags = new HashSet<>();
     private final Set<String> registryTags = new HashSet<>();
     private final List<ImageVersion> usbCache = new ArrayList<>();
     private final Set<ImageVersion> panicking = new HashSet<>();
+    private final Set<ImageVersion> gpuBrokenOn = new HashSet<>();
 
     private Slot booted = Slot.A;
     private int boots;
@@ -140,6 +143,14 @@ public final class SimulatedHost {
         return this;
     }
 
+    /** The GRUB environment block gets damaged (a bad sector, a stray write to the ESP): GRUB reads nothing from it. */
+    public SimulatedHost damageGrubEnv() {
+        grubEnvDamaged = true;
+        grubEnv.clear();
+        note("GRUB ENVIRONMENT DAMAGED");
+        return this;
+    }
+
     /** Power goes off now, between two operations. */
     public SimulatedHost powerOff() {
         up = false;
@@ -181,6 +192,12 @@ public final class SimulatedHost {
     }
 
     /** This version's kernel panics during boot (panic=30 reboots; the next boot is the default slot's). */
+    /** This version boots and runs, but its GPU driver is broken: the health check fails. */
+    public SimulatedHost gpuBrokenOn(ImageVersion version) {
+        gpuBrokenOn.add(version);
+        return this;
+    }
+
     public SimulatedHost panicsOn(ImageVersion version) {
         panicking.add(version);
         return this;
@@ -333,7 +350,7 @@ public final class SimulatedHost {
 
     HealthReport healthReport() {
         ImageVersion version = runningVersion();
-        boolean gpuBroken = failures.contains(SimulatedFailure.REIMAGE) && !version.equals(factoryVersion);
+        boolean gpuBroken = failures.contains(SimulatedFailure.REIMAGE) && !version.equals(factoryVersion) || gpuBrokenOn.contains(version);
         return SimulatedHealth.report(clock.instant(), new SimulatedHealth.Device(site, index, version, booted, committed(),
                 runningTag.map(tag -> new ContainerImage(siteImage.repository(), tag, Optional.empty())), !containerCrashLoops(),
                 !gpuBroken, !failures.contains(SimulatedFailure.HEALTH), securityUpdates, rebootRequired, List.copyOf(usbCache), boots));
@@ -343,13 +360,20 @@ public final class SimulatedHost {
         @Override
         public BootState state() {
             return new BootState(booted, site + "-" + index + "-boot-" + boots, committed(),
-                    GrubMenu.entry(grubEnv.get(GrubMenu.NEXT_ENTRY)));
+                    GrubMenu.entry(grubEnv.get(GrubMenu.NEXT_ENTRY)), grubEnvDamaged ? Optional.of("the block has no signature")
+                    : Optional.empty());
+        }
+
+        /** grub-editenv starts from a fresh block when the old one is damaged (GrubBootControl). */
+        private void edited() {
+            grubEnvDamaged = false;
         }
 
         @Override
         public void bootOnce(Slot slot) {
             operation("grub-editenv set next_entry=" + slot.grubEntry());
             grubEnv.put(GrubMenu.NEXT_ENTRY, slot.grubEntry());
+            edited();
         }
 
         @Override
@@ -357,17 +381,19 @@ public final class SimulatedHost {
             if (GrubMenu.entry(grubEnv.get(GrubMenu.NEXT_ENTRY)).isPresent()) {
                 operation("grub-editenv unset next_entry");
                 grubEnv.remove(GrubMenu.NEXT_ENTRY);
+                edited();
             }
         }
 
         @Override
         public void commit(Slot slot) {
-            if (committed() == slot && GrubMenu.entry(grubEnv.get(GrubMenu.NEXT_ENTRY)).isEmpty()) {
+            if (!grubEnvDamaged && committed() == slot && GrubMenu.entry(grubEnv.get(GrubMenu.NEXT_ENTRY)).isEmpty()) {
                 return;
             }
             operation("grub-editenv set saved_entry=" + slot.grubEntry());
             grubEnv.put(GrubMenu.SAVED_ENTRY, slot.grubEntry());
             grubEnv.remove(GrubMenu.NEXT_ENTRY);
+            edited();
         }
     }
 
@@ -481,11 +507,12 @@ public final class SimulatedHost {
     private final class Cache implements CacheKeeper {
         @Override
         public List<ImageVersion> cached() {
-            return List.copyOf(usbCache);
+            return usbCache.stream().sorted(java.util.Comparator.reverseOrder()).toList(); // newest first, as UsbCacheKeeper lists it
         }
 
         @Override
         public void keep(List<ImageVersion> versions) {
+            note("usb cache keep " + versions);
             usbCache.clear();
             usbCache.addAll(versions);
         }

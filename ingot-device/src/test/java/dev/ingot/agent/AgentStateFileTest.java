@@ -112,4 +112,23 @@ class AgentStateFileTest {
             });
         }
     }
+
+    @Test
+    void aStateFileReplacedByALinkIsNeverFollowedAndStopsTheAgentTheSameWay() throws IOException {
+        Path file = folder.resolve("state.json");
+        Path elsewhere = folder.resolve("elsewhere.json");
+        FileStateStore store = new FileStateStore(file);
+        store.save(with(new Reimage(4, ImageVersion.parse("v1.5"), Slot.A, Slot.B, AT, new ReimageStep.Written())));
+        Files.move(file, elsewhere);
+
+        for (Path target : List.of(elsewhere, Path.of("/dev/zero"))) {
+            Files.deleteIfExists(file);
+            Files.createSymbolicLink(file, target);
+
+            assertThatThrownBy(store::load).as(target.toString()).isInstanceOfSatisfying(IngotException.class, e -> {
+                assertThat(e.code()).isEqualTo(ErrorCode.CHECK_FAILED);
+                assertThat(e.oneLine()).contains("it is a link or not a regular file", "rather than guess");
+            });
+        }
+    }
 }

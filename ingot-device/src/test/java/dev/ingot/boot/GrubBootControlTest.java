@@ -91,6 +91,39 @@ class GrubBootControlTest {
     }
 
     @Test
+    void aDamagedEnvironmentReadsAsGrubReadsItSlotAWithTheDamageNamedAndACommitWritesAFreshBlock() throws IOException {
+        write("proc/cmdline", "BOOT_IMAGE=(hd0,gpt3)/boot/vmlinuz root=/dev/disk/by-partlabel/root-b rw ingot.slot=b panic=30\n");
+        grub.commit(Slot.B);
+        byte[] block = Files.readAllBytes(env);
+        block[0] = 'X'; // the signature, as a stray write to the ESP would leave it; grub-editenv refuses such a block
+        Files.write(env, block);
+
+        BootState damaged = grub.state();
+
+        assertThat(damaged.committed()).isEqualTo(Slot.A);
+        assertThat(damaged.oneShot()).isEmpty();
+        assertThat(damaged.damage()).hasValueSatisfying(reason -> assertThat(reason).contains("does not start with"));
+        assertThat(Tools.run(root, "grub-editenv", env.toString(), "list").exitCode()).isNotZero();
+
+        grub.commit(Slot.B);
+
+        assertThat(list()).isEqualTo("saved_entry=ingot-b\n");
+        assertThat(grub.state().damage()).isEmpty();
+        assertThat(grub.state().committed()).isEqualTo(Slot.B);
+    }
+
+    @Test
+    void aTruncatedEnvironmentIsDamagedAndAOneShotOnItStartsFromAFreshBlock() throws IOException {
+        Files.write(env, java.util.Arrays.copyOf(Files.readAllBytes(env), 100));
+
+        assertThat(grub.state().damage()).hasValueSatisfying(reason -> assertThat(reason).contains("100 bytes"));
+        grub.bootOnce(Slot.B);
+
+        assertThat(list()).isEqualTo("next_entry=ingot-b\n");
+        assertThat(Files.size(env)).isEqualTo(GrubEnv.SIZE);
+    }
+
+    @Test
     void withoutGrubEditenvNothingIsChangedAndTheHintNamesThePackage() throws IOException {
         byte[] before = Files.readAllBytes(env);
         GrubBootControl without = new GrubBootControl(root, new ToolRunner(Map.of("PATH", root.resolve("no-tools").toString())));
