@@ -6,12 +6,11 @@ import dev.ingot.error.ErrorCode;
 import dev.ingot.error.IngotException;
 import dev.ingot.progress.Progress;
 import dev.ingot.store.ArtifactStore;
+import dev.ingot.store.BoundedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
-import java.nio.channels.Channels;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -26,6 +25,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.core.ResponseBytes;
+import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
@@ -45,6 +45,7 @@ import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Object;
+import software.amazon.awssdk.services.s3.presigner.S3Presigner;
 
 /**
  * An artifact store in an S3 bucket (or an S3-compatible server such as MinIO or S3Proxy).
@@ -76,6 +77,10 @@ public final class S3Store implements ArtifactStore {
     private final Optional<URI> endpoint;
     private final Region region;
     private final S3Client client;
+    /** The credentials the client was given; empty: the SDK's default chain, which the presigner then builds (and closes) too. */
+    private final Optional<AwsCredentialsProvider> credentials;
+    /** Made at the first presigned URL (only a control plane that hands them out needs one). */
+    private S3Presigner presigner;
     /** Set once the bucket answered; a 404 on HEAD then means a missing key, not a missing bucket. */
     private volatile boolean bucketSeen;
 
@@ -85,19 +90,20 @@ public final class S3Store implements ArtifactStore {
      */
     public S3Store(S3Location location, Optional<URI> endpoint, AwsCredentialsProvider credentials, Region region) {
         this(location, endpoint, region, builder(endpoint, region).credentialsProvider(
-                requireNonNull(credentials, "credentials")).build());
+                requireNonNull(credentials, "credentials")).build(), Optional.of(credentials));
     }
 
     /** A store on a client built elsewhere (tests: the SDK's defaults, to show what a server does with them). */
     static S3Store withClient(S3Location location, Optional<URI> endpoint, Region region, S3Client client) {
-        return new S3Store(location, endpoint, region, client);
+        return new S3Store(location, endpoint, region, client, Optional.empty());
     }
 
-    private S3Store(S3Location location, Optional<URI> endpoint, Region region, S3Client client) {
+    private S3Store(S3Location location, Optional<URI> endpoint, Region region, S3Client client, Optional<AwsCredentialsProvider> credentials) {
         this.location = requireNonNull(location, "location");
         this.endpoint = requireNonNull(endpoint, "endpoint");
         this.region = requireNonNull(region, "region");
         this.client = requireNonNull(client, "client");
+        this.credentials = requireNonNull(credentials, "credentials");
     }
 
     /**
@@ -109,7 +115,7 @@ public final class S3Store implements ArtifactStore {
         S3Location parsed = S3Location.parse(location);
         Region region = defaultRegion(parsed, endpoint);
         // Leaving the credentials provider unset lets the client build the default chain and close it.
-        return new S3Store(parsed, endpoint, region, builder(endpoint, region).build());
+        return new S3Store(parsed, endpoint, region, builder(endpoint, region).build(), Optional.empty());
     }
 
     private static Region defaultRegion(S3Location location, Optional<URI> endpoint) {
@@ -186,6 +192,89 @@ public final class S3Store implements ArtifactStore {
         } catch (SdkException e) {
             throw unavailable("read " + key, e);
         }
+    }
+
+    /**
+     * One ranged GET ({@code Range: bytes=FIRST-LAST}): S3 sends only those bytes. An S3-compatible server that ignores the
+     * header answers the whole object (200, no Content-Range); its stream is then skipped to the offset here, slower but
+     * right. One that answers another range than asked is refused.
+     */
+    @Override
+    public InputStream open(String key, long offset, long length) {
+        if (offset < 0 || length < 0) {
+            throw new IllegalArgumentException("a range starts at 0 or later and is not negative: " + offset + "+" + length);
+        }
+        if (length == 0) {
+            return InputStream.nullInputStream();
+        }
+        String objectKey = objectKey(key);
+        String attempt = "read " + key + " bytes " + offset + "-" + (offset + length - 1);
+        ResponseInputStream<GetObjectResponse> in;
+        try {
+            in = client.getObject(request -> request.bucket(location.bucket()).key(objectKey).range("bytes=" + offset + "-" + (offset + length - 1)));
+        } catch (S3Exception e) {
+            if (isMissingKey(e)) {
+                throw IngotException.tried(ErrorCode.NOT_FOUND, "read " + key + " from " + describe(), "it does not exist");
+            }
+            throw unavailable(attempt, e);
+        } catch (SdkException e) {
+            throw unavailable(attempt, e);
+        }
+        String contentRange = in.response().contentRange();
+        try {
+            if (contentRange == null) {
+                in.skipNBytes(offset);
+            } else if (!contentRange.startsWith("bytes " + offset + "-")) {
+                throw IngotException.tried(ErrorCode.UNAVAILABLE, attempt + " in store " + describe(), "the server answered the range "
+                        + contentRange).withHint("the S3-compatible server does not honour Range requests as S3 does");
+            }
+        } catch (IOException e) {
+            closeQuietly(in);
+            throw IngotException.tried(ErrorCode.UNAVAILABLE, attempt + " in store " + describe(), "the object ended early: " + e.getMessage())
+                    .withCause(e);
+        } catch (IngotException e) {
+            closeQuietly(in);
+            throw e;
+        }
+        return new BoundedInputStream(in, length);
+    }
+
+    private static void closeQuietly(InputStream in) {
+        try {
+            in.close();
+        } catch (IOException e) {
+            // the read failed already; that is what the caller hears
+        }
+    }
+
+    /**
+     * A presigned GetObject URL (SigV4 query authentication, at most 7 days on AWS): whoever holds it reads this one key, with
+     * Range requests, until it expires, and holds no credential. Signed locally, no request is made; the URL names the
+     * endpoint override when there is one (path-style), so the devices must reach that endpoint.
+     */
+    @Override
+    public Optional<URI> presignedGet(String key, Duration lifetime) {
+        requireNonNull(lifetime, "lifetime");
+        String objectKey = objectKey(key);
+        try {
+            return Optional.of(presigner().presignGetObject(request -> request.signatureDuration(lifetime)
+                    .getObjectRequest(get -> get.bucket(location.bucket()).key(objectKey))).url().toURI());
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalStateException("the SDK makes valid URLs", e);
+        } catch (SdkException e) {
+            throw unavailable("presign " + key, e);
+        }
+    }
+
+    private synchronized S3Presigner presigner() {
+        if (presigner == null) {
+            S3Presigner.Builder builder = S3Presigner.builder().region(region);
+            credentials.ifPresent(builder::credentialsProvider);
+            endpoint.ifPresent(uri -> builder.endpointOverride(uri)
+                    .serviceConfiguration(S3Configuration.builder().pathStyleAccessEnabled(true).build()));
+            presigner = builder.build();
+        }
+        return presigner;
     }
 
     @Override
@@ -441,6 +530,11 @@ public final class S3Store implements ArtifactStore {
     @Override
     public void close() {
         client.close();
+        synchronized (this) {
+            if (presigner != null) {
+                presigner.close();
+            }
+        }
     }
 
     /** The object key of a store key; the key must be a relative '/'-separated path without '.' or '..'. */
@@ -524,57 +618,10 @@ public final class S3Store implements ArtifactStore {
         @Override
         public InputStream newStream() {
             try {
-                FileChannel channel = FileChannel.open(file);
-                try {
-                    channel.position(offset);
-                } catch (IOException e) {
-                    channel.close();
-                    throw e;
-                }
-                return new BoundedInputStream(Channels.newInputStream(channel), length);
+                return BoundedInputStream.ofFile(file, offset, length);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-        }
-    }
-
-    /** Reads no further than a limit, so a part ends where the next begins. */
-    private static final class BoundedInputStream extends InputStream {
-        private final InputStream delegate;
-        private long remaining;
-
-        BoundedInputStream(InputStream delegate, long limit) {
-            this.delegate = delegate;
-            this.remaining = limit;
-        }
-
-        @Override
-        public int read() throws IOException {
-            if (remaining <= 0) {
-                return -1;
-            }
-            int b = delegate.read();
-            if (b >= 0) {
-                remaining--;
-            }
-            return b;
-        }
-
-        @Override
-        public int read(byte[] buffer, int offset, int length) throws IOException {
-            if (remaining <= 0) {
-                return -1;
-            }
-            int n = delegate.read(buffer, offset, (int) Math.min(length, remaining));
-            if (n > 0) {
-                remaining -= n;
-            }
-            return n;
-        }
-
-        @Override
-        public void close() throws IOException {
-            delegate.close();
         }
     }
 }

@@ -137,6 +137,58 @@ class S3StoreTest {
     }
 
     @Test
+    void aPresignedUrlReadsOneKeyWithRangesAndNoCredentialAndNothingElse() throws Exception {
+        try (S3Store store = storeAt(new S3Location(server.bucket(), "presign-" + UUID.randomUUID()), server.secretKey())) {
+            byte[] content = new byte[200_000];
+            new java.util.Random(3).nextBytes(content);
+            store.put("golden-images/edge-golden-v1.5.img.zst", Files.write(temporary.resolve("payload"), content), Progress.NONE);
+            store.put("golden-images/secret.txt", Files.writeString(temporary.resolve("secret"), "not for devices", UTF_8), Progress.NONE);
+
+            URI url = store.presignedGet("golden-images/edge-golden-v1.5.img.zst", Duration.ofMinutes(15)).orElseThrow();
+            assertThat(url.toString()).startsWith(server.endpoint() + "/" + server.bucket() + "/presign-")
+                    .contains("X-Amz-Signature=").contains("X-Amz-Expires=900").doesNotContain(server.secretKey());
+            java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+            var whole = http.send(java.net.http.HttpRequest.newBuilder(url).GET().build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+            assertThat(whole.statusCode()).isEqualTo(200);
+            assertThat(whole.body()).isEqualTo(content);
+            var part = http.send(java.net.http.HttpRequest.newBuilder(url).header("Range", "bytes=150000-").GET().build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+            assertThat(part.statusCode()).isEqualTo(206);
+            assertThat(part.body()).isEqualTo(java.util.Arrays.copyOfRange(content, 150_000, content.length));
+
+            URI otherKey = URI.create(url.toString().replace("edge-golden-v1.5.img.zst", "secret.txt"));
+            assertThat(http.send(java.net.http.HttpRequest.newBuilder(otherKey).GET().build(), java.net.http.HttpResponse.BodyHandlers.ofString())
+                    .statusCode()).as("the signature covers the key").isEqualTo(403);
+        }
+    }
+
+    @Test
+    void aServerThatIgnoresTheRangeHeaderStillYieldsExactlyTheRangeAsked() throws Exception {
+        byte[] content = "0123456789abcdefghijklmnopqrstuvwxyz".getBytes(UTF_8);
+        // A minimal S3-compatible GetObject that answers every GET with the whole object (200, no Content-Range), as some do.
+        com.sun.net.httpserver.HttpServer ignoring = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+        java.util.List<String> ranges = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        ignoring.createContext("/", exchange -> {
+            ranges.add(exchange.getRequestHeaders().getFirst("Range"));
+            exchange.getResponseHeaders().add("ETag", "\"whole\"");
+            exchange.getResponseHeaders().add("Content-Type", "application/octet-stream");
+            exchange.sendResponseHeaders(200, content.length);
+            exchange.getResponseBody().write(content);
+            exchange.close();
+        });
+        ignoring.start();
+        try (S3Store store = new S3Store(new S3Location("bucket", "prefix"), Optional.of(URI.create("http://127.0.0.1:" + ignoring.getAddress().getPort())),
+                credentials(server.secretKey()), Region.US_EAST_1);
+                java.io.InputStream in = store.open("golden-images/x.img.zst", 10, 6)) {
+            assertThat(in.readAllBytes()).asString(UTF_8).isEqualTo("abcdef");
+            assertThat(ranges).containsExactly("bytes=10-15");
+        } finally {
+            ignoring.stop(0);
+        }
+    }
+
+    @Test
     void partsGrowSoThatHugeFilesNeedAtMostTenThousand() {
         assertThat(S3Store.partSize(100L << 20)).isEqualTo(S3Store.PART_SIZE);
         long oneTebibyte = 1L << 40;
