@@ -142,30 +142,43 @@ final class SiteCommand {
         public Integer call() {
             Duration lifetime = Durations.parse(expires, "--expires");
             Path target = out == null ? null : context.resolve(out);
-            if (target != null && Files.exists(target)) {
-                throw IngotException.tried(ErrorCode.BAD_INPUT, "write the token to " + target, "the file exists").withHint("name a new file");
-            }
+            refuseExisting(target);
             JsonNode document = server.connect(context).post("/api/v1/sites/" + ServerClient.segment(new SiteId(site).value()) + "/enrollment-tokens",
                     Map.of("expires_in_seconds", lifetime.toSeconds()));
-            String token = document.path("token").asText();
-            if (target != null) {
-                try {
-                    Files.writeString(Files.createFile(target, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))),
-                            token + "\n");
-                } catch (FileAlreadyExistsException e) {
-                    throw IngotException.tried(ErrorCode.CONFLICT, "write the token to " + target, "the file appeared meanwhile");
-                } catch (IOException e) {
-                    throw IngotException.tried(ErrorCode.UNAVAILABLE, "write the token to " + target, String.valueOf(e.getMessage()));
-                }
-                ((com.fasterxml.jackson.databind.node.ObjectNode) document).remove("token");
-                ((com.fasterxml.jackson.databind.node.ObjectNode) document).put("written_to", target.toString());
-                emit("Wrote the enrollment token for " + site + " to " + target + " (valid until " + document.path("expires_at").asText() + ", once).",
-                        document);
-            } else {
-                emit(token + "\n(one device, once, until " + document.path("expires_at").asText() + ")", document);
-            }
-            return 0;
+            return emitToken(this, document, target, "the enrollment token for " + site);
         }
+    }
+
+    /** An enrollment token goes to a new file, never over an existing one; asked before the server makes the token. */
+    static void refuseExisting(Path target) {
+        if (target != null && Files.exists(target)) {
+            throw IngotException.tried(ErrorCode.BAD_INPUT, "write the token to " + target, "the file exists").withHint("name a new file");
+        }
+    }
+
+    /**
+     * Shows a token the server made once: printed, or written to a new file (0600) and left out of the JSON. Shared by
+     * {@code site enroll} and {@code device reenroll}.
+     */
+    static int emitToken(BaseCommand command, JsonNode document, Path target, String what) {
+        String token = document.path("token").asText();
+        if (target != null) {
+            try {
+                Files.writeString(Files.createFile(target, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))),
+                        token + "\n");
+            } catch (FileAlreadyExistsException e) {
+                throw IngotException.tried(ErrorCode.CONFLICT, "write the token to " + target, "the file appeared meanwhile");
+            } catch (IOException e) {
+                throw IngotException.tried(ErrorCode.UNAVAILABLE, "write the token to " + target, String.valueOf(e.getMessage()));
+            }
+            ((com.fasterxml.jackson.databind.node.ObjectNode) document).remove("token");
+            ((com.fasterxml.jackson.databind.node.ObjectNode) document).put("written_to", target.toString());
+            command.emit("Wrote " + what + " to " + target + " (valid until " + document.path("expires_at").asText() + ", once).", document);
+        } else {
+            command.emit(token + "\n(" + (document.hasNonNull("device_id") ? "device " + document.path("device_id").asText() : "one device")
+                    + ", once, until " + document.path("expires_at").asText() + ")", document);
+        }
+        return 0;
     }
 
     static String join(JsonNode array) {
