@@ -6,11 +6,12 @@ import dev.ingot.error.ErrorCode;
 import dev.ingot.error.IngotException;
 import dev.ingot.progress.Progress;
 import dev.ingot.store.ArtifactStore;
-import dev.ingot.store.BoundedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -25,7 +26,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.core.ResponseBytes;
-import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
@@ -45,7 +45,6 @@ import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Object;
-import software.amazon.awssdk.services.s3.presigner.S3Presigner;
 
 /**
  * An artifact store in an S3 bucket (or an S3-compatible server such as MinIO or S3Proxy).
@@ -79,8 +78,8 @@ public final class S3Store implements ArtifactStore {
     private final S3Client client;
     /** The credentials the client was given; empty: the SDK's default chain, which the presigner then builds (and closes) too. */
     private final Optional<AwsCredentialsProvider> credentials;
-    /** Made at the first presigned URL (only a control plane that hands them out needs one). */
-    private S3Presigner presigner;
+    /** Made at the first presigned URL: only a control plane that hands them out needs one. */
+    private software.amazon.awssdk.services.s3.presigner.S3Presigner presigner;
     /** Set once the bucket answered; a 404 on HEAD then means a missing key, not a missing bucket. */
     private volatile boolean bucketSeen;
 
@@ -192,89 +191,6 @@ public final class S3Store implements ArtifactStore {
         } catch (SdkException e) {
             throw unavailable("read " + key, e);
         }
-    }
-
-    /**
-     * One ranged GET ({@code Range: bytes=FIRST-LAST}): S3 sends only those bytes. An S3-compatible server that ignores the
-     * header answers the whole object (200, no Content-Range); its stream is then skipped to the offset here, slower but
-     * right. One that answers another range than asked is refused.
-     */
-    @Override
-    public InputStream open(String key, long offset, long length) {
-        if (offset < 0 || length < 0) {
-            throw new IllegalArgumentException("a range starts at 0 or later and is not negative: " + offset + "+" + length);
-        }
-        if (length == 0) {
-            return InputStream.nullInputStream();
-        }
-        String objectKey = objectKey(key);
-        String attempt = "read " + key + " bytes " + offset + "-" + (offset + length - 1);
-        ResponseInputStream<GetObjectResponse> in;
-        try {
-            in = client.getObject(request -> request.bucket(location.bucket()).key(objectKey).range("bytes=" + offset + "-" + (offset + length - 1)));
-        } catch (S3Exception e) {
-            if (isMissingKey(e)) {
-                throw IngotException.tried(ErrorCode.NOT_FOUND, "read " + key + " from " + describe(), "it does not exist");
-            }
-            throw unavailable(attempt, e);
-        } catch (SdkException e) {
-            throw unavailable(attempt, e);
-        }
-        String contentRange = in.response().contentRange();
-        try {
-            if (contentRange == null) {
-                in.skipNBytes(offset);
-            } else if (!contentRange.startsWith("bytes " + offset + "-")) {
-                throw IngotException.tried(ErrorCode.UNAVAILABLE, attempt + " in store " + describe(), "the server answered the range "
-                        + contentRange).withHint("the S3-compatible server does not honour Range requests as S3 does");
-            }
-        } catch (IOException e) {
-            closeQuietly(in);
-            throw IngotException.tried(ErrorCode.UNAVAILABLE, attempt + " in store " + describe(), "the object ended early: " + e.getMessage())
-                    .withCause(e);
-        } catch (IngotException e) {
-            closeQuietly(in);
-            throw e;
-        }
-        return new BoundedInputStream(in, length);
-    }
-
-    private static void closeQuietly(InputStream in) {
-        try {
-            in.close();
-        } catch (IOException e) {
-            // the read failed already; that is what the caller hears
-        }
-    }
-
-    /**
-     * A presigned GetObject URL (SigV4 query authentication, at most 7 days on AWS): whoever holds it reads this one key, with
-     * Range requests, until it expires, and holds no credential. Signed locally, no request is made; the URL names the
-     * endpoint override when there is one (path-style), so the devices must reach that endpoint.
-     */
-    @Override
-    public Optional<URI> presignedGet(String key, Duration lifetime) {
-        requireNonNull(lifetime, "lifetime");
-        String objectKey = objectKey(key);
-        try {
-            return Optional.of(presigner().presignGetObject(request -> request.signatureDuration(lifetime)
-                    .getObjectRequest(get -> get.bucket(location.bucket()).key(objectKey))).url().toURI());
-        } catch (java.net.URISyntaxException e) {
-            throw new IllegalStateException("the SDK makes valid URLs", e);
-        } catch (SdkException e) {
-            throw unavailable("presign " + key, e);
-        }
-    }
-
-    private synchronized S3Presigner presigner() {
-        if (presigner == null) {
-            S3Presigner.Builder builder = S3Presigner.builder().region(region);
-            credentials.ifPresent(builder::credentialsProvider);
-            endpoint.ifPresent(uri -> builder.endpointOverride(uri)
-                    .serviceConfiguration(S3Configuration.builder().pathStyleAccessEnabled(true).build()));
-            presigner = builder.build();
-        }
-        return presigner;
     }
 
     @Override
@@ -527,6 +443,36 @@ public final class S3Store implements ArtifactStore {
         }
     }
 
+    /**
+     * A presigned GetObject URL (SigV4 query authentication, at most 7 days on AWS): whoever holds it reads this one key, Range
+     * requests included, until it expires, and holds no credential. Signed locally, no request is made; with an endpoint
+     * override the URL names that endpoint (path-style), so the devices must reach it.
+     */
+    @Override
+    public Optional<URI> presignedGet(String key, java.time.Duration lifetime) {
+        requireNonNull(lifetime, "lifetime");
+        String objectKey = objectKey(key);
+        try {
+            return Optional.of(presigner().presignGetObject(request -> request.signatureDuration(lifetime)
+                    .getObjectRequest(get -> get.bucket(location.bucket()).key(objectKey))).url().toURI());
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalStateException("the SDK makes valid URLs", e);
+        } catch (SdkException e) {
+            throw unavailable("presign " + key, e);
+        }
+    }
+
+    private synchronized software.amazon.awssdk.services.s3.presigner.S3Presigner presigner() {
+        if (presigner == null) {
+            var builder = software.amazon.awssdk.services.s3.presigner.S3Presigner.builder().region(region);
+            credentials.ifPresent(builder::credentialsProvider);
+            endpoint.ifPresent(uri -> builder.endpointOverride(uri)
+                    .serviceConfiguration(S3Configuration.builder().pathStyleAccessEnabled(true).build()));
+            presigner = builder.build();
+        }
+        return presigner;
+    }
+
     @Override
     public void close() {
         client.close();
@@ -618,10 +564,57 @@ public final class S3Store implements ArtifactStore {
         @Override
         public InputStream newStream() {
             try {
-                return BoundedInputStream.ofFile(file, offset, length);
+                FileChannel channel = FileChannel.open(file);
+                try {
+                    channel.position(offset);
+                } catch (IOException e) {
+                    channel.close();
+                    throw e;
+                }
+                return new BoundedInputStream(Channels.newInputStream(channel), length);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
+        }
+    }
+
+    /** Reads no further than a limit, so a part ends where the next begins. */
+    private static final class BoundedInputStream extends InputStream {
+        private final InputStream delegate;
+        private long remaining;
+
+        BoundedInputStream(InputStream delegate, long limit) {
+            this.delegate = delegate;
+            this.remaining = limit;
+        }
+
+        @Override
+        public int read() throws IOException {
+            if (remaining <= 0) {
+                return -1;
+            }
+            int b = delegate.read();
+            if (b >= 0) {
+                remaining--;
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] buffer, int offset, int length) throws IOException {
+            if (remaining <= 0) {
+                return -1;
+            }
+            int n = delegate.read(buffer, offset, (int) Math.min(length, remaining));
+            if (n > 0) {
+                remaining -= n;
+            }
+            return n;
+        }
+
+        @Override
+        public void close() throws IOException {
+            delegate.close();
         }
     }
 }

@@ -89,24 +89,6 @@ abstract class ArtifactStoreContractTest {
     }
 
     @Test
-    void aRangeOfAKeyGivesExactlyThoseBytesFromAnyOffsetAndEndsThere() throws IOException {
-        byte[] content = new byte[(3 << 20) + 4321];
-        new SplittableRandom(7).nextBytes(content);
-        store.put("golden-images/payload.img.zst", Files.write(temporary.resolve("payload"), content), Progress.NONE);
-
-        long[][] ranges = {{0, content.length}, {0, 1}, {1_048_576, 100_000}, {content.length - 1, 1}, {2_000_000, content.length - 2_000_000},
-            {content.length, 0}};
-        for (long[] range : ranges) {
-            try (InputStream in = store.open("golden-images/payload.img.zst", range[0], range[1])) {
-                assertThat(in.readAllBytes()).as("bytes %d+%d", range[0], range[1])
-                        .isEqualTo(java.util.Arrays.copyOfRange(content, (int) range[0], (int) (range[0] + range[1])));
-            }
-        }
-        assertThatThrownBy(() -> store.open("golden-images/absent.img.zst", 10, 10))
-                .isInstanceOfSatisfying(IngotException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND));
-    }
-
-    @Test
     void aPutReplacesWhatIsThere() throws IOException {
         store.put("a.txt", Files.writeString(temporary.resolve("one"), "one", UTF_8), Progress.NONE);
 

@@ -4,8 +4,6 @@ import dev.ingot.error.ErrorCode;
 import dev.ingot.error.IngotException;
 import dev.ingot.progress.Progress;
 import java.io.InputStream;
-import java.net.URI;
-import java.time.Duration;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -26,39 +24,6 @@ public interface ArtifactStore extends AutoCloseable {
 
     /** Opens a key for streaming. Throws NOT_FOUND when absent. */
     InputStream open(String key);
-
-    /**
-     * Opens {@code length} bytes of a key from {@code offset} on (a resumed download, an HTTP Range request); the stream ends
-     * after them. The range must lie inside the object (the caller asked {@link #stat} for its size). Throws NOT_FOUND when
-     * absent. This default skips to the offset on the whole object's stream: a store that can read from an offset (a file, S3's
-     * ranged GET) overrides it, so that resuming at 1.8 GB does not read 1.8 GB first.
-     */
-    default InputStream open(String key, long offset, long length) {
-        if (offset < 0 || length < 0) {
-            throw new IllegalArgumentException("a range starts at 0 or later and is not negative: " + offset + "+" + length);
-        }
-        InputStream in = open(key);
-        try {
-            in.skipNBytes(offset);
-        } catch (java.io.IOException e) {
-            try {
-                in.close();
-            } catch (java.io.IOException suppressed) {
-                e.addSuppressed(suppressed);
-            }
-            throw IngotException.tried(ErrorCode.UNAVAILABLE, "read " + key + " from byte " + offset + " in " + describe(),
-                    e instanceof java.io.EOFException ? "it is shorter than that" : String.valueOf(e.getMessage())).withCause(e);
-        }
-        return new BoundedInputStream(in, length);
-    }
-
-    /**
-     * A URL anyone may GET the key with (Range requests too) until {@code lifetime} has passed, without credentials of their
-     * own: a presigned S3 URL. Empty for a store that cannot make one (a folder). The key need not exist yet.
-     */
-    default Optional<URI> presignedGet(String key, Duration lifetime) {
-        return Optional.empty();
-    }
 
     /** The whole (small) object with its entity tag, or empty when absent. */
     Optional<VersionedBytes> read(String key);
@@ -138,6 +103,14 @@ public interface ArtifactStore extends AutoCloseable {
 
     /** Removes a key; no error when it is absent. */
     void delete(String key);
+
+    /**
+     * A URL anyone may GET the key with (Range requests too) until {@code lifetime} has passed, holding no credential of their
+     * own: a presigned S3 URL. Empty for a store that cannot make one (a folder). The key need not exist yet.
+     */
+    default Optional<java.net.URI> presignedGet(String key, java.time.Duration lifetime) {
+        return Optional.empty();
+    }
 
     @Override
     default void close() {}

@@ -101,22 +101,6 @@ public final class FolderStore implements ArtifactStore {
         }
     }
 
-    /** Reads from the offset on through the file's own position: nothing before it is read. */
-    @Override
-    public InputStream open(String key, long offset, long length) {
-        if (offset < 0 || length < 0) {
-            throw new IllegalArgumentException("a range starts at 0 or later and is not negative: " + offset + "+" + length);
-        }
-        Path path = pathOf(key);
-        try {
-            return BoundedInputStream.ofFile(path, offset, length);
-        } catch (NoSuchFileException e) {
-            throw IngotException.tried(ErrorCode.NOT_FOUND, "read " + key + " from " + description, "it does not exist");
-        } catch (IOException e) {
-            throw unavailable("read " + key, e);
-        }
-    }
-
     @Override
     public Optional<VersionedBytes> read(String key) {
         Path path = pathOf(key);

@@ -38,8 +38,8 @@ import software.amazon.awssdk.regions.Region;
 
 /**
  * Release downloads whatever the server's store is: a folder, or S3 (S3Proxy, the real S3 API in this process). The server
- * streams byte ranges from either (a ranged GET on S3, never the bytes before the range), and on S3 it may hand out presigned
- * URLs instead, which the device fetches without any credential of its own.
+ * streams byte ranges from either, and on S3 it may hand out presigned URLs instead, which the device fetches without any
+ * credential of its own.
  */
 class ReleaseDownloadsTest {
     private static S3Server s3;
