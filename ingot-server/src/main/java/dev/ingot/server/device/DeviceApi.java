@@ -165,7 +165,7 @@ public final class DeviceApi {
                 List<DeviceWire.ActionDocument> current = actions.current(identity.device()).stream().map(DeviceWire.ActionDocument::of).toList();
                 response = new DeviceWire.PollResponse(true, generation, DeviceWire.Desired.of(identity.desired()), current, nextInterval());
             }
-            ApiJson.write(ctx, 200, response);
+            ApiJson.writeDirect(ctx, 200, response);
             outcome = "ok";
         } catch (IngotException e) {
             outcome = e.code() == ErrorCode.UNAVAILABLE ? "unavailable" : "refused";
