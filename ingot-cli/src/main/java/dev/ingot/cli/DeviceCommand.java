@@ -298,11 +298,8 @@ final class DeviceCommand {
         @Parameters(paramLabel = "DEVICE", description = "The device id (its machine id).")
         String device;
 
-        @Option(names = "--expires", paramLabel = "DURATION", defaultValue = "24h", description = "How long it is valid (90s, 15m, 24h, 7d; at most 30d). Default: ${DEFAULT-VALUE}.")
-        String expires;
-
-        @Option(names = "--out", paramLabel = "FILE", description = "Write the token to a new file (mode 0600) instead of printing it.")
-        Path out;
+        @Mixin
+        SiteCommand.TokenOptions token = new SiteCommand.TokenOptions();
 
         @Mixin
         ServerClient.Options server = new ServerClient.Options();
@@ -313,9 +310,8 @@ final class DeviceCommand {
 
         @Override
         public Integer call() {
-            Duration lifetime = Durations.parse(expires, "--expires");
-            Path target = out == null ? null : context.resolve(out);
-            SiteCommand.refuseExisting(target);
+            Duration lifetime = token.lifetime();
+            Path target = token.target(context);
             JsonNode document = server.connect(context).post("/api/v1/devices/" + ServerClient.segment(device) + "/enrollment-tokens",
                     Map.of("expires_in_seconds", lifetime.toSeconds()));
             return SiteCommand.emitToken(this, document, target, "the re-enrollment token for " + device);

@@ -125,11 +125,8 @@ final class SiteCommand {
         @Parameters(paramLabel = "SITE", description = "The site id.")
         String site;
 
-        @Option(names = "--expires", paramLabel = "DURATION", defaultValue = "24h", description = "How long it is valid (90s, 15m, 24h, 7d; at most 30d). Default: ${DEFAULT-VALUE}.")
-        String expires;
-
-        @Option(names = "--out", paramLabel = "FILE", description = "Write the token to a new file (mode 0600) instead of printing it.")
-        Path out;
+        @Mixin
+        TokenOptions token = new TokenOptions();
 
         @Mixin
         ServerClient.Options server = new ServerClient.Options();
@@ -140,26 +137,37 @@ final class SiteCommand {
 
         @Override
         public Integer call() {
-            Duration lifetime = Durations.parse(expires, "--expires");
-            Path target = out == null ? null : context.resolve(out);
-            refuseExisting(target);
+            Duration lifetime = token.lifetime();
+            Path target = token.target(context);
             JsonNode document = server.connect(context).post("/api/v1/sites/" + ServerClient.segment(new SiteId(site).value()) + "/enrollment-tokens",
                     Map.of("expires_in_seconds", lifetime.toSeconds()));
             return emitToken(this, document, target, "the enrollment token for " + site);
         }
     }
 
-    /** An enrollment token goes to a new file, never over an existing one; asked before the server makes the token. */
-    static void refuseExisting(Path target) {
-        if (target != null && Files.exists(target)) {
-            throw IngotException.tried(ErrorCode.BAD_INPUT, "write the token to " + target, "the file exists").withHint("name a new file");
+    /** How long an enrollment token lives and where it goes: {@code site enroll} and {@code device reenroll}. */
+    static final class TokenOptions {
+        @Option(names = "--expires", paramLabel = "DURATION", defaultValue = "24h", description = "How long it is valid (90s, 15m, 24h, 7d; at most 30d). Default: ${DEFAULT-VALUE}.")
+        String expires;
+
+        @Option(names = "--out", paramLabel = "FILE", description = "Write the token to a new file (mode 0600) instead of printing it.")
+        Path out;
+
+        Duration lifetime() {
+            return Durations.parse(expires, "--expires");
+        }
+
+        /** The file to write, refused before the server makes the token when it exists (never written over); null: print it. */
+        Path target(CliContext context) {
+            Path target = out == null ? null : context.resolve(out);
+            if (target != null && Files.exists(target)) {
+                throw IngotException.tried(ErrorCode.BAD_INPUT, "write the token to " + target, "the file exists").withHint("name a new file");
+            }
+            return target;
         }
     }
 
-    /**
-     * Shows a token the server made once: printed, or written to a new file (0600) and left out of the JSON. Shared by
-     * {@code site enroll} and {@code device reenroll}.
-     */
+    /** Shows a token the server made once: printed, or written to a new file (0600) and left out of the JSON. */
     static int emitToken(BaseCommand command, JsonNode document, Path target, String what) {
         String token = document.path("token").asText();
         if (target != null) {
