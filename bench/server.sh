@@ -9,11 +9,12 @@ root=$(dirname "$bench_dir")
 
 devices=2000 connections=256 threads=2 duration=30 warmup=10 databases="sqlite postgresql"
 java_opts="-XX:+UseParallelGC -Xmx320m -Xmn200m"
-work=$bench_dir/work/server keep=0 write_results=1
+work=$bench_dir/work/server keep=0 write_results=1 jfr=""
 usage() {
   cat <<USAGE
 usage: bench/server.sh [--devices N] [--connections N] [--threads N] [--duration SECONDS] [--warmup SECONDS]
                        [--db sqlite|postgresql|"sqlite postgresql"] [--java-opts "OPTIONS"] [--work DIR] [--keep] [--no-results]
+                       [--jfr DIR]   (a JDK Flight Recording of the measured run per database, kept in DIR)
 Defaults: --devices $devices --connections $connections --threads $threads --duration $duration --warmup $warmup
           --db "$databases" --java-opts "$java_opts". Needs wrk, python3, curl; PostgreSQL's server binaries for --db postgresql.
 USAGE
@@ -30,6 +31,7 @@ while [ $# -gt 0 ]; do
     --work) work=$2; shift 2 ;;
     --keep) keep=1; shift ;;
     --no-results) write_results=0; shift ;;
+    --jfr) jfr=$(mkdir -p "$2" && cd "$2" && pwd); shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "error: unknown option $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -84,6 +86,17 @@ stop_postgres() {
   fi
 }
 
+# CPU ticks of the PostgreSQL server (the postmaster and every backend): on these two cores it competes with the Ingot
+# server for the same CPU, so its cost per poll is reported beside the server's.
+postgres_ticks() {
+  local postmaster total=0 pid
+  postmaster=$(head -1 "$pg_dir/data/postmaster.pid")
+  for pid in "$postmaster" $(ps -o pid= --ppid "$postmaster"); do
+    [ -r "/proc/$pid/stat" ] && total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
+
 results=()
 for database in $databases; do
   case $database in
@@ -110,10 +123,14 @@ for database in $databases; do
   echo "== $database: ${duration}s at $connections connections" >&2
   polls_before=$(curl -fsS "http://127.0.0.1:$port/metrics" | awk '/^ingot_device_polls_total\{outcome="ok"\}/ {printf "%d", $2}')
   ticks_before=$(awk '{print $14 + $15}' "/proc/$server_pid/stat")
+  db_before=0; [ "$database" = postgresql ] && db_before=$(postgres_ticks)
+  [ -n "$jfr" ] && "$JAVA_HOME/bin/jcmd" "$server_pid" JFR.start name=bench settings=profile >/dev/null
   load_before=$(cut -d' ' -f1 /proc/loadavg)
   wrk -t"$threads" -c"$connections" -d"${duration}s" --latency -s "$bench_dir/server-poll.lua" "http://127.0.0.1:$port" \
     -- "$work/template.json" "$work/devices.txt" | tee "$work/wrk-$database.txt" >&2
   ticks_after=$(awk '{print $14 + $15}' "/proc/$server_pid/stat")
+  db_after=0; [ "$database" = postgresql ] && db_after=$(postgres_ticks)
+  [ -n "$jfr" ] && "$JAVA_HOME/bin/jcmd" "$server_pid" JFR.stop name=bench filename="$jfr/server-$database.jfr" >/dev/null
   load_after=$(cut -d' ' -f1 /proc/loadavg)
   hwm=$(awk '/VmHWM/ {print int($2/1024)}' "/proc/$server_pid/status")
   rss=$(awk '/VmRSS/ {print int($2/1024)}' "/proc/$server_pid/status")
@@ -126,7 +143,9 @@ for database in $databases; do
   # Server CPU per stored poll: what a poll costs whatever else runs on the machine (the polls/s column is what was left for us).
   cpu_us=$(awk -v ticks=$((ticks_after - ticks_before)) -v hz="$(getconf CLK_TCK)" -v polls=$((polls_after - polls_before)) \
     'BEGIN { if (polls > 0) printf "%d", ticks * 1000000 / hz / polls; else print "-" }')
-  results+=("| $database | $devices | $connections | $rps | $p50 | $p99 | $non2xx / $socket | $cpu_us µs | $hwm MiB | $load_before → $load_after |")
+  db_us=$(awk -v ticks=$((db_after - db_before)) -v hz="$(getconf CLK_TCK)" -v polls=$((polls_after - polls_before)) \
+    'BEGIN { if (ticks > 0 && polls > 0) printf "%d µs", ticks * 1000000 / hz / polls; else print "(in the server)" }')
+  results+=("| $database | $devices | $connections | $rps | $p50 | $p99 | $non2xx / $socket | $cpu_us µs | $db_us | $hwm MiB | $load_before → $load_after |")
   kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
   [ "$database" = postgresql ] && stop_postgres
   rm -f "$work"/bench.db*
@@ -136,8 +155,8 @@ cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 table="Measured $(date -u +%Y-%m-%d) on $(nproc) cores ($cpu), wrk $threads threads on the same cores, ${duration}s after a ${warmup}s warm-up;
 server: \`java $java_opts -jar ingot.jar server --db-pool 16\`, every poll a full health report ($report_bytes bytes compact), schema-checked, stored and committed (SQLite WAL with synchronous=FULL; PostgreSQL $(ls -d /usr/lib/postgresql/*/ 2>/dev/null | sort -V | tail -1 | xargs basename 2>/dev/null || echo '?') with fsync and synchronous_commit on) before the answer.
 
-| database | devices | connections | polls/s | p50 | p99 | non-2xx / socket errors | server CPU per poll | server memory, peak (VmHWM) | load average before → after |
-|---|---|---|---|---|---|---|---|---|---|
+| database | devices | connections | polls/s | p50 | p99 | non-2xx / socket errors | server CPU per poll | database server CPU per poll | server memory, peak (VmHWM) | load average before → after |
+|---|---|---|---|---|---|---|---|---|---|---|
 $(printf '%s\n' "${results[@]}")"
 echo "$table"
 if [ "$write_results" = 1 ]; then

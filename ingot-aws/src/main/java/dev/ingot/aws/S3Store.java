@@ -76,6 +76,10 @@ public final class S3Store implements ArtifactStore {
     private final Optional<URI> endpoint;
     private final Region region;
     private final S3Client client;
+    /** The credentials the client was given; empty: the SDK's default chain, which the presigner then builds (and closes) too. */
+    private final Optional<AwsCredentialsProvider> credentials;
+    /** Made at the first presigned URL: only a control plane that hands them out needs one. */
+    private software.amazon.awssdk.services.s3.presigner.S3Presigner presigner;
     /** Set once the bucket answered; a 404 on HEAD then means a missing key, not a missing bucket. */
     private volatile boolean bucketSeen;
 
@@ -85,19 +89,20 @@ public final class S3Store implements ArtifactStore {
      */
     public S3Store(S3Location location, Optional<URI> endpoint, AwsCredentialsProvider credentials, Region region) {
         this(location, endpoint, region, builder(endpoint, region).credentialsProvider(
-                requireNonNull(credentials, "credentials")).build());
+                requireNonNull(credentials, "credentials")).build(), Optional.of(credentials));
     }
 
     /** A store on a client built elsewhere (tests: the SDK's defaults, to show what a server does with them). */
     static S3Store withClient(S3Location location, Optional<URI> endpoint, Region region, S3Client client) {
-        return new S3Store(location, endpoint, region, client);
+        return new S3Store(location, endpoint, region, client, Optional.empty());
     }
 
-    private S3Store(S3Location location, Optional<URI> endpoint, Region region, S3Client client) {
+    private S3Store(S3Location location, Optional<URI> endpoint, Region region, S3Client client, Optional<AwsCredentialsProvider> credentials) {
         this.location = requireNonNull(location, "location");
         this.endpoint = requireNonNull(endpoint, "endpoint");
         this.region = requireNonNull(region, "region");
         this.client = requireNonNull(client, "client");
+        this.credentials = requireNonNull(credentials, "credentials");
     }
 
     /**
@@ -109,7 +114,7 @@ public final class S3Store implements ArtifactStore {
         S3Location parsed = S3Location.parse(location);
         Region region = defaultRegion(parsed, endpoint);
         // Leaving the credentials provider unset lets the client build the default chain and close it.
-        return new S3Store(parsed, endpoint, region, builder(endpoint, region).build());
+        return new S3Store(parsed, endpoint, region, builder(endpoint, region).build(), Optional.empty());
     }
 
     private static Region defaultRegion(S3Location location, Optional<URI> endpoint) {
@@ -521,9 +526,44 @@ public final class S3Store implements ArtifactStore {
         }
     }
 
+    /**
+     * A presigned GetObject URL (SigV4 query authentication, at most 7 days on AWS): whoever holds it reads this one key, Range
+     * requests included, until it expires, and holds no credential. Signed locally, no request is made; with an endpoint
+     * override the URL names that endpoint (path-style), so the devices must reach it.
+     */
+    @Override
+    public Optional<URI> presignedGet(String key, java.time.Duration lifetime) {
+        requireNonNull(lifetime, "lifetime");
+        String objectKey = objectKey(key);
+        try {
+            return Optional.of(presigner().presignGetObject(request -> request.signatureDuration(lifetime)
+                    .getObjectRequest(get -> get.bucket(location.bucket()).key(objectKey))).url().toURI());
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalStateException("the SDK makes valid URLs", e);
+        } catch (SdkException e) {
+            throw unavailable("presign " + key, e);
+        }
+    }
+
+    private synchronized software.amazon.awssdk.services.s3.presigner.S3Presigner presigner() {
+        if (presigner == null) {
+            var builder = software.amazon.awssdk.services.s3.presigner.S3Presigner.builder().region(region);
+            credentials.ifPresent(builder::credentialsProvider);
+            endpoint.ifPresent(uri -> builder.endpointOverride(uri)
+                    .serviceConfiguration(S3Configuration.builder().pathStyleAccessEnabled(true).build()));
+            presigner = builder.build();
+        }
+        return presigner;
+    }
+
     @Override
     public void close() {
         client.close();
+        synchronized (this) {
+            if (presigner != null) {
+                presigner.close();
+            }
+        }
     }
 
     /** The object key of a store key; the key must be a relative '/'-separated path without '.' or '..'. */

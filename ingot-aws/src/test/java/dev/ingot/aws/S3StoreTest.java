@@ -137,6 +137,32 @@ class S3StoreTest {
     }
 
     @Test
+    void aPresignedUrlReadsOneKeyWithRangesAndNoCredentialAndNothingElse() throws Exception {
+        try (S3Store store = storeAt(new S3Location(server.bucket(), "presign-" + UUID.randomUUID()), server.secretKey())) {
+            byte[] content = new byte[200_000];
+            new java.util.Random(3).nextBytes(content);
+            store.put("golden-images/edge-golden-v1.5.img.zst", Files.write(temporary.resolve("payload"), content), Progress.NONE);
+            store.put("golden-images/secret.txt", Files.writeString(temporary.resolve("secret"), "not for devices", UTF_8), Progress.NONE);
+
+            URI url = store.presignedGet("golden-images/edge-golden-v1.5.img.zst", Duration.ofMinutes(15)).orElseThrow();
+            assertThat(url.toString()).startsWith(server.endpoint() + "/" + server.bucket() + "/presign-")
+                    .contains("X-Amz-Signature=").contains("X-Amz-Expires=900").doesNotContain(server.secretKey());
+            java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+            var whole = http.send(java.net.http.HttpRequest.newBuilder(url).GET().build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+            assertThat(whole.statusCode()).isEqualTo(200);
+            assertThat(whole.body()).isEqualTo(content);
+            var part = http.send(java.net.http.HttpRequest.newBuilder(url).header("Range", "bytes=150000-").GET().build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+            assertThat(part.statusCode()).isEqualTo(206);
+            assertThat(part.body()).isEqualTo(java.util.Arrays.copyOfRange(content, 150_000, content.length));
+
+            URI otherKey = URI.create(url.toString().replace("edge-golden-v1.5.img.zst", "secret.txt"));
+            assertThat(http.send(java.net.http.HttpRequest.newBuilder(otherKey).GET().build(), java.net.http.HttpResponse.BodyHandlers.ofString())
+                    .statusCode()).as("the signature covers the key").isEqualTo(403);
+        }
+    }
+
+    @Test
     void partsGrowSoThatHugeFilesNeedAtMostTenThousand() {
         assertThat(S3Store.partSize(100L << 20)).isEqualTo(S3Store.PART_SIZE);
         long oneTebibyte = 1L << 40;

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ingot.error.ErrorCode;
 import dev.ingot.error.IngotException;
 import dev.ingot.server.http.Durations;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -19,8 +20,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "device", mixinStandardHelpOptions = true,
-        description = "Devices on the control plane: list and filter, show one with its report and actions, change what they should run.",
-        subcommands = {DeviceCommand.ListDevices.class, DeviceCommand.Show.class, DeviceCommand.Set.class})
+        description = {"Devices on the control plane: list and filter, show one with its report and actions, change what they should run;",
+            "revoke a device's credential, remove it from the fleet, or let a known device enroll again."},
+        subcommands = {DeviceCommand.ListDevices.class, DeviceCommand.Show.class, DeviceCommand.Set.class, DeviceCommand.Revoke.class,
+            DeviceCommand.Remove.class, DeviceCommand.Reenroll.class})
 final class DeviceCommand {
 
     /** The filters shared by list and set; the server's query parameters of the same names. */
@@ -110,6 +113,11 @@ final class DeviceCommand {
                     .append(wanted(desired.path("container_tag"), reported.path("container_tag"))).append('\n');
             text.append("reboot      ").append(reported.path("reboot_required").asBoolean() ? "required" : "not required")
                     .append(desired.hasNonNull("reboot_request") ? ", requested: " + desired.path("reboot_request").asText() : "").append('\n');
+            if (summary.hasNonNull("removed_at")) {
+                text.append("removed     ").append(summary.path("removed_at").asText()).append(" (not in the fleet; ingot device reenroll brings it back)\n");
+            } else if (summary.hasNonNull("revoked_at")) {
+                text.append("credential  revoked ").append(summary.path("revoked_at").asText()).append(" (ingot device reenroll lets it back)\n");
+            }
             text.append("desired     generation ").append(desired.path("generation").asLong()).append(" by ").append(desired.path("updated_by").asText())
                     .append(", known-good ").append(desired.path("known_good").isEmpty() ? "-" : SiteCommand.join(desired.path("known_good"))).append('\n');
             if (!detail.path("actions").isEmpty()) {
@@ -228,6 +236,85 @@ final class DeviceCommand {
                     .append('\n'));
             emit(text.toString(), result);
             return 0;
+        }
+    }
+
+    @Command(name = "revoke", description = {"Revoke a device's credential (operator role): its next request gets 401 and nothing it sends",
+        "is stored; it stays in the fleet's lists. Also voids the unused tokens made for it. Audited. Undo: ingot device reenroll."},
+            footer = {"", "Examples:", "  ingot device revoke 3d1219c7c4c5404aaa1f6d2a48adfda4", "  ingot device revoke 3d1219c7c4c5404aaa1f6d2a48adfda4 --json"})
+    static final class Revoke extends BaseCommand {
+        @Parameters(paramLabel = "DEVICE", description = "The device id (its machine id).")
+        String device;
+
+        @Mixin
+        ServerClient.Options server = new ServerClient.Options();
+
+        Revoke(CliContext context) {
+            super(context);
+        }
+
+        @Override
+        public Integer call() {
+            JsonNode result = server.connect(context).post("/api/v1/devices/" + ServerClient.segment(device) + "/revoke", Map.of());
+            emit(result.path("changed").asBoolean()
+                    ? "Revoked the credential of " + device + ": its next request is refused. To let it back: ingot device reenroll " + device
+                    : device + " was revoked already (" + result.path("device").path("revoked_at").asText() + ").", result);
+            return 0;
+        }
+    }
+
+    @Command(name = "remove", description = {"Remove a device from the fleet (operator role): its credential is revoked and it no longer",
+        "counts in lists, the dashboard, /metrics or new rollouts; its history and audit entries stay. Refused while an active",
+        "rollout holds it (revoke it meanwhile). Audited. Undo: ingot device reenroll."},
+            footer = {"", "Examples:", "  ingot device remove 3d1219c7c4c5404aaa1f6d2a48adfda4", "  ingot device remove 3d1219c7c4c5404aaa1f6d2a48adfda4 --json"})
+    static final class Remove extends BaseCommand {
+        @Parameters(paramLabel = "DEVICE", description = "The device id (its machine id).")
+        String device;
+
+        @Mixin
+        ServerClient.Options server = new ServerClient.Options();
+
+        Remove(CliContext context) {
+            super(context);
+        }
+
+        @Override
+        public Integer call() {
+            JsonNode result = server.connect(context).delete("/api/v1/devices/" + ServerClient.segment(device));
+            emit(result.path("changed").asBoolean()
+                    ? "Removed " + device + " from the fleet (credential revoked). To bring it back: ingot device reenroll " + device
+                    : device + " was removed already (" + result.path("device").path("removed_at").asText() + ").", result);
+            return 0;
+        }
+    }
+
+    @Command(name = "reenroll", description = {"Make a one-time enrollment token for one known device (operator role): only that machine id",
+        "may use it, and it is the only way a device the control plane knows enrolls again (a site's token enrolls new",
+        "devices only). Put it on the device as /etc/ingot/enrollment-token; at enrollment the device gets a new",
+        "credential, every older one stops working, revocation and removal end, and its desired state and history stay."},
+            footer = {"", "Examples:", "  ingot device reenroll 3d1219c7c4c5404aaa1f6d2a48adfda4",
+                "  ingot device reenroll 3d1219c7c4c5404aaa1f6d2a48adfda4 --expires 2h --out device.token"})
+    static final class Reenroll extends BaseCommand {
+        @Parameters(paramLabel = "DEVICE", description = "The device id (its machine id).")
+        String device;
+
+        @Mixin
+        SiteCommand.TokenOptions token = new SiteCommand.TokenOptions();
+
+        @Mixin
+        ServerClient.Options server = new ServerClient.Options();
+
+        Reenroll(CliContext context) {
+            super(context);
+        }
+
+        @Override
+        public Integer call() {
+            Duration lifetime = token.lifetime();
+            Path target = token.target(context);
+            JsonNode document = server.connect(context).post("/api/v1/devices/" + ServerClient.segment(device) + "/enrollment-tokens",
+                    Map.of("expires_in_seconds", lifetime.toSeconds()));
+            return SiteCommand.emitToken(this, document, target, "the re-enrollment token for " + device);
         }
     }
 

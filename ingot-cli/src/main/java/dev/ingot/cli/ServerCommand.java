@@ -33,6 +33,7 @@ import picocli.CommandLine.Option;
             "  ingot server --bind 0.0.0.0 --port 8443 --tls-cert /etc/ingot/tls/cert.pem --tls-key /etc/ingot/tls/key.pem \\",
             "      --db jdbc:postgresql://db.internal:5432/ingot --db-user ingot --store s3://artifacts/prod --keyring /etc/ingot/trusted/",
             "  INGOT_ADMIN_TOKEN=ingot_op_... ingot server --bind 0.0.0.0 --plain-http   # behind a TLS-terminating proxy",
+            "  ingot server --store s3://artifacts/prod --presigned-downloads 30m   # devices fetch images from S3 directly",
             "", "Rollouts gated by --gate cloudwatch:PREFIX ask CloudWatch with the AWS SDK's default credentials and region",
             "(cloudwatch:DescribeAlarms).",
             "", "Environment: INGOT_ADMIN_TOKEN (the bootstrap admin token), INGOT_DB_PASSWORD (PostgreSQL password),",
@@ -87,6 +88,10 @@ final class ServerCommand extends BaseCommand {
             description = "How often the rollout engine steps every active rollout and asks its gates. Default: ${DEFAULT-VALUE}.")
     String rolloutInterval;
 
+    @Option(names = "--presigned-downloads", paramLabel = "DURATION",
+            description = "On an S3 store: hand devices presigned S3 URLs valid this long (1m to 7d) instead of streaming releases itself.")
+    String presignedDownloads;
+
     @Option(names = "--cloudwatch-endpoint-url", paramLabel = "URL",
             description = "For --gate cloudwatch:PREFIX rollouts: a CloudWatch endpoint instead of AWS's (region and credentials: the SDK's default chain).")
     URI cloudWatchEndpoint;
@@ -111,7 +116,8 @@ final class ServerCommand extends BaseCommand {
                 Optional.ofNullable(tlsCertificate).map(cert -> new ServerConfig.Tls(context.resolve(cert), context.resolve(tlsKey))), plainHttp,
                 database, Optional.ofNullable(databaseUser), Optional.ofNullable(context.environment().get("INGOT_DB_PASSWORD")), databasePool,
                 artifactStore, ring, adminToken, new PollPolicy(interval, 0.2, Duration.ofMinutes(15)), history,
-                Durations.parse(offlineAfter, "--offline-after"), context.workingDirectory());
+                Durations.parse(offlineAfter, "--offline-after"), context.workingDirectory(),
+                Optional.ofNullable(presignedDownloads).map(text -> Durations.parse(text, "--presigned-downloads")));
         Optional<URI> gateEndpoint = Optional.ofNullable(cloudWatchEndpoint);
         Duration step = Durations.parse(rolloutInterval, "--rollout-interval");
         if (step.isZero() || step.compareTo(Duration.ofHours(1)) > 0) {

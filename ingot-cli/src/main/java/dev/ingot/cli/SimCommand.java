@@ -7,6 +7,7 @@ import dev.ingot.agent.Timings;
 import dev.ingot.error.ErrorCode;
 import dev.ingot.error.IngotException;
 import dev.ingot.fleet.ActionState;
+import dev.ingot.health.DeviceId;
 import dev.ingot.image.ImageVersion;
 import dev.ingot.server.http.Durations;
 import dev.ingot.sim.SimulatedFailure;
@@ -123,8 +124,23 @@ final class SimCommand extends BaseCommand {
 
         ExecutorService virtual = Executors.newVirtualThreadPerTaskExecutor();
         HttpClient http = HttpControlPlane.client(Optional.ofNullable(server.caCertificate).map(context::resolve), "--cacert", Optional.of(virtual));
-        SimulatedFleet.EnrollmentTokens tokens = site -> Secret.of(operator.post("/api/v1/sites/" + ServerClient.segment(site.value())
-                + "/enrollment-tokens", Map.of("expires_in_seconds", 3600)).path("token").asText());
+        // Each device's token is made for its machine id: a second run of the same fleet re-enrolls the devices it enrolled before.
+        SimulatedFleet.EnrollmentTokens tokens = new SimulatedFleet.EnrollmentTokens() {
+            @Override
+            public Secret issue(SiteId site) {
+                return token(site, Map.of("expires_in_seconds", 3600));
+            }
+
+            @Override
+            public Secret issue(SiteId site, DeviceId device) {
+                return token(site, Map.of("expires_in_seconds", 3600, "device_id", device.value()));
+            }
+
+            private Secret token(SiteId site, Map<String, Object> request) {
+                return Secret.of(operator.post("/api/v1/sites/" + ServerClient.segment(site.value()) + "/enrollment-tokens", request)
+                        .path("token").asText());
+            }
+        };
         // The fleet lives in real time against a real server: its clock is the system's, whatever the context's.
         Clock clock = Clock.systemUTC();
         SimulatedFleet.Status last;

@@ -125,11 +125,8 @@ final class SiteCommand {
         @Parameters(paramLabel = "SITE", description = "The site id.")
         String site;
 
-        @Option(names = "--expires", paramLabel = "DURATION", defaultValue = "24h", description = "How long it is valid (90s, 15m, 24h, 7d; at most 30d). Default: ${DEFAULT-VALUE}.")
-        String expires;
-
-        @Option(names = "--out", paramLabel = "FILE", description = "Write the token to a new file (mode 0600) instead of printing it.")
-        Path out;
+        @Mixin
+        TokenOptions token = new TokenOptions();
 
         @Mixin
         ServerClient.Options server = new ServerClient.Options();
@@ -140,32 +137,56 @@ final class SiteCommand {
 
         @Override
         public Integer call() {
-            Duration lifetime = Durations.parse(expires, "--expires");
+            Duration lifetime = token.lifetime();
+            Path target = token.target(context);
+            JsonNode document = server.connect(context).post("/api/v1/sites/" + ServerClient.segment(new SiteId(site).value()) + "/enrollment-tokens",
+                    Map.of("expires_in_seconds", lifetime.toSeconds()));
+            return emitToken(this, document, target, "the enrollment token for " + site);
+        }
+    }
+
+    /** How long an enrollment token lives and where it goes: {@code site enroll} and {@code device reenroll}. */
+    static final class TokenOptions {
+        @Option(names = "--expires", paramLabel = "DURATION", defaultValue = "24h", description = "How long it is valid (90s, 15m, 24h, 7d; at most 30d). Default: ${DEFAULT-VALUE}.")
+        String expires;
+
+        @Option(names = "--out", paramLabel = "FILE", description = "Write the token to a new file (mode 0600) instead of printing it.")
+        Path out;
+
+        Duration lifetime() {
+            return Durations.parse(expires, "--expires");
+        }
+
+        /** The file to write, refused before the server makes the token when it exists (never written over); null: print it. */
+        Path target(CliContext context) {
             Path target = out == null ? null : context.resolve(out);
             if (target != null && Files.exists(target)) {
                 throw IngotException.tried(ErrorCode.BAD_INPUT, "write the token to " + target, "the file exists").withHint("name a new file");
             }
-            JsonNode document = server.connect(context).post("/api/v1/sites/" + ServerClient.segment(new SiteId(site).value()) + "/enrollment-tokens",
-                    Map.of("expires_in_seconds", lifetime.toSeconds()));
-            String token = document.path("token").asText();
-            if (target != null) {
-                try {
-                    Files.writeString(Files.createFile(target, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))),
-                            token + "\n");
-                } catch (FileAlreadyExistsException e) {
-                    throw IngotException.tried(ErrorCode.CONFLICT, "write the token to " + target, "the file appeared meanwhile");
-                } catch (IOException e) {
-                    throw IngotException.tried(ErrorCode.UNAVAILABLE, "write the token to " + target, String.valueOf(e.getMessage()));
-                }
-                ((com.fasterxml.jackson.databind.node.ObjectNode) document).remove("token");
-                ((com.fasterxml.jackson.databind.node.ObjectNode) document).put("written_to", target.toString());
-                emit("Wrote the enrollment token for " + site + " to " + target + " (valid until " + document.path("expires_at").asText() + ", once).",
-                        document);
-            } else {
-                emit(token + "\n(one device, once, until " + document.path("expires_at").asText() + ")", document);
-            }
-            return 0;
+            return target;
         }
+    }
+
+    /** Shows a token the server made once: printed, or written to a new file (0600) and left out of the JSON. */
+    static int emitToken(BaseCommand command, JsonNode document, Path target, String what) {
+        String token = document.path("token").asText();
+        if (target != null) {
+            try {
+                Files.writeString(Files.createFile(target, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))),
+                        token + "\n");
+            } catch (FileAlreadyExistsException e) {
+                throw IngotException.tried(ErrorCode.CONFLICT, "write the token to " + target, "the file appeared meanwhile");
+            } catch (IOException e) {
+                throw IngotException.tried(ErrorCode.UNAVAILABLE, "write the token to " + target, String.valueOf(e.getMessage()));
+            }
+            ((com.fasterxml.jackson.databind.node.ObjectNode) document).remove("token");
+            ((com.fasterxml.jackson.databind.node.ObjectNode) document).put("written_to", target.toString());
+            command.emit("Wrote " + what + " to " + target + " (valid until " + document.path("expires_at").asText() + ", once).", document);
+        } else {
+            command.emit(token + "\n(" + (document.hasNonNull("device_id") ? "device " + document.path("device_id").asText() : "one device")
+                    + ", once, until " + document.path("expires_at").asText() + ")", document);
+        }
+        return 0;
     }
 
     static String join(JsonNode array) {

@@ -17,11 +17,13 @@ import dev.ingot.fleet.Track;
 import dev.ingot.health.DeviceId;
 import dev.ingot.health.HealthReport;
 import dev.ingot.image.ImageVersion;
+import dev.ingot.progress.Progress;
 import dev.ingot.sim.ManualClock;
 import dev.ingot.sim.SimulatedHost;
 import dev.ingot.site.ContainerImage;
 import dev.ingot.site.Secret;
 import dev.ingot.site.SiteId;
+import dev.ingot.store.FolderStore;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -289,5 +291,38 @@ class HttpControlPlaneTest {
         assertThat(code(() -> client.download(credential, url, stored.length + 5, Optional.empty()))).as("416").isEqualTo(ErrorCode.BAD_INPUT);
         assertThat(code(() -> client.download(Secret.of("ingot_dev_wrong-wrong-wrong-wrong-wrong-wrong"), url, 0, Optional.empty())))
                 .isEqualTo(ErrorCode.UNAUTHENTICATED);
+    }
+
+    @Test
+    void withPresignedDownloadsTheAgentFetchesAndResumesStraightFromS3WithoutStoreCredentials() throws Exception {
+        server.close();
+        try (dev.ingot.testing.S3Server s3 = dev.ingot.testing.S3Server.start();
+                dev.ingot.aws.S3Store bucket = new dev.ingot.aws.S3Store(new dev.ingot.aws.S3Location(s3.bucket(), "prod"), Optional.of(s3.endpoint()),
+                        software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
+                                software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create(s3.accessKey(), s3.secretKey())),
+                        software.amazon.awssdk.regions.Region.US_EAST_1)) {
+            server = LiveControlPlane.on(folder.resolve("s3-server"), bucket, Optional.of(Duration.ofMinutes(15)));
+            server.addSite(SITE.value());
+            server.publish("v1.5");
+            FolderStore published = new FolderStore(server.store());
+            published.list("golden-images/").forEach(key -> bucket.put(key, published.pathOf(key), Progress.NONE));
+            HttpControlPlane client = client();
+            Enrollment enrollment = enroll(client);
+            client.poll(enrollment.credential(), report, -1);
+            server.desire(machineId.value(), Map.of("image", "v1.5"));
+            ReleaseDownload download = client.poll(enrollment.credential(), report, 0).downloads().get(V15);
+            assertThat(download.expiresAt()).as("presigned URLs expire").isPresent();
+            URI url = download.files().get("edge-golden-v1.5.img.zst");
+            assertThat(url.toString()).as("a presigned S3 URL, not the control plane's").startsWith(s3.endpoint() + "/").contains("X-Amz-Signature=");
+            byte[] stored = Files.readAllBytes(server.store().resolve("golden-images/edge-golden-v1.5.img.zst"));
+
+            Path file = folder.resolve("from-s3.zst");
+            HttpControlPlane.Fetched whole = client.fetchFile(enrollment.credential(), url, file, Optional.empty());
+            Files.write(file, Arrays.copyOf(stored, 4096));
+            HttpControlPlane.Fetched resumed = client.fetchFile(enrollment.credential(), url, file, whole.etag());
+            assertThat(whole.etag()).isPresent();
+            assertThat(resumed.resumed()).isTrue();
+            assertThat(Files.readAllBytes(file)).isEqualTo(stored);
+        }
     }
 }

@@ -69,6 +69,24 @@ final class LiveControlPlane implements AutoCloseable {
         }
     }
 
+    /**
+     * A control plane on another store (S3): {@link #publish} still writes into the folder {@link #store()}, and the test
+     * copies what it needs into {@code store}.
+     *
+     * @param presigned hand out presigned store URLs valid this long (docs/api.md)
+     */
+    static LiveControlPlane on(Path folder, dev.ingot.store.ArtifactStore store, Optional<Duration> presigned) {
+        try {
+            Path published = Files.createDirectories(folder.resolve("store"));
+            ServerConfig config = ServerConfig.defaults("127.0.0.1", 0, "sqlite:" + folder.resolve("ingot.db"), store, folder)
+                    .withAdminToken(Optional.of(ADMIN)).withPresignedDownloads(presigned);
+            return new LiveControlPlane(IngotServer.start(config, Clock.systemUTC(), new Random(5)), published, folder,
+                    HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     String url() {
         return server.url();
     }

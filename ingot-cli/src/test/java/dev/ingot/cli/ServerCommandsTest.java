@@ -89,6 +89,45 @@ class ServerCommandsTest {
     }
 
     @Test
+    void anOperatorRevokesAndRemovesADeviceAndLetsItBackWithATokenMadeForItAndAViewerCannot() throws Exception {
+        CommandRunner admin = as(ADMIN);
+        admin.run("site", "add", "SITE-2847");
+        String device = "3d1219c7c4c5404aaa1f6d2a48adfda4";
+        String siteToken = admin.run("site", "enroll", "SITE-2847", "--json").json().path("token").asText();
+        JsonNode enrolled = post("/api/v1/device/enroll", null, Map.of("token", siteToken, "device_id", device, "site_id", "SITE-2847"));
+        post("/api/v1/device/poll", enrolled.path("credential").asText(), Map.of("report", HealthReports.healthy("SITE-2847", device, "v1.4", "2.8.1")));
+        String viewer = admin.run("token", "create", "--name", "wall", "--role", "viewer", "--json").json().path("token").asText();
+        for (String[] write : new String[][] {{"device", "revoke", device}, {"device", "remove", device}, {"device", "reenroll", device}}) {
+            CommandRunner.Run refused = as(viewer).run(write);
+            assertThat(refused.exitCode()).as(refused.toString()).isEqualTo(2);
+            assertThat(refused.err()).contains("is a viewer and this needs operator");
+        }
+
+        CommandRunner.Run revoked = admin.run("device", "revoke", device);
+        assertThat(revoked.exitCode()).as(revoked.toString()).isZero();
+        assertThat(revoked.out()).contains("Revoked the credential of " + device).contains("ingot device reenroll " + device);
+        assertThat(admin.run("device", "revoke", device).out()).contains("was revoked already");
+        assertThat(admin.run("device", "show", device).out()).contains("credential  revoked ");
+        CommandRunner.Run removed = admin.run("device", "remove", device, "--json");
+        assertThat(removed.exitCode()).as(removed.toString()).isZero();
+        assertThat(removed.json().path("device").path("removed_at").asText()).isNotEmpty();
+        assertThat(admin.run("device", "list", "--json").json()).isEmpty();
+        assertThat(admin.run("device", "show", device).out()).contains("removed     ");
+        assertThat(admin.run("device", "remove", "00000000000000000000000000000000").exitCode()).as("no such device").isEqualTo(2);
+
+        CommandRunner.Run reenroll = admin.run("device", "reenroll", device, "--expires", "1h", "--out", "device.token");
+        assertThat(reenroll.exitCode()).as(reenroll.toString()).isZero();
+        assertThat(reenroll.out()).contains("Wrote the re-enrollment token for " + device).doesNotContain("ingot_enr_");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(folder.resolve("device.token")))).isEqualTo("rw-------");
+        assertThat(admin.run("device", "reenroll", device, "--out", "device.token").exitCode()).as("never over a file").isEqualTo(2);
+        JsonNode back = post("/api/v1/device/enroll", null, Map.of("token", Files.readString(folder.resolve("device.token")).strip(),
+                "device_id", device, "site_id", "SITE-2847"));
+        assertThat(back.path("reenrolled").asBoolean()).isTrue();
+        assertThat(admin.run("device", "list", "--json").json().findValuesAsText("id")).containsExactly(device);
+        assertThat(admin.run("device", "reenroll", "--help").out()).contains("Examples:").contains("a site's token enrolls new");
+    }
+
+    @Test
     void tokensAreMadeListedAndRevokedAndTheRolesHold() {
         CommandRunner admin = as(ADMIN);
         CommandRunner.Run created = admin.run("token", "create", "--name", "wall", "--role", "viewer", "--json");
@@ -139,7 +178,11 @@ class ServerCommandsTest {
         assertThat(runner.run("server", "--port", "0", "--rollout-interval", "0s").err()).contains("--rollout-interval is from 1s to 1h");
         CommandRunner.Run badDb = runner.run("server", "--port", "0", "--db", "mysql://nope");
         assertThat(badDb.exitCode()).isEqualTo(2);
-        assertThat(runner.run("server", "--help").out()).contains("Examples:").contains("--plain-http");
+        assertThat(runner.run("server", "--help").out()).contains("Examples:").contains("--plain-http").contains("--presigned-downloads");
+        CommandRunner.Run presignFolder = runner.run("server", "--port", "0", "--db", "sqlite:" + folder.resolve("presign.db"),
+                "--presigned-downloads", "15m");
+        assertThat(presignFolder.exitCode()).as(presignFolder.toString()).isEqualTo(2);
+        assertThat(presignFolder.err()).contains("that store makes no presigned URLs").contains("--store s3://");
     }
 
     private JsonNode post(String path, String token, Object body) throws Exception {

@@ -136,6 +136,14 @@ public interface ArtifactStore extends AutoCloseable {
     /** Removes a key; no error when it is absent. */
     void delete(String key);
 
+    /**
+     * A URL anyone may GET the key with (Range requests too) until {@code lifetime} has passed, holding no credential of their
+     * own: a presigned S3 URL. Empty for a store that cannot make one (a folder). The key need not exist yet.
+     */
+    default Optional<java.net.URI> presignedGet(String key, java.time.Duration lifetime) {
+        return Optional.empty();
+    }
+
     @Override
     default void close() {}
 

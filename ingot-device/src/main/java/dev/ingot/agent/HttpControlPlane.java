@@ -228,19 +228,24 @@ public final class HttpControlPlane implements ControlPlane {
         return line.length() <= MAX_REASON ? line : line.substring(0, MAX_REASON - 1) + "…";
     }
 
-    /** One published release's files as the control plane lists them. */
-    public record Release(ImageVersion version, String name, List<ReleaseFile> files) {
+    /**
+     * One published release's files as the control plane lists them.
+     *
+     * @param expiresAt when presigned store URLs stop working (docs/api.md); empty for the control plane's own paths
+     */
+    public record Release(ImageVersion version, String name, List<ReleaseFile> files, Optional<java.time.Instant> expiresAt) {
         public Release {
             requireNonNull(version, "version");
             requireNonNull(name, "name");
             files = List.copyOf(files);
+            requireNonNull(expiresAt, "expiresAt");
         }
 
         /** The port's view: each file's URL, resolved. */
         public ReleaseDownload download() {
             Map<String, URI> urls = new LinkedHashMap<>();
             files.forEach(file -> urls.put(file.name(), file.url()));
-            return new ReleaseDownload(version, urls, Optional.empty());
+            return new ReleaseDownload(version, urls, expiresAt);
         }
     }
 
@@ -264,7 +269,15 @@ public final class HttpControlPlane implements ControlPlane {
             }
             files.add(new ReleaseFile(text(file, "name", "find release " + version), file.path("size").asLong(), parsed));
         }
-        return new Release(version, answer.path("name").asText(""), files);
+        Optional<java.time.Instant> expiresAt;
+        try {
+            expiresAt = answer.hasNonNull("expires_at") ? Optional.of(java.time.Instant.parse(answer.path("expires_at").asText()))
+                    : Optional.empty();
+        } catch (java.time.format.DateTimeParseException e) {
+            throw IngotException.tried(ErrorCode.UNAVAILABLE, "find release " + version, "its expires_at is not an RFC 3339 time")
+                    .withHint("the control plane answered what docs/api.md does not describe; is it a newer version?");
+        }
+        return new Release(version, answer.path("name").asText(""), files, expiresAt);
     }
 
     /**
@@ -289,11 +302,15 @@ public final class HttpControlPlane implements ControlPlane {
             throw new IllegalArgumentException("a range starts at 0 or later");
         }
         String text = url.toString();
-        Optional<String> problem = SiteParameters.controlPlaneProblem(text);
-        if (problem.isPresent()) {
-            throw IngotException.tried(ErrorCode.BAD_INPUT, "download " + text, "the URL " + problem.get());
-        }
         boolean ours = sameOrigin(url, base);
+        // A presigned store URL carries its signature in the query (docs/api.md); the rest of the rules (https, or http to
+        // loopback; no user or fragment) hold for every URL, and the control plane's own never have a query.
+        Optional<String> problem = SiteParameters.controlPlaneProblem(ours || url.getRawQuery() == null ? text
+                : text.substring(0, text.indexOf('?')));
+        if (problem.isPresent()) {
+            throw IngotException.tried(ErrorCode.BAD_INPUT, "download " + (ours ? text : url.getScheme() + "://" + url.getRawAuthority()
+                    + url.getRawPath()), "the URL " + problem.get());
+        }
         HttpRequest.Builder request = HttpRequest.newBuilder(url).GET().header("User-Agent", USER_AGENT);
         if (ours) {
             request.header("Authorization", "Bearer " + credential.reveal());

@@ -11,6 +11,7 @@ import dev.ingot.agent.Timings;
 import dev.ingot.error.ErrorCode;
 import dev.ingot.error.IngotException;
 import dev.ingot.fleet.ActionState;
+import dev.ingot.health.DeviceId;
 import dev.ingot.health.HealthReport;
 import dev.ingot.image.ImageVersion;
 import dev.ingot.progress.Progress;
@@ -117,7 +118,16 @@ public final class SimulatedFleet implements AutoCloseable {
     /** Issues a fresh one-time enrollment token of a site: the operator API's {@code POST /api/v1/sites/{id}/enrollment-tokens}. */
     @FunctionalInterface
     public interface EnrollmentTokens {
+        /** A site's token, which enrolls a machine id the control plane does not know yet. */
         Secret issue(SiteId site);
+
+        /**
+         * A token made for one machine id ({@code "device_id"} in the same request), which also re-enrolls it when the control plane
+         * knows it already (a second run of the same fleet): a site's token enrolls new devices only. By default the site's token.
+         */
+        default Secret issue(SiteId site, DeviceId device) {
+            return issue(site);
+        }
     }
 
     /** One device of the fleet, with what the status line counts, written after each of its wake-ups. */
@@ -159,7 +169,8 @@ public final class SimulatedFleet implements AutoCloseable {
             Member member = new Member(site, host);
             AgentConfig.Document config = configs.computeIfAbsent(site, id -> new AgentConfig.Document(id, Optional.empty(), "us-east-1",
                     Optional.of(server), Optional.of(AgentConfig.TOKEN_PATH), Optional.of(options.videoIngest()), Optional.empty()));
-            AgentSettings settings = new AgentSettings(config, () -> Optional.of(tokens.issue(site)), "the operator API (ingot sim)");
+            DeviceId machineId = SimulatedHealth.machineId(site, n + 1);
+            AgentSettings settings = new AgentSettings(config, () -> Optional.of(tokens.issue(site, machineId)), "the operator API (ingot sim)");
             SplittableRandom random = seeds.split();
             String prefix = site + " #" + (n + 1) + ": ";
             member.device = new SimulatedDevice(host, running -> process(running, settings, random.split(), prefix), options.bootTime());

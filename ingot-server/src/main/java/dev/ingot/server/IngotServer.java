@@ -17,6 +17,7 @@ import dev.ingot.server.device.ReportCheck;
 import dev.ingot.server.fleet.Actions;
 import dev.ingot.server.fleet.DesiredStates;
 import dev.ingot.server.fleet.DeviceCredentials;
+import dev.ingot.server.fleet.DeviceLifecycle;
 import dev.ingot.server.fleet.Devices;
 import dev.ingot.server.fleet.Enrollment;
 import dev.ingot.server.fleet.ReleaseCatalog;
@@ -85,9 +86,10 @@ public final class IngotServer implements AutoCloseable {
             ReleaseCatalog catalog = version -> config.store().stat(ReleaseFiles.STORE_FOLDER + new ReleaseFiles(ImageName.DEFAULT, version).manifest()).isPresent();
             DesiredStates desired = new DesiredStates(database, audit, catalog, clock);
             this.writer = new ReportWriter(database.dataSource(), database.writeLock(), config.historyLimit(), 20_000, metrics::batch);
-            DeviceApi deviceApi = new DeviceApi(new Enrollment(database, clock), new DeviceCredentials(database.dataSource()), actions, writer,
-                    new ReportCheck(), config.store(), metrics, config.pollPolicy(), clock, random);
-            OperatorApi operatorApi = new OperatorApi(access, sites, devices, desired, actions, tokens, audit, config.store(), config.keyring());
+            DeviceApi deviceApi = new DeviceApi(new Enrollment(database, audit, clock), new DeviceCredentials(database), actions, writer,
+                    new ReportCheck(), config.store(), metrics, config.pollPolicy(), config.presignedDownloads(), clock, random);
+            OperatorApi operatorApi = new OperatorApi(access, sites, devices, new DeviceLifecycle(database, audit, clock), desired, actions, tokens,
+                    audit, config.store(), config.keyring());
             this.rollouts = Rollouts.create(database, audit, desired, catalog, rolloutSettings, clock);
             RolloutApi rolloutApi = new RolloutApi(access, rollouts);
             Dashboard dashboard = new Dashboard(access, sites, devices, actions, audit, config.store(), config.keyring(), config.offlineAfter(),
@@ -212,7 +214,7 @@ public final class IngotServer implements AutoCloseable {
     private void refreshFleetMetrics() {
         try {
             metrics.fleet(database.jdbi().withHandle(handle -> handle.createQuery("SELECT COALESCE(image_version, 'none') AS version, "
-                            + "COALESCE(status, 'unknown') AS status, COUNT(*) AS devices FROM devices "
+                            + "COALESCE(status, 'unknown') AS status, COUNT(*) AS devices FROM devices d WHERE " + Devices.IN_FLEET + " "
                             + "GROUP BY COALESCE(image_version, 'none'), COALESCE(status, 'unknown')")
                     .map((rs, ctx) -> new ServerMetrics.FleetCount(rs.getString("version"), rs.getString("status"), rs.getLong("devices")))
                     .list()));

@@ -61,7 +61,10 @@ class BadInputTest {
                 new Endpoint("/api/v1/device/actions/" + action, device.credential()), new Endpoint("/api/v1/sites", TestServer.ADMIN_TOKEN),
                 new Endpoint("/api/v1/sites/SITE-1/enrollment-tokens", TestServer.ADMIN_TOKEN),
                 new Endpoint("/api/v1/devices/" + device.id() + "/desired", TestServer.ADMIN_TOKEN),
-                new Endpoint("/api/v1/desired", TestServer.ADMIN_TOKEN), new Endpoint("/api/v1/tokens", TestServer.ADMIN_TOKEN));
+                new Endpoint("/api/v1/desired", TestServer.ADMIN_TOKEN), new Endpoint("/api/v1/tokens", TestServer.ADMIN_TOKEN),
+                new Endpoint("/api/v1/device/credential", device.credential()),
+                new Endpoint("/api/v1/devices/" + device.id() + "/revoke", TestServer.ADMIN_TOKEN),
+                new Endpoint("/api/v1/devices/" + device.id() + "/enrollment-tokens", TestServer.ADMIN_TOKEN));
     }
 
     @Test
@@ -71,7 +74,7 @@ class BadInputTest {
         List<String> bodies = List.of("", "{", "not json", "[]", "null", "42", "\"text\"", "{\"id\": \"SITE-1\"} trailing", "{\"a\":1,\"a\":2}",
                 "{\"unknown_field\": true}", "{\"token\": 7, \"device_id\": [], \"site_id\": {}}", "{\"generation\": \"5\", \"report\": {}}",
                 "{\"generation\": 1.5, \"report\": {}}", "{\"state\": 3}", "{\"state\": \"teleported\"}", "{\"id\": \"../../etc\"}",
-                "{\"expires_in_seconds\": -5}", "{\"expires_in_seconds\": 99999999999}", "{\"image\": \"latest\"}", "{\"container_tag\": \"latest\"}",
+                "{\"expires_in_seconds\": -5}", "{\"device_id\": \"not-hex\"}", "{\"expires_in_seconds\": 99999999999}", "{\"image\": \"latest\"}", "{\"container_tag\": \"latest\"}",
                 "{\"container_tag\": \"bad tag\"}", "{\"reboot_request\": \"\"}", "{\"known_good\": [\"v1.9\"]}", "{\"image\": \"v9.9\"}",
                 "{\"filter\": {}, \"change\": {\"container_tag\": \"2.9.9\"}}", "{\"filter\": {\"status\": \"sleepy\"}, \"change\": {}}",
                 "{\"filter\": {\"seen_within\": \"forever\"}, \"change\": {\"container_tag\": \"2.9.9\"}}", "{\"name\": \"bad name!\", \"role\": \"viewer\"}",

@@ -165,7 +165,7 @@ class DeviceApiTest {
         try (TestServer server = TestServer.start(TestDatabases.fresh(kind, folder), folder, clock,
                 config -> new ServerConfig(config.host(), config.port(), config.tls(), config.plainHttp(), config.database(), config.databaseUser(),
                         config.databasePassword(), config.databasePool(), config.store(), config.keyring(), config.adminToken(),
-                        config.pollPolicy(), 3, config.offlineAfter(), config.workingDirectory()))) {
+                        config.pollPolicy(), 3, config.offlineAfter(), config.workingDirectory(), config.presignedDownloads()))) {
             EnrolledDevice device = server.enroll("SITE-1");
             server.poll(device, null, "v1.4");
             server.poll(device, 0L, "v1.4");

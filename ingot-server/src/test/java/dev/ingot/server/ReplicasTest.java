@@ -30,10 +30,16 @@ class ReplicasTest {
             b.addSite("SITE-1");
             String token = b.enrollmentToken("SITE-1");
             String id = a.newDeviceId();
-            TestServer.require(a.post("/api/v1/device/enroll", null, Map.of("token", token, "device_id", id, "site_id", "SITE-1")), 201);
+            String credential = TestServer.require(a.post("/api/v1/device/enroll", null, Map.of("token", token, "device_id", id, "site_id", "SITE-1")),
+                    201).json().path("credential").asText();
             assertThat(b.post("/api/v1/device/enroll", null, Map.of("token", token, "device_id", b.newDeviceId(), "site_id", "SITE-1")).status())
                     .isEqualTo(401);
-            String credential = a.post("/api/v1/device/enroll", null, Map.of("token", a.enrollmentToken("SITE-1"), "device_id", id, "site_id", "SITE-1"))
+            // A known device re-enrolls through either replica only with a token made for it (on the other one).
+            assertThat(b.post("/api/v1/device/enroll", null, Map.of("token", b.enrollmentToken("SITE-1"), "device_id", id, "site_id", "SITE-1"))
+                    .status()).isEqualTo(409);
+            String forIt = TestServer.require(a.post("/api/v1/devices/" + id + "/enrollment-tokens", TestServer.ADMIN_TOKEN, Map.of()), 201).json()
+                    .path("token").asText();
+            credential = TestServer.require(b.post("/api/v1/device/enroll", null, Map.of("token", forIt, "device_id", id, "site_id", "SITE-1")), 201)
                     .json().path("credential").asText();
             EnrolledDevice device = new EnrolledDevice(id, "SITE-1", credential);
 

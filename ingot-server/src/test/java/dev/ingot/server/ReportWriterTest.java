@@ -20,7 +20,10 @@ import java.util.concurrent.locks.ReentrantLock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The report writer's batches when one device shows up twice in one (an agent's retry while its first poll waits). */
+/**
+ * The report writer's batches when one device shows up twice in one (an agent's retry while its first poll waits), and when one
+ * device is revoked while its report waits.
+ */
 class ReportWriterTest {
     @TempDir
     Path folder;
@@ -63,6 +66,47 @@ class ReportWriterTest {
             assertThat(history).as("both kept, newest first").containsExactly("degraded", "healthy");
             assertThat(server.get("/api/v1/devices/" + twice.id(), TestServer.ADMIN_TOKEN).json().path("device").path("reported")
                     .path("status").asText()).isEqualTo("degraded");
+        }
+    }
+
+    @Test
+    void aReportOfADeviceRevokedWhileItWaitedIsRefusedAsUnauthenticatedAndNotStoredWhileTheRestOfItsBatchIs() throws Exception {
+        try (TestServer server = TestServer.start(TestDatabases.fresh(TestDatabases.Kind.SQLITE, folder), folder,
+                new MutableClock(Instant.parse("2026-11-29T10:00:00Z")))) {
+            EnrolledDevice first = server.enroll("SITE-1");
+            EnrolledDevice revoked = server.enroll("SITE-1");
+            EnrolledDevice other = server.enroll("SITE-1");
+            ReentrantLock gate = new ReentrantLock();
+            CompletableFuture<Void> refused;
+            List<CompletableFuture<Void>> stored = new ArrayList<>();
+            try (ReportWriter writer = new ReportWriter(server.server().database().dataSource(), gate, 96, 100, size -> { })) {
+                gate.lock();
+                try {
+                    stored.add(writer.submit(write(first, "healthy", 1)));
+                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                    while (!gate.hasQueuedThreads() && System.nanoTime() < deadline) {
+                        Thread.onSpinWait();
+                    }
+                    assertThat(gate.hasQueuedThreads()).isTrue();
+                    // Its poll was authenticated; the operator revokes it before the report reaches the database.
+                    refused = writer.submit(write(revoked, "healthy", 2));
+                    stored.add(writer.submit(write(other, "healthy", 3)));
+                    TestServer.require(server.post("/api/v1/devices/" + revoked.id() + "/revoke", TestServer.ADMIN_TOKEN, java.util.Map.of()), 200);
+                } finally {
+                    gate.unlock();
+                }
+                CompletableFuture.allOf(stored.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+                assertThat(refused).failsWithin(30, TimeUnit.SECONDS).withThrowableOfType(java.util.concurrent.ExecutionException.class)
+                        .havingCause().isInstanceOf(dev.ingot.error.IngotException.class)
+                        .withMessageContaining("credential was revoked meanwhile")
+                        .satisfies(e -> assertThat(((dev.ingot.error.IngotException) e).code()).isEqualTo(dev.ingot.error.ErrorCode.UNAUTHENTICATED));
+            }
+            var device = server.get("/api/v1/devices/" + revoked.id(), TestServer.ADMIN_TOKEN).json();
+            assertThat(device.path("device").path("last_seen_at").isNull()).isTrue();
+            assertThat(device.path("latest_report").isNull()).isTrue();
+            assertThat(server.get("/api/v1/devices/" + revoked.id() + "/reports", TestServer.ADMIN_TOKEN).json()).isEmpty();
+            assertThat(server.get("/api/v1/devices/" + other.id(), TestServer.ADMIN_TOKEN).json().path("device").path("last_seen_at").isNull())
+                    .isFalse();
         }
     }
 

@@ -76,6 +76,28 @@ class ServerStartTest {
     }
 
     @Test
+    void onPostgresqlAPollsTwoRowsAreStoredToBeRewrittenCheaplyAndALargeReportStillFits() {
+        try (TestServer server = TestServer.start(TestDatabases.fresh(TestDatabases.Kind.POSTGRESQL, folder), folder, clock)) {
+            java.util.Map<String, String> options = new java.util.TreeMap<>();
+            server.server().database().jdbi().useHandle(handle -> handle.createQuery(
+                            "SELECT relname, array_to_string(reloptions, ',') AS options FROM pg_class WHERE relname IN ('devices', 'latest_reports')")
+                    .map((rs, ctx) -> java.util.Map.entry(rs.getString("relname"), rs.getString("options")))
+                    .forEach(entry -> options.put(entry.getKey(), entry.getValue())));
+            assertThat(options).containsEntry("devices", "fillfactor=70").containsEntry("latest_reports", "toast_tuple_target=8160");
+
+            // A report larger than a page (the poll body may be 64 KiB) is still stored: out of line, as PostgreSQL does by default.
+            TestServer.EnrolledDevice device = server.enroll("SITE-1");
+            com.fasterxml.jackson.databind.node.ObjectNode report = dev.ingot.testing.HealthReports.healthy("SITE-1", device.id(), "v1.4", "2.8.1");
+            String reason = "a reason as long as a device may write it ".repeat(500);
+            ((com.fasterxml.jackson.databind.node.ObjectNode) report.get("checks").get(0)).put("reason", reason);
+            assertThat(report.toString().length()).isGreaterThan(20_000);
+            TestServer.require(server.poll(device, null, report), 200);
+            assertThat(server.get("/api/v1/devices/" + device.id(), TestServer.ADMIN_TOKEN).json().path("latest_report").path("checks").get(0)
+                    .path("reason").asText()).isEqualTo(reason);
+        }
+    }
+
+    @Test
     void aPostgresqlThatDoesNotFlushItsCommitsIsNamedAtStart() {
         assertThat(dev.ingot.server.db.Database.durabilityProblems(java.util.Map.of("fsync", "off", "synchronous_commit", "on")))
                 .singleElement().asString().contains("fsync=off");

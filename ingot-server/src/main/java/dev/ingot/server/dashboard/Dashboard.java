@@ -304,6 +304,8 @@ public final class Dashboard {
         fact(html, "Known-good", device.desired().knownGood().isEmpty() ? "—"
                 : Html.escape(device.desired().knownGood().stream().map(Object::toString).collect(Collectors.joining(", "))));
         fact(html, "Enrolled", TIME.format(device.enrolledAt()));
+        device.revokedAt().ifPresent(at -> fact(html, "Credential", "revoked " + TIME.format(at)));
+        device.removedAt().ifPresent(at -> fact(html, "Removed", TIME.format(at) + " <span class=\"muted\">(not in the fleet's lists and counts)</span>"));
         html.append("</dl>");
 
         List<Action> list = actions.all(id, 20);

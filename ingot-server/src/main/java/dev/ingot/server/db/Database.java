@@ -121,7 +121,7 @@ public final class Database implements AutoCloseable {
                     .withHint("check --db, that the server runs and that the user may log in").withCause(e);
         }
         try {
-            migrate(dataSource);
+            migrate(dataSource, kind);
             if (kind == Kind.POSTGRESQL) {
                 Map<String, String> settings = new LinkedHashMap<>();
                 Jdbi.create(dataSource).useHandle(handle -> {
@@ -171,9 +171,17 @@ public final class Database implements AutoCloseable {
         }
     }
 
-    private static void migrate(DataSource dataSource) {
+    /**
+     * The schema (db/migration: the same plain SQL on both databases), and for PostgreSQL its storage settings
+     * (db/postgresql, a repeatable migration: tuning that has no meaning on SQLite).
+     */
+    private static void migrate(DataSource dataSource, Kind kind) {
+        String[] locations = switch (kind) {
+            case SQLITE -> new String[] {"classpath:db/migration"};
+            case POSTGRESQL -> new String[] {"classpath:db/migration", "classpath:db/postgresql"};
+        };
         try {
-            Flyway.configure().dataSource(dataSource).locations("classpath:db/migration").load().migrate();
+            Flyway.configure().dataSource(dataSource).locations(locations).load().migrate();
         } catch (FlywayException e) {
             throw IngotException.tried(ErrorCode.UNAVAILABLE, "migrate the database", String.valueOf(e.getMessage()))
                     .withHint("a database written by a newer Ingot cannot be opened by an older one").withCause(e);

@@ -30,6 +30,8 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -69,11 +71,16 @@ public final class DeviceApi {
     private final ArtifactStore store;
     private final ServerMetrics metrics;
     private final PollPolicy policy;
+    private final Optional<Duration> presignedDownloads;
     private final Clock clock;
     private final RandomGenerator random;
 
+    /**
+     * @param presignedDownloads hand out presigned store URLs valid this long for release files (the store must make them);
+     *     empty: paths of this server's own download endpoint
+     */
     public DeviceApi(Enrollment enrollment, DeviceCredentials credentials, Actions actions, ReportWriter writer, ReportCheck reportCheck,
-            ArtifactStore store, ServerMetrics metrics, PollPolicy policy, Clock clock, RandomGenerator random) {
+            ArtifactStore store, ServerMetrics metrics, PollPolicy policy, Optional<Duration> presignedDownloads, Clock clock, RandomGenerator random) {
         this.enrollment = requireNonNull(enrollment, "enrollment");
         this.credentials = requireNonNull(credentials, "credentials");
         this.actions = requireNonNull(actions, "actions");
@@ -82,12 +89,15 @@ public final class DeviceApi {
         this.store = requireNonNull(store, "store");
         this.metrics = requireNonNull(metrics, "metrics");
         this.policy = requireNonNull(policy, "policy");
+        this.presignedDownloads = requireNonNull(presignedDownloads, "presignedDownloads");
+        presignedDownloads.ifPresent(lifetime -> checkPresigning(store, lifetime));
         this.clock = requireNonNull(clock, "clock");
         this.random = requireNonNull(random, "random");
     }
 
     public void routes(RoutesConfig routes) {
         routes.post("/api/v1/device/enroll", this::enroll);
+        routes.post("/api/v1/device/credential", this::rotate);
         routes.post("/api/v1/device/poll", this::poll);
         routes.post("/api/v1/device/actions/{id}", this::progress);
         routes.get("/api/v1/device/releases/{version}", this::release);
@@ -104,6 +114,16 @@ public final class DeviceApi {
         LOG.atInfo().addKeyValue("device", device).addKeyValue("site", site).addKeyValue("reenrolled", enrolled.reenrolled()).log("device enrolled");
         ApiJson.write(ctx, 201, new DeviceWire.EnrollResponse(device.value(), site.value(), enrolled.credential(), enrolled.reenrolled(),
                 nextInterval()));
+    }
+
+    /** Credential rotation: a new credential for the device that presents its current one (docs/api.md). */
+    private void rotate(Context ctx) {
+        Identity identity = authenticate(ctx);
+        String attempt = "rotate the credential of device " + identity.device();
+        ApiJson.read(ctx, DeviceWire.RotateRequest.class, MAX_SMALL_BYTES, attempt);
+        String credential = credentials.rotate(identity);
+        LOG.atInfo().addKeyValue("device", identity.device()).log("device credential rotated");
+        ApiJson.write(ctx, 201, new DeviceWire.RotateResponse(identity.device().value(), credential));
     }
 
     private void poll(Context ctx) {
@@ -145,7 +165,7 @@ public final class DeviceApi {
                 List<DeviceWire.ActionDocument> current = actions.current(identity.device()).stream().map(DeviceWire.ActionDocument::of).toList();
                 response = new DeviceWire.PollResponse(true, generation, DeviceWire.Desired.of(identity.desired()), current, nextInterval());
             }
-            ApiJson.write(ctx, 200, response);
+            ApiJson.writeDirect(ctx, 200, response);
             outcome = "ok";
         } catch (IngotException e) {
             outcome = e.code() == ErrorCode.UNAVAILABLE ? "unavailable" : "refused";
@@ -167,17 +187,37 @@ public final class DeviceApi {
         ApiJson.write(ctx, 200, DeviceWire.ActionDocument.of(action));
     }
 
+    /**
+     * Where each file of a published release is: a path under the control plane's URL (fetched with the credential), or, with
+     * presigned downloads, an absolute store URL that needs none and expires at {@code expires_at}.
+     */
     private void release(Context ctx) {
         authenticate(ctx);
         ImageVersion version = ImageVersion.parse(ctx.pathParam("version"));
+        Optional<Instant> expires = presignedDownloads.map(lifetime -> clock.instant().plus(lifetime).truncatedTo(ChronoUnit.SECONDS));
         List<DeviceWire.ReleaseFile> files = releaseFiles(version).stream()
                 .map(key -> {
                     String name = key.substring(ReleaseFiles.STORE_FOLDER.length());
                     long size = store.stat(key).map(ArtifactStore.ObjectInfo::size).orElse(0L);
-                    return new DeviceWire.ReleaseFile(name, size, "/api/v1/device/releases/" + version + "/files/" + name);
+                    String url = presignedDownloads.map(lifetime -> store.presignedGet(key, lifetime).orElseThrow().toString())
+                            .orElse("/api/v1/device/releases/" + version + "/files/" + name);
+                    return new DeviceWire.ReleaseFile(name, size, url);
                 })
                 .toList();
-        ApiJson.write(ctx, 200, new DeviceWire.ReleaseDocument(version.toString(), ImageName.DEFAULT.value(), files));
+        ApiJson.write(ctx, 200, new DeviceWire.ReleaseDocument(version.toString(), ImageName.DEFAULT.value(), files,
+                expires.map(Instant::toString).orElse(null)));
+    }
+
+    /** Presigned downloads need a store that presigns (S3) and a lifetime S3 accepts (SigV4: at most 7 days). */
+    static void checkPresigning(ArtifactStore store, Duration lifetime) {
+        if (lifetime.compareTo(Duration.ofMinutes(1)) < 0 || lifetime.compareTo(Duration.ofDays(7)) > 0) {
+            throw IngotException.tried(ErrorCode.BAD_INPUT, "hand out presigned downloads valid for " + lifetime, "the lifetime is not from 1m to 7d")
+                    .withHint("a download that outlives its URL asks for the release again; 15m to 1h suits most links");
+        }
+        if (store.presignedGet(ReleaseFiles.STORE_FOLDER + "presign-check", lifetime).isEmpty()) {
+            throw IngotException.tried(ErrorCode.BAD_INPUT, "hand out presigned downloads from " + store.describe(), "that store makes no presigned URLs")
+                    .withHint("presigned downloads need an S3 store (--store s3://…); without --presigned-downloads the server streams releases itself");
+        }
     }
 
     private void download(Context ctx) {
@@ -194,49 +234,77 @@ public final class DeviceApi {
         ArtifactStore.ObjectInfo info = store.stat(key)
                 .orElseThrow(() -> IngotException.tried(ErrorCode.NOT_FOUND, "fetch " + name, "the store lost it"));
         long size = info.size();
-        String etag = "\"" + info.etag() + "\"";
-        ctx.header("Accept-Ranges", "bytes");
-        ctx.header("ETag", etag);
-        ctx.header("Cache-Control", "private, max-age=3600");
-        ctx.contentType("application/octet-stream");
+        String etag = quoted(info.etag());
         // If-Range (RFC 9110 section 13.1.5): a resumed download of a file that changed starts over.
         Optional<String> range = Optional.ofNullable(ctx.header("If-Range")).filter(ifRange -> !ifRange.equals(etag)).isPresent()
                 ? Optional.empty() : Optional.ofNullable(ctx.header("Range"));
-        switch (ByteRanges.parse(range, size)) {
-            case ByteRanges.Whole whole -> {
-                ctx.header("Content-Length", String.valueOf(size));
-                send(ctx, key, 0, size);
-            }
-            case ByteRanges.Part part -> {
-                ctx.status(206);
-                ctx.header("Content-Range", "bytes " + part.range().first() + "-" + part.range().last() + "/" + size);
-                ctx.header("Content-Length", String.valueOf(part.range().length()));
-                send(ctx, key, part.range().first(), part.range().length());
-            }
+        ByteRanges wanted = switch (ByteRanges.parse(range, size)) {
+            case ByteRanges.Whole whole -> new ByteRanges(0, size - 1);
+            case ByteRanges.Part part -> part.range();
             case ByteRanges.Unsatisfiable unsatisfiable -> {
                 ctx.header("Content-Range", "bytes */" + size);
                 ApiErrors.write(ctx, 416, ErrorCode.BAD_INPUT, "Tried to fetch " + name + " but failed because the range "
                         + range.orElse("") + " lies outside its " + size + " bytes", null);
+                yield null;
             }
+        };
+        if (wanted == null) {
+            return;
+        }
+        // Opened before any header is set: a store that fails here is a 503 with its message, not a cut-off file.
+        try (InputStream in = openRange(key, wanted.first())) {
+            ctx.header("Accept-Ranges", "bytes");
+            ctx.header("ETag", etag);
+            ctx.header("Cache-Control", "private, max-age=3600");
+            ctx.contentType("application/octet-stream");
+            if (wanted.length() != size) {
+                ctx.status(206);
+                ctx.header("Content-Range", "bytes " + wanted.first() + "-" + wanted.last() + "/" + size);
+            }
+            ctx.header("Content-Length", String.valueOf(wanted.length()));
+            send(ctx, key, in, wanted.length());
+        } catch (IOException e) {
+            LOG.atDebug().addKeyValue("key", key).setCause(e).log("store stream not closed cleanly");
         }
     }
 
-    private void send(Context ctx, String key, long offset, long length) {
-        try (InputStream in = store.open(key)) {
-            long skipped = 0;
-            while (skipped < offset) {
-                long step = in.skip(offset - skipped);
-                if (step <= 0) {
-                    throw IngotException.tried(ErrorCode.UNAVAILABLE, "fetch " + key, "the store's copy is shorter than it says");
-                }
-                skipped += step;
+    /**
+     * The store's object from {@code offset} on; {@link #send} stops after the range's length. Through {@code open} and a skip:
+     * a folder store's stream skips in place, an S3 store's reads the bytes before the offset and drops them. The flash
+     * engine's ranged store reads (ArtifactStore.range: a ranged GET on S3, with If-Match) replace this once they are merged.
+     */
+    private InputStream openRange(String key, long offset) {
+        InputStream in = store.open(key);
+        try {
+            in.skipNBytes(offset);
+            return in;
+        } catch (IOException e) {
+            try {
+                in.close();
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
             }
+            throw IngotException.tried(ErrorCode.UNAVAILABLE, "read " + key + " from byte " + offset, e instanceof java.io.EOFException
+                    ? "the store's copy is shorter than it says" : String.valueOf(e.getMessage())).withCause(e);
+        }
+    }
+
+    /** An ETag as HTTP writes it (RFC 9110 section 8.8.3): S3's come quoted already, a folder store's do not. */
+    static String quoted(String etag) {
+        return etag.length() >= 2 && etag.startsWith("\"") && etag.endsWith("\"") ? etag : "\"" + etag + "\"";
+    }
+
+    /** Streams {@code length} bytes of what the store opened. */
+    private void send(Context ctx, String key, InputStream in, long length) {
+        try {
             OutputStream out = ctx.res().getOutputStream();
             byte[] buffer = new byte[64 * 1024];
             long left = length;
             while (left > 0) {
                 int read = in.read(buffer, 0, (int) Math.min(buffer.length, left));
                 if (read < 0) {
+                    // Content-Length promised more: the device sees a short body and resumes from what it has.
+                    LOG.atWarn().addKeyValue("key", key).addKeyValue("missing", left).log("the store's copy ended before its size");
                     break;
                 }
                 out.write(buffer, 0, read);
@@ -244,7 +312,7 @@ public final class DeviceApi {
             }
             out.flush();
         } catch (IOException e) {
-            // The device went away mid-download; it resumes with a Range request.
+            // The device went away mid-download (or the store's stream broke); the device resumes with a Range request.
             LOG.atDebug().addKeyValue("key", key).setCause(e).log("download ended early");
         }
     }
@@ -266,8 +334,12 @@ public final class DeviceApi {
     private Identity authenticate(Context ctx) {
         String token = Bearer.token(ctx).orElseThrow(() -> IngotException.tried(ErrorCode.UNAUTHENTICATED, "serve " + ctx.path(),
                 "the request carries no device credential").withHint("send Authorization: Bearer <the credential from enrollment>"));
-        return credentials.authenticate(token).orElseThrow(() -> IngotException.tried(ErrorCode.UNAUTHENTICATED, "serve " + ctx.path(),
-                "the credential belongs to no enrolled device").withHint("enroll again with a fresh enrollment token"));
+        Optional<Identity> identity = credentials.authenticate(token);
+        if (identity.isPresent()) {
+            return identity.get();
+        }
+        DeviceCredentials.Refusal refusal = credentials.refusal(token);
+        throw IngotException.tried(ErrorCode.UNAUTHENTICATED, "serve " + ctx.path(), refusal.reason()).withHint(refusal.hint());
     }
 
     private static DeviceId deviceId(String text) {

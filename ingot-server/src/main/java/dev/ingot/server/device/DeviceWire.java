@@ -14,6 +14,11 @@ final class DeviceWire {
 
     record EnrollResponse(String deviceId, String siteId, String credential, boolean reenrolled, long pollIntervalSeconds) {}
 
+    /** A rotation takes no fields: its body is {@code {}}. */
+    record RotateRequest() {}
+
+    record RotateResponse(String deviceId, String credential) {}
+
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record PollResponse(boolean changed, long generation, Desired desired, List<ActionDocument> actions, long pollIntervalSeconds) {}
@@ -36,8 +41,13 @@ final class DeviceWire {
 
     record ProgressRequest(String state, String reason) {}
 
-    record ReleaseDocument(String version, String name, List<ReleaseFile> files) {}
+    /** {@code expires_at}: when presigned URLs stop working (absent for the control plane's own paths, which do not expire). */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record ReleaseDocument(String version, String name, List<ReleaseFile> files, String expiresAt) {}
 
-    /** {@code url}: a path on the control plane, fetched with the device credential and Range requests. */
+    /**
+     * {@code url}: a path under the control plane's URL, fetched with the device credential and Range requests; or an absolute,
+     * presigned store URL, fetched without it.
+     */
     record ReleaseFile(String name, long size, String url) {}
 }

@@ -71,6 +71,12 @@ public final class Actions {
                     "the reason is not one line of text (it holds a control character)").withHint("say what went wrong in one line");
         }
         return database.inTransaction(handle -> {
+            if (handle.createQuery("SELECT COUNT(*) FROM devices WHERE id = :device AND revoked_at IS NULL").bind("device", device.value())
+                    .mapTo(Long.class).one() == 0) {
+                // Revoked between the request's authentication and this transaction: nothing it sends is stored.
+                throw IngotException.tried(ErrorCode.UNAUTHENTICATED, "report action " + actionId, "the device's credential was revoked meanwhile")
+                        .withHint("an operator lets it enroll again: ingot device reenroll " + device);
+            }
             Action action = handle.createQuery("SELECT * FROM actions WHERE id = :id AND device_id = :device")
                     .bind("id", actionId).bind("device", device.value()).map((rs, ctx) -> action(rs)).findFirst()
                     // Another device's action reads as absent: a device learns nothing about the rest of the fleet.

@@ -10,9 +10,12 @@ import java.time.Instant;
 import java.util.Optional;
 import java.util.OptionalLong;
 
-/** A device as the inventory keeps it: who it is, when it was last heard from, what it reported, what it should run. */
+/**
+ * A device as the inventory keeps it: who it is, when it was last heard from, what it reported, what it should run, and
+ * whether an operator revoked its credential or removed it from the fleet ({@link DeviceLifecycle}).
+ */
 public record Device(DeviceId id, SiteId site, Instant enrolledAt, Optional<Instant> lastSeen, Reported reported, DesiredState desired,
-        Instant desiredUpdatedAt, String desiredUpdatedBy) {
+        Instant desiredUpdatedAt, String desiredUpdatedBy, Optional<Instant> revokedAt, Optional<Instant> removedAt) {
     public Device {
         requireNonNull(id, "id");
         requireNonNull(site, "site");
@@ -22,6 +25,8 @@ public record Device(DeviceId id, SiteId site, Instant enrolledAt, Optional<Inst
         requireNonNull(desired, "desired");
         requireNonNull(desiredUpdatedAt, "desiredUpdatedAt");
         requireNonNull(desiredUpdatedBy, "desiredUpdatedBy");
+        requireNonNull(revokedAt, "revokedAt");
+        requireNonNull(removedAt, "removedAt");
     }
 
     /** The summary of the latest report (empty before the first one): enough to list and filter without reading reports. */

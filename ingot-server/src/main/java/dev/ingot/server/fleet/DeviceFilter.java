@@ -54,11 +54,12 @@ public record DeviceFilter(Optional<DeviceId> device, Optional<SiteId> site, Opt
                 && notSeenWithin.isEmpty();
     }
 
-    /** A SQL condition on {@code d} (devices) and its bind values. */
+    /** A SQL condition on {@code d} (devices) and its bind values; it never matches a removed device. */
     record Sql(String where, Map<String, Object> binds) {}
 
     Sql sql(Instant now) {
         List<String> conditions = new ArrayList<>();
+        conditions.add(Devices.IN_FLEET);
         Map<String, Object> binds = new LinkedHashMap<>();
         device.ifPresent(id -> {
             conditions.add("d.id = :device");
@@ -92,6 +93,6 @@ public record DeviceFilter(Optional<DeviceId> device, Optional<SiteId> site, Opt
             conditions.add("(d.last_seen_at IS NULL OR d.last_seen_at < :notSeenSince)");
             binds.put("notSeenSince", now.minus(within).toEpochMilli());
         });
-        return new Sql(conditions.isEmpty() ? "" : " WHERE " + String.join(" AND ", conditions), binds);
+        return new Sql(" WHERE " + String.join(" AND ", conditions), binds);
     }
 }

@@ -27,8 +27,10 @@ public final class Devices {
     static final String COLUMNS = "d.id, d.site_id, d.enrolled_at, d.last_seen_at, d.status, d.image_version, d.container_tag, "
             + "d.slot_booted, d.reboot_required, d.security_updates, d.report_checked_at, s.generation, s.image_version AS desired_image, "
             + "s.container_tag AS desired_tag, s.reboot_request, s.known_good, s.updated_at AS desired_updated_at, "
-            + "s.updated_by AS desired_updated_by";
+            + "s.updated_by AS desired_updated_by, d.revoked_at, d.removed_at";
     static final String FROM = " FROM devices d JOIN desired_states s ON s.device_id = d.id";
+    /** The condition on {@code d} of every fleet view (lists, counts, metrics, rollout plans): a removed device is not in the fleet. */
+    public static final String IN_FLEET = "d.removed_at IS NULL";
 
     /** One kept report. */
     public record StoredReport(DeviceId device, long seq, Instant receivedAt, String report) {}
@@ -60,8 +62,9 @@ public final class Devices {
         });
     }
 
+    /** A device by id, removed ones too (its detail page shows when and by whom). */
     public Optional<Device> find(DeviceId id) {
-        return jdbi.withHandle(handle -> find(handle, id));
+        return jdbi.withHandle(handle -> findAny(handle, id));
     }
 
     public Device get(DeviceId id) {
@@ -84,12 +87,19 @@ public final class Devices {
                 .list());
     }
 
-    /** Every device, sorted by id, read inside the caller's transaction (the rollout planner's fleet snapshot). */
+    /** Every device of the fleet (removed ones are not), sorted by id, read inside the caller's transaction (the rollout planner's fleet snapshot). */
     public static List<Device> all(Handle handle) {
-        return handle.createQuery("SELECT " + COLUMNS + FROM + " ORDER BY d.id").map((rs, ctx) -> device(rs)).list();
+        return handle.createQuery("SELECT " + COLUMNS + FROM + " WHERE " + IN_FLEET + " ORDER BY d.id").map((rs, ctx) -> device(rs)).list();
     }
 
+    /** A device of the fleet by id (a removed one is not found). */
     static Optional<Device> find(Handle handle, DeviceId id) {
+        return handle.createQuery("SELECT " + COLUMNS + FROM + " WHERE d.id = :id AND " + IN_FLEET).bind("id", id.value())
+                .map((rs, ctx) -> device(rs)).findFirst();
+    }
+
+    /** A device by id, removed ones too. */
+    static Optional<Device> findAny(Handle handle, DeviceId id) {
         return handle.createQuery("SELECT " + COLUMNS + FROM + " WHERE d.id = :id").bind("id", id.value())
                 .map((rs, ctx) -> device(rs)).findFirst();
     }
@@ -102,7 +112,7 @@ public final class Devices {
     static Device device(ResultSet rs) throws SQLException {
         return new Device(new DeviceId(rs.getString("id")), new SiteId(rs.getString("site_id")), Instant.ofEpochMilli(rs.getLong("enrolled_at")),
                 instant(rs, "last_seen_at"), reported(rs), desired(rs), Instant.ofEpochMilli(rs.getLong("desired_updated_at")),
-                rs.getString("desired_updated_by"));
+                rs.getString("desired_updated_by"), instant(rs, "revoked_at"), instant(rs, "removed_at"));
     }
 
     static Device.Reported reported(ResultSet rs) throws SQLException {

@@ -141,6 +141,13 @@ public final class ReportWriter implements AutoCloseable {
     }
 
     private static void fail(Pending pending, SQLException e) {
+        if (e instanceof NotEnrolled) {
+            // Revoked or removed between the poll's authentication and this write: refused as its next poll will be.
+            pending.done().completeExceptionally(IngotException.tried(ErrorCode.UNAUTHENTICATED, "store the report of " + pending.write().device(),
+                    "the device's credential was revoked meanwhile").withHint("an operator lets it enroll again: ingot device reenroll "
+                    + pending.write().device()));
+            return;
+        }
         LOG.atWarn().addKeyValue("device", pending.write().device()).setCause(e).log("report not stored");
         // The database's message stays in the server's log: it quotes the statement and its values, which a device has no business reading.
         pending.done().completeExceptionally(IngotException.tried(ErrorCode.UNAVAILABLE, "store the report of " + pending.write().device(),
@@ -155,9 +162,9 @@ public final class ReportWriter implements AutoCloseable {
             // those columns out of the SET list spares the index on image_version.
             try (PreparedStatement full = connection.prepareStatement("UPDATE devices SET last_seen_at = ?, status = ?, image_version = ?, "
                             + "container_tag = ?, slot_booted = ?, reboot_required = ?, security_updates = ?, report_checked_at = ?, "
-                            + "history_seq = history_seq + 1, history_at = ? WHERE id = ?");
+                            + "history_seq = history_seq + 1, history_at = ? WHERE id = ? AND revoked_at IS NULL");
                     PreparedStatement light = connection.prepareStatement("UPDATE devices SET last_seen_at = ?, slot_booted = ?, "
-                            + "reboot_required = ?, security_updates = ?, report_checked_at = ? WHERE id = ?");
+                            + "reboot_required = ?, security_updates = ?, report_checked_at = ? WHERE id = ? AND revoked_at IS NULL");
                     PreparedStatement latest = connection.prepareStatement("UPDATE latest_reports SET received_at = ?, report = ? WHERE device_id = ?");
                     PreparedStatement firstLatest = connection.prepareStatement("INSERT INTO latest_reports (device_id, received_at, report) "
                             + "VALUES (?, ?, ?)");
@@ -259,11 +266,19 @@ public final class ReportWriter implements AutoCloseable {
         return rounds;
     }
 
+    /** A device's row took no update: it was revoked or removed since its poll was authenticated. */
     private static void requireEnrolled(int[] updated, List<ReportWrite> writes) throws SQLException {
         for (int i = 0; i < updated.length; i++) {
             if (updated[i] == 0) {
-                throw new SQLException("device " + writes.get(i).device() + " is not enrolled");
+                throw new NotEnrolled(writes.get(i).device());
             }
+        }
+    }
+
+    /** The batch is then written one report at a time, so that only this device's report is refused. */
+    private static final class NotEnrolled extends SQLException {
+        NotEnrolled(DeviceId device) {
+            super("device " + device + " is not enrolled, or its credential was revoked");
         }
     }
 

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.ingot.error.ErrorCode;
 import dev.ingot.error.IngotException;
+import dev.ingot.health.DeviceId;
 import dev.ingot.server.audit.AuditLog;
 import dev.ingot.server.auth.Caller;
 import dev.ingot.server.auth.Tokens;
@@ -90,12 +91,12 @@ public final class Sites {
         });
     }
 
-    /** A one-time enrollment token for the site, valid for {@code lifetime}. */
-    public EnrollmentToken createEnrollmentToken(SiteId id, Duration lifetime, Caller.Operator by) {
-        if (lifetime.isNegative() || lifetime.isZero() || lifetime.compareTo(MAX_ENROLLMENT_LIFETIME) > 0) {
-            throw IngotException.tried(ErrorCode.BAD_INPUT, "make an enrollment token for " + id,
-                    "its lifetime " + lifetime + " is not between a second and " + MAX_ENROLLMENT_LIFETIME.toDays() + " days");
-        }
+    /**
+     * A one-time enrollment token for the site, valid for {@code lifetime}; with {@code device}, made for that machine id only
+     * (a device registered ahead of its first boot, or a simulated one): it enrolls that device new, or re-enrolls it.
+     */
+    public EnrollmentToken createEnrollmentToken(SiteId id, Optional<DeviceId> device, Duration lifetime, Caller.Operator by) {
+        checkLifetime(id, lifetime);
         String token = Tokens.newToken(Tokens.ENROLLMENT_PREFIX);
         String tokenId = UUID.randomUUID().toString();
         Instant now = Instant.ofEpochMilli(clock.millis());
@@ -104,17 +105,40 @@ public final class Sites {
             if (find(handle, id).isEmpty()) {
                 throw notFound(id);
             }
-            handle.createUpdate("INSERT INTO enrollment_tokens (token_hash, id, site_id, created_at, expires_at, created_by) "
-                            + "VALUES (:hash, :id, :site, :createdAt, :expiresAt, :createdBy)")
-                    .bind("hash", Tokens.hash(token)).bind("id", tokenId).bind("site", id.value())
-                    .bind("createdAt", now.toEpochMilli()).bind("expiresAt", expires.toEpochMilli()).bind("createdBy", by.name())
-                    .execute();
+            if (device.isPresent()) {
+                Optional<String> enrolledAt = handle.createQuery("SELECT site_id FROM devices WHERE id = :id").bind("id", device.get().value())
+                        .mapTo(String.class).findFirst();
+                if (enrolledAt.isPresent() && !enrolledAt.get().equals(id.value())) {
+                    throw IngotException.tried(ErrorCode.CONFLICT, "make an enrollment token for " + device.get() + " at " + id,
+                            "the device is enrolled at " + enrolledAt.get()).withHint("a device moves between sites by re-imaging (a new machine id)");
+                }
+            }
+            insertToken(handle, token, tokenId, id, device, now, expires, by);
             Map<String, Object> after = new LinkedHashMap<>();
             after.put("token_id", tokenId);
             after.put("expires_at", expires.toString());
+            device.ifPresent(value -> after.put("device_id", value.value()));
             audit.record(handle, by, "site.enroll", "site:" + id, null, after);
         });
         return new EnrollmentToken(tokenId, id, expires, token);
+    }
+
+    static void checkLifetime(Object subject, Duration lifetime) {
+        if (lifetime.isNegative() || lifetime.isZero() || lifetime.compareTo(MAX_ENROLLMENT_LIFETIME) > 0) {
+            throw IngotException.tried(ErrorCode.BAD_INPUT, "make an enrollment token for " + subject,
+                    "its lifetime " + lifetime + " is not between a second and " + MAX_ENROLLMENT_LIFETIME.toDays() + " days");
+        }
+    }
+
+    /** Stores an enrollment token's hash, never the token. */
+    static void insertToken(Handle handle, String token, String tokenId, SiteId site, Optional<DeviceId> device, Instant now, Instant expires,
+            Caller.Operator by) {
+        handle.createUpdate("INSERT INTO enrollment_tokens (token_hash, id, site_id, created_at, expires_at, created_by, device_id) "
+                        + "VALUES (:hash, :id, :site, :createdAt, :expiresAt, :createdBy, :device)")
+                .bind("hash", Tokens.hash(token)).bind("id", tokenId).bind("site", site.value())
+                .bind("createdAt", now.toEpochMilli()).bind("expiresAt", expires.toEpochMilli()).bind("createdBy", by.name())
+                .bind("device", device.map(DeviceId::value).orElse(null))
+                .execute();
     }
 
     static IngotException notFound(SiteId id) {

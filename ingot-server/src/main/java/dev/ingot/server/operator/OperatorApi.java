@@ -19,6 +19,7 @@ import dev.ingot.server.fleet.Actions;
 import dev.ingot.server.fleet.DesiredStates;
 import dev.ingot.server.fleet.Device;
 import dev.ingot.server.fleet.DeviceFilter;
+import dev.ingot.server.fleet.DeviceLifecycle;
 import dev.ingot.server.fleet.Devices;
 import dev.ingot.server.fleet.Site;
 import dev.ingot.server.fleet.Sites;
@@ -44,6 +45,7 @@ public final class OperatorApi {
     private final Access access;
     private final Sites sites;
     private final Devices devices;
+    private final DeviceLifecycle lifecycle;
     private final DesiredStates desired;
     private final Actions actions;
     private final OperatorTokens tokens;
@@ -51,11 +53,12 @@ public final class OperatorApi {
     private final ArtifactStore store;
     private final Optional<Keyring> keyring;
 
-    public OperatorApi(Access access, Sites sites, Devices devices, DesiredStates desired, Actions actions, OperatorTokens tokens, AuditLog audit,
-            ArtifactStore store, Optional<Keyring> keyring) {
+    public OperatorApi(Access access, Sites sites, Devices devices, DeviceLifecycle lifecycle, DesiredStates desired, Actions actions,
+            OperatorTokens tokens, AuditLog audit, ArtifactStore store, Optional<Keyring> keyring) {
         this.access = requireNonNull(access, "access");
         this.sites = requireNonNull(sites, "sites");
         this.devices = requireNonNull(devices, "devices");
+        this.lifecycle = requireNonNull(lifecycle, "lifecycle");
         this.desired = requireNonNull(desired, "desired");
         this.actions = requireNonNull(actions, "actions");
         this.tokens = requireNonNull(tokens, "tokens");
@@ -72,6 +75,9 @@ public final class OperatorApi {
         routes.get("/api/v1/devices", this::listDevices);
         routes.get("/api/v1/devices/{id}", this::showDevice);
         routes.get("/api/v1/devices/{id}/reports", this::reports);
+        routes.post("/api/v1/devices/{id}/revoke", this::revoke);
+        routes.delete("/api/v1/devices/{id}", this::remove);
+        routes.post("/api/v1/devices/{id}/enrollment-tokens", this::reenroll);
         routes.post("/api/v1/devices/{id}/desired", this::setDevice);
         routes.post("/api/v1/desired", this::setMany);
         routes.get("/api/v1/images", this::images);
@@ -112,10 +118,43 @@ public final class OperatorApi {
         String attempt = "make an enrollment token for " + id;
         OperatorWire.EnrollmentRequest request = ApiJson.read(ctx, OperatorWire.EnrollmentRequest.class, MAX_BODY, attempt);
         long seconds = request.expiresInSeconds() == null ? 86_400 : request.expiresInSeconds();
-        Sites.EnrollmentToken token = sites.createEnrollmentToken(id, Duration.ofSeconds(seconds), operator);
+        Optional<DeviceId> device = Optional.ofNullable(request.deviceId()).map(OperatorApi::deviceId);
+        Sites.EnrollmentToken token = sites.createEnrollmentToken(id, device, Duration.ofSeconds(seconds), operator);
         LOG.atInfo().addKeyValue("actor", operator.name()).addKeyValue("site", id).addKeyValue("token_id", token.id())
-                .addKeyValue("expires_at", token.expiresAt()).log("enrollment token made");
-        ApiJson.write(ctx, 201, new OperatorWire.EnrollmentDocument(id.value(), token.id(), token.token(), token.expiresAt().toString()));
+                .addKeyValue("device", device.orElse(null)).addKeyValue("expires_at", token.expiresAt()).log("enrollment token made");
+        ApiJson.write(ctx, 201, new OperatorWire.EnrollmentDocument(id.value(), device.map(DeviceId::value).orElse(null), token.id(), token.token(),
+                token.expiresAt().toString()));
+    }
+
+    /** A token that re-enrolls this known device alone (ingot device reenroll). */
+    private void reenroll(Context ctx) {
+        Caller.Operator operator = access.require(ctx, Role.OPERATOR);
+        DeviceId id = deviceId(ctx.pathParam("id"));
+        String attempt = "make a re-enrollment token for " + id;
+        OperatorWire.ReenrollRequest request = ApiJson.read(ctx, OperatorWire.ReenrollRequest.class, MAX_BODY, attempt);
+        long seconds = request.expiresInSeconds() == null ? 86_400 : request.expiresInSeconds();
+        Sites.EnrollmentToken token = lifecycle.reenroll(id, Duration.ofSeconds(seconds), operator);
+        LOG.atInfo().addKeyValue("actor", operator.name()).addKeyValue("device", id).addKeyValue("token_id", token.id())
+                .addKeyValue("expires_at", token.expiresAt()).log("re-enrollment token made");
+        ApiJson.write(ctx, 201, new OperatorWire.EnrollmentDocument(token.site().value(), id.value(), token.id(), token.token(),
+                token.expiresAt().toString()));
+    }
+
+    private void revoke(Context ctx) {
+        Caller.Operator operator = access.require(ctx, Role.OPERATOR);
+        DeviceId id = deviceId(ctx.pathParam("id"));
+        ApiJson.read(ctx, OperatorWire.RevokeRequest.class, MAX_BODY, "revoke the device " + id);
+        DeviceLifecycle.Outcome outcome = lifecycle.revoke(id, operator);
+        LOG.atInfo().addKeyValue("actor", operator.name()).addKeyValue("device", id).addKeyValue("changed", outcome.changed()).log("device revoked");
+        ApiJson.write(ctx, 200, new OperatorWire.LifecycleDocument(outcome.changed(), OperatorWire.DeviceDocument.of(outcome.device())));
+    }
+
+    private void remove(Context ctx) {
+        Caller.Operator operator = access.require(ctx, Role.OPERATOR);
+        DeviceId id = deviceId(ctx.pathParam("id"));
+        DeviceLifecycle.Outcome outcome = lifecycle.remove(id, operator);
+        LOG.atInfo().addKeyValue("actor", operator.name()).addKeyValue("device", id).addKeyValue("changed", outcome.changed()).log("device removed");
+        ApiJson.write(ctx, 200, new OperatorWire.LifecycleDocument(outcome.changed(), OperatorWire.DeviceDocument.of(outcome.device())));
     }
 
     private void listDevices(Context ctx) {

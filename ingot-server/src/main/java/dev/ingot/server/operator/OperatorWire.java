@@ -28,9 +28,19 @@ public final class OperatorWire {
         }
     }
 
-    public record EnrollmentRequest(Long expiresInSeconds) {}
+    /** {@code device_id}: a token for that machine id only (it enrolls it new, or re-enrolls it). */
+    public record EnrollmentRequest(Long expiresInSeconds, String deviceId) {}
 
-    public record EnrollmentDocument(String siteId, String tokenId, String token, String expiresAt) {}
+    public record ReenrollRequest(Long expiresInSeconds) {}
+
+    /** A revoke takes no fields: its body is {@code {}}. */
+    public record RevokeRequest() {}
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record EnrollmentDocument(String siteId, String deviceId, String tokenId, String token, String expiresAt) {}
+
+    /** A revoke or a remove: {@code changed} false when the device was so already. */
+    public record LifecycleDocument(boolean changed, DeviceDocument device) {}
 
     @JsonInclude(JsonInclude.Include.ALWAYS)
     public record Reported(String status, String imageVersion, String containerTag, String slotBooted, Boolean rebootRequired,
@@ -54,11 +64,13 @@ public final class OperatorWire {
     }
 
     @JsonInclude(JsonInclude.Include.ALWAYS)
-    public record DeviceDocument(String id, String siteId, String enrolledAt, String lastSeenAt, Reported reported, Desired desired) {
+    public record DeviceDocument(String id, String siteId, String enrolledAt, String lastSeenAt, Reported reported, Desired desired,
+            String revokedAt, String removedAt) {
         static DeviceDocument of(Device device) {
             return new DeviceDocument(device.id().value(), device.site().value(), device.enrolledAt().toString(),
                     device.lastSeen().map(Instant::toString).orElse(null), Reported.of(device.reported()),
-                    Desired.of(device.desired(), device.desiredUpdatedAt(), device.desiredUpdatedBy()));
+                    Desired.of(device.desired(), device.desiredUpdatedAt(), device.desiredUpdatedBy()),
+                    device.revokedAt().map(Instant::toString).orElse(null), device.removedAt().map(Instant::toString).orElse(null));
         }
     }
 
