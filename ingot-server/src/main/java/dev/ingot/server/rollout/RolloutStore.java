@@ -88,39 +88,60 @@ public final class RolloutStore {
     /**
      * Reads the snapshot, makes the rollout from it and inserts it with its holds and its audit entry, all in one
      * transaction: two rollouts started at once cannot both take a device (SQLite has one writer; on PostgreSQL the
-     * holds' primary key refuses the second, which is answered as a conflict to retry).
+     * holds' primary key refuses the second). The loser is planned again here around the winner's holds, so the
+     * operator's answer says what the fleet allows (a rollout, or nothing eligible), not which request came first;
+     * a conflict reaches the operator only when the race is lost {@value #START_ATTEMPTS} times.
      */
     public Rollout insert(Function<Snapshot, Rollout> make) {
+        for (int attempt = 1; ; attempt++) {
+            Optional<Rollout> inserted = insertOnce(make, attempt == START_ATTEMPTS);
+            if (inserted.isPresent()) {
+                return inserted.get();
+            }
+        }
+    }
+
+    private static final int START_ATTEMPTS = 3;
+
+    /** Empty when another rollout took some of the devices first and {@code last} is false. */
+    private Optional<Rollout> insertOnce(Function<Snapshot, Rollout> make, boolean last) {
         try {
-            return database.inTransaction(handle -> {
-                Rollout rollout = make.apply(snapshot(handle));
-                RolloutView view = RolloutView.of(rollout);
-                handle.createUpdate("INSERT INTO rollouts (id, track, target, state, active, summary, current_stage, stages, devices, created_at, "
-                                + "created_by, updated_at, revision, document) VALUES (:id, :track, :target, :state, :active, :summary, :stage, :stages, "
-                                + ":devices, :createdAt, :createdBy, :updatedAt, :revision, :document)")
-                        .bind("id", rollout.id().value()).bind("track", view.track()).bind("target", clip(view.target(), 200))
-                        .bind("state", view.state()).bind("active", rollout.active()).bind("summary", clip(view.summary(), 2000))
-                        .bind("stage", view.currentStage().orElse(null)).bind("stages", rollout.plan().stages().size())
-                        .bind("devices", rollout.held().size()).bind("createdAt", rollout.definition().createdAt().toEpochMilli())
-                        .bind("createdBy", rollout.definition().createdBy()).bind("updatedAt", clock.millis()).bind("revision", rollout.revision())
-                        .bind("document", new String(RolloutJson.write(rollout), StandardCharsets.UTF_8))
-                        .execute();
-                var holds = handle.prepareBatch("INSERT INTO rollout_holds (device_id, rollout_id, track) VALUES (:device, :rollout, :track)");
-                rollout.held().keySet().forEach(device -> holds.bind("device", device.value()).bind("rollout", rollout.id().value())
-                        .bind("track", rollout.definition().track().json()).add());
-                if (!rollout.held().isEmpty()) {
-                    holds.execute();
-                }
-                audit(handle, rollout.id(), rollout.timeline());
-                return rollout;
-            });
+            return Optional.of(insertInTransaction(make));
         } catch (UnableToExecuteStatementException e) {
+            if (uniqueViolation(e) && !last) {
+                return Optional.empty();
+            }
             if (uniqueViolation(e)) {
                 throw IngotException.tried(ErrorCode.CONFLICT, "start the rollout", "another rollout took some of its devices at the same moment")
                         .withHint("start it again: it is planned anew around the other").withCause(e);
             }
             throw e;
         }
+    }
+
+    private Rollout insertInTransaction(Function<Snapshot, Rollout> make) {
+        return database.inTransaction(handle -> {
+            Rollout rollout = make.apply(snapshot(handle));
+            RolloutView view = RolloutView.of(rollout);
+            handle.createUpdate("INSERT INTO rollouts (id, track, target, state, active, summary, current_stage, stages, devices, created_at, "
+                            + "created_by, updated_at, revision, document) VALUES (:id, :track, :target, :state, :active, :summary, :stage, :stages, "
+                            + ":devices, :createdAt, :createdBy, :updatedAt, :revision, :document)")
+                    .bind("id", rollout.id().value()).bind("track", view.track()).bind("target", clip(view.target(), 200))
+                    .bind("state", view.state()).bind("active", rollout.active()).bind("summary", clip(view.summary(), 2000))
+                    .bind("stage", view.currentStage().orElse(null)).bind("stages", rollout.plan().stages().size())
+                    .bind("devices", rollout.held().size()).bind("createdAt", rollout.definition().createdAt().toEpochMilli())
+                    .bind("createdBy", rollout.definition().createdBy()).bind("updatedAt", clock.millis()).bind("revision", rollout.revision())
+                    .bind("document", new String(RolloutJson.write(rollout), StandardCharsets.UTF_8))
+                    .execute();
+            var holds = handle.prepareBatch("INSERT INTO rollout_holds (device_id, rollout_id, track) VALUES (:device, :rollout, :track)");
+            rollout.held().keySet().forEach(device -> holds.bind("device", device.value()).bind("rollout", rollout.id().value())
+                    .bind("track", rollout.definition().track().json()).add());
+            if (!rollout.held().isEmpty()) {
+                holds.execute();
+            }
+            audit(handle, rollout.id(), rollout.timeline());
+            return rollout;
+        });
     }
 
     public Optional<Rollout> find(RolloutId id) {
