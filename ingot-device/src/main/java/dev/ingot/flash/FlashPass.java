@@ -96,6 +96,12 @@ final class FlashPass {
     private final Set<Path> spools = ConcurrentHashMap.newKeySet();
     private final ThreadLocal<ZstdDecompressCtx> contexts = ThreadLocal.withInitial(ZstdDecompressCtx::new);
     private final AtomicLong failedFrame = new AtomicLong(-1);
+    /**
+     * Held by the reader while it appends to the kept copy, and by {@link #fail} while it interrupts the reader: an
+     * interrupt during a FileChannel's I/O closes the channel (InterruptibleChannel), which would drop the copy's lock
+     * and leave the flasher unable to cut a damaged frame back out of it.
+     */
+    private final Object teeing = new Object();
     /** The payload offset of the frame the reader is at, and of the frame one-stream decoding began with (-1: none). */
     private volatile long currentFrame = -1;
     private volatile long streamFrom = -1;
@@ -193,18 +199,27 @@ final class FlashPass {
         readerThread.setDaemon(true);
         writerThread.start();
         readerThread.start();
-        try {
-            readerThread.join();
-            writerThread.join();
-        } catch (InterruptedException e) {
-            fail(e);
-            Thread.currentThread().interrupt();
-        } finally {
-            pool.shutdownNow();
-            closeFetch();
-            for (Path spool : spools) {
-                deleteQuietly(spool);
+        // Every thread of the pass has ended before it returns or throws, even when the caller is interrupted: the reader
+        // appends to the kept copy, and the flasher cuts that copy back or renames it only once nothing writes it.
+        boolean interrupted = false;
+        for (Thread thread : new Thread[] {readerThread, writerThread}) {
+            while (thread.isAlive()) {
+                try {
+                    thread.join();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                    fail(IngotException.tried(ErrorCode.INTERNAL, "flash", "interrupted"));
+                }
             }
+        }
+        pool.shutdownNow();
+        pool.close(); // waits for a worker still decompressing: it may yet record a failed frame
+        closeFetch();
+        for (Path spool : spools) {
+            deleteQuietly(spool);
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
         Throwable problem = failure.get();
         if (problem != null) {
@@ -232,9 +247,30 @@ final class FlashPass {
         }
         pool.shutdownNow();
         closeFetch();
-        for (Thread thread : new Thread[] {readerThread, writerThread}) {
-            if (thread != null && thread != Thread.currentThread()) {
-                thread.interrupt();
+        Thread reader = readerThread;
+        if (reader != null && reader != Thread.currentThread()) {
+            synchronized (teeing) {
+                reader.interrupt();
+            }
+        }
+        Thread writer = writerThread;
+        if (writer != null && writer != Thread.currentThread()) {
+            writer.interrupt();
+        }
+    }
+
+    /** Appends to the kept copy with no interrupt pending (see {@link #teeing}); one that was pending is set again after. */
+    private void append(FileChannel channel, ByteBuffer bytes) throws IOException {
+        synchronized (teeing) {
+            boolean interrupted = Thread.interrupted();
+            try {
+                while (bytes.hasRemaining()) {
+                    channel.write(bytes);
+                }
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
             }
         }
     }
@@ -304,7 +340,7 @@ final class FlashPass {
     private void readFrames(Stages.Stage hashing) throws Exception {
         long size = source.size();
         OrderedFetch fetched = open(0, size);
-        try (PayloadStream payload = new PayloadStream(fetched, tee, teeFrom, hashing)) {
+        try (PayloadStream payload = new PayloadStream(fetched, tee.map(channel -> bytes -> append(channel, bytes)), teeFrom, hashing)) {
             decompression = "parallel: one frame per range, hole frames skipped";
             FrameCutter cutter = new FrameCutter(payload);
             List<BlockMap.Range> ranges = map.ranges();

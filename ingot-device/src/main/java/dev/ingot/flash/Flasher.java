@@ -619,6 +619,8 @@ public final class Flasher {
             if (frameOffset < 0) {
                 return; // not the copy's fault (the target, the network): it stays for the rerun
             }
+            // An interrupted caller's FileChannel I/O would close the channel instead (and drop the copy's lock).
+            boolean interrupted = Thread.interrupted();
             try {
                 if (tee.isPresent()) {
                     tee.get().truncate(Math.min(frameOffset, tee.get().size()));
@@ -632,6 +634,10 @@ public final class Flasher {
                 }
             } catch (IOException ignored) {
                 // the signed digests still catch it on the next run
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
             }
         }
 

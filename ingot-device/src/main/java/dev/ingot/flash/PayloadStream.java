@@ -5,7 +5,6 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.security.MessageDigest;
 import java.util.Optional;
 
@@ -19,7 +18,7 @@ final class PayloadStream extends InputStream {
 
     private final InputStream source;
     private final MessageDigest digest = Sha256.newDigest();
-    private final Optional<FileChannel> tee;
+    private final Optional<Tee> tee;
     private final long teeFrom;
     private final Stages.Stage hashing;
     private final byte[] buffer = new byte[BUFFER];
@@ -32,11 +31,17 @@ final class PayloadStream extends InputStream {
      * @param tee where bytes at payload offsets from {@code teeFrom} on are appended (the kept {@code .part}; the bytes
      *     before came from it)
      */
-    PayloadStream(InputStream source, Optional<FileChannel> tee, long teeFrom, Stages.Stage hashing) {
+    PayloadStream(InputStream source, Optional<Tee> tee, long teeFrom, Stages.Stage hashing) {
         this.source = source;
         this.tee = tee;
         this.teeFrom = teeFrom;
         this.hashing = hashing;
+    }
+
+    /** Where teed bytes go: the kept {@code .part}, all of {@code bytes} appended before it returns. */
+    @FunctionalInterface
+    interface Tee {
+        void append(ByteBuffer bytes) throws IOException;
     }
 
     /** The payload offset of the next byte to be read. */
@@ -59,10 +64,7 @@ final class PayloadStream extends InputStream {
         hashing.add(Stages.threadCpu() - cpu, n);
         if (tee.isPresent() && fetched + n > teeFrom) {
             int skip = (int) Math.max(0, teeFrom - fetched);
-            ByteBuffer bytes = ByteBuffer.wrap(buffer, skip, n - skip);
-            while (bytes.hasRemaining()) {
-                tee.get().write(bytes);
-            }
+            tee.get().append(ByteBuffer.wrap(buffer, skip, n - skip));
         }
         fetched += n;
         return true;

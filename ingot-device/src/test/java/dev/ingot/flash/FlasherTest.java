@@ -11,6 +11,7 @@ import dev.ingot.error.ErrorCode;
 import dev.ingot.error.IngotException;
 import dev.ingot.fetch.FileRange;
 import dev.ingot.fetch.OrderedFetch;
+import dev.ingot.fetch.RangeReadable;
 import dev.ingot.image.BlockMap;
 import dev.ingot.image.ImageName;
 import dev.ingot.image.ImageScanner;
@@ -24,6 +25,7 @@ import dev.ingot.testing.SparseImages;
 import dev.ingot.testing.TestKeys;
 import dev.ingot.testing.Tools;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.RandomAccessFile;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -36,6 +38,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -73,6 +80,11 @@ class FlasherTest {
 
     private FlashJob releaseSource() {
         return FlashSources.fromReleaseFolder(release, ImageName.DEFAULT, ImageVersion.parse("v1.4"), keyring);
+    }
+
+    /** The same job, its payload read from {@code source}. */
+    private static FlashJob fromSource(FlashJob job, RangeReadable source) {
+        return new FlashJob(job.description(), job.map(), source, job.format(), job.release(), job.set(), job.keep());
     }
 
     private FlashTarget target(Path path) {
@@ -504,6 +516,153 @@ class FlasherTest {
         assertThat(report.replayedBytes()).isEqualTo(big.offset());
         assertThat(Files.mismatch(disk, image)).isEqualTo(-1);
         assertThat(Files.readAllBytes(keep.resolve("edge-golden-v1.4.img.zst"))).isEqualTo(payload);
+    }
+
+    @Test
+    void aDamagedFrameIsCutFromTheKeptCopyEvenWhenTheReaderWasInterruptedWithBytesInHand() throws Exception {
+        Path payload = release.resolve("edge-golden-v1.4.img.zst");
+        byte[] bytes = Files.readAllBytes(payload);
+        List<Frame> frames = frames(bytes);
+        int index = frameAt(frames, 4L << 20);
+        Frame big = frames.get(index);
+        byte[] damaged = bytes.clone();
+        damaged[big.offset() + 1000] ^= 0x10;
+        Files.write(payload, damaged);
+        Path keep = folder.resolve("usb");
+        Path disk = folder.resolve("disk.img");
+        // The reader waits for the frame after the damaged one when the check stops it: interrupted, it still gets bytes.
+        HeldSource held = new HeldSource(payload, frames.get(index + 1).offset(), new CountDownLatch(0));
+
+        assertThatThrownBy(() -> flasher.flash(fromSource(releaseSource(), held).keepingIn(keep), target(disk), Flasher.Options.defaults()))
+                .hasMessageContaining("the target is incomplete");
+        assertThat(held.interrupted).as("the reader was stopped while it held the bytes after the damaged frame").isTrue();
+        assertThat(Files.size(keep.resolve("edge-golden-v1.4.img.zst.part"))).isEqualTo(big.offset());
+
+        Files.write(payload, bytes);
+        Flasher.Report report = flasher.flash(releaseSource().keepingIn(keep), target(disk), Flasher.Options.defaults());
+        assertThat(report.replayedBytes()).isEqualTo(big.offset());
+        assertThat(Files.mismatch(disk, image)).isEqualTo(-1);
+    }
+
+    @Test
+    void noWriteReachesTheKeptCopyAfterAFlashWhoseCallerWasInterruptedHasThrown() throws Exception {
+        Path payload = release.resolve("edge-golden-v1.4.img.zst");
+        List<Frame> frames = frames(Files.readAllBytes(payload));
+        Path keep = folder.resolve("usb");
+        Path part = keep.resolve("edge-golden-v1.4.img.zst.part");
+        Path disk = folder.resolve("disk.img");
+        CountDownLatch thrown = new CountDownLatch(1);
+        // Interrupted, the reader's source hands its bytes over only once the flash has thrown (or after a second, when
+        // the flash rightly waits for its reader): a reader the flash left running would tee them after the throw.
+        HeldSource held = new HeldSource(payload, frames.get(frameAt(frames, 4L << 20) + 1).offset(), thrown);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        AtomicBoolean readerAliveAtThrow = new AtomicBoolean();
+        AtomicLong keptAtThrow = new AtomicLong(-1);
+        Thread caller = new Thread(() -> {
+            try {
+                flasher.flash(fromSource(releaseSource(), held).keepingIn(keep), target(disk), Flasher.Options.defaults());
+            } catch (Throwable e) {
+                readerAliveAtThrow.set(held.reader.isAlive());
+                try {
+                    keptAtThrow.set(Files.size(part));
+                } catch (IOException unreadable) {
+                    e.addSuppressed(unreadable);
+                }
+                failure.set(e);
+            } finally {
+                thrown.countDown();
+            }
+        }, "flash caller");
+        caller.start();
+        held.held.await();
+        caller.interrupt();
+        caller.join();
+
+        assertThat(failure.get()).isInstanceOf(IngotException.class).hasMessageContaining("interrupted");
+        assertThat(readerAliveAtThrow).as("the payload reader (the kept copy's only writer) still ran when the flash threw").isFalse();
+        held.reader.join();
+        assertThat(Files.size(part)).isEqualTo(keptAtThrow.get()).isPositive();
+
+        Flasher.Report report = flasher.flash(releaseSource().keepingIn(keep), target(disk), Flasher.Options.defaults());
+        assertThat(report.replayedBytes()).isEqualTo(keptAtThrow.get());
+        assertThat(Files.mismatch(disk, image)).isEqualTo(-1);
+    }
+
+    /**
+     * A payload file read as a network stream behaves: the read that reaches {@code holdAt} waits until the reading
+     * thread is interrupted, then (once {@code release} opened, or after a second) still returns the bytes, leaving the
+     * interrupt set, as a socket with data in its buffer does.
+     */
+    static final class HeldSource implements RangeReadable {
+        private final FileRange file;
+        private final long holdAt;
+        private final CountDownLatch release;
+        private final AtomicBoolean holding = new AtomicBoolean();
+        final CountDownLatch held = new CountDownLatch(1);
+        volatile Thread reader;
+        volatile boolean interrupted;
+
+        HeldSource(Path payload, long holdAt, CountDownLatch release) throws IOException {
+            this.file = FileRange.open(payload);
+            this.holdAt = holdAt;
+            this.release = release;
+        }
+
+        @Override
+        public String describe() {
+            return file.describe();
+        }
+
+        @Override
+        public long size() throws IOException {
+            return file.size();
+        }
+
+        @Override
+        public InputStream open(long offset, long length) throws IOException {
+            InputStream in = file.open(offset, length);
+            return new InputStream() {
+                private long position = offset;
+
+                @Override
+                public int read() throws IOException {
+                    byte[] one = new byte[1];
+                    return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+                }
+
+                @Override
+                public int read(byte[] bytes, int from, int count) throws IOException {
+                    int wanted = position < holdAt ? (int) Math.min(count, holdAt - position) : count;
+                    int n = in.read(bytes, from, wanted); // in hand before the wait, as a socket's buffered bytes are
+                    if (position == holdAt && holding.compareAndSet(false, true)) {
+                        hold();
+                    }
+                    position += Math.max(n, 0);
+                    return n;
+                }
+            };
+        }
+
+        private void hold() {
+            reader = Thread.currentThread();
+            held.countDown();
+            try {
+                new CountDownLatch(1).await();
+            } catch (InterruptedException e) {
+                interrupted = true;
+                try {
+                    release.await(1, TimeUnit.SECONDS);
+                } catch (InterruptedException again) {
+                    // interrupted twice: hand the bytes over now
+                }
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        @Override
+        public void close() {
+            file.close();
+        }
     }
 
 }
