@@ -83,7 +83,7 @@ class ServerStartTest {
                             "SELECT relname, array_to_string(reloptions, ',') AS options FROM pg_class WHERE relname IN ('devices', 'latest_reports')")
                     .map((rs, ctx) -> java.util.Map.entry(rs.getString("relname"), rs.getString("options")))
                     .forEach(entry -> options.put(entry.getKey(), entry.getValue())));
-            assertThat(options).containsEntry("devices", "fillfactor=70").containsEntry("latest_reports", "toast_tuple_target=8160");
+            assertThat(options).containsEntry("devices", "fillfactor=70").containsEntry("latest_reports", "toast_tuple_target=8160,fillfactor=50");
 
             // A report larger than a page (the poll body may be 64 KiB) is still stored: out of line, as PostgreSQL does by default.
             TestServer.EnrolledDevice device = server.enroll("SITE-1");

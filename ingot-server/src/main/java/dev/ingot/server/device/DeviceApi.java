@@ -14,6 +14,7 @@ import dev.ingot.server.fleet.Actions;
 import dev.ingot.server.fleet.DeviceCredentials;
 import dev.ingot.server.fleet.DeviceCredentials.Identity;
 import dev.ingot.server.fleet.Enrollment;
+import dev.ingot.server.fleet.ReportText;
 import dev.ingot.server.fleet.ReportWriter;
 import dev.ingot.server.fleet.ReportWriter.ReportWrite;
 import dev.ingot.server.http.ApiErrors;
@@ -150,7 +151,7 @@ public final class DeviceApi {
                     || !summary.containerTag().equals(identity.containerTag()) || now - identity.historyAt() >= policy.historyInterval().toMillis();
             ReportWrite write = new ReportWrite(identity.device(), now, summary.status(), summary.imageVersion(), summary.containerTag(),
                     summary.slotBooted(), summary.rebootRequired(), summary.securityUpdates(), summary.checkedAt().toEpochMilli(),
-                    request.reportText(), keep);
+                    ReportText.store(request.reportText()), keep);
             try {
                 writer.submit(write).join();
             } catch (CompletionException e) {

@@ -32,7 +32,7 @@ public final class Devices {
     /** The condition on {@code d} of every fleet view (lists, counts, metrics, rollout plans): a removed device is not in the fleet. */
     public static final String IN_FLEET = "d.removed_at IS NULL";
 
-    /** One kept report. */
+    /** One kept report, its JSON as the device sent it. */
     public record StoredReport(DeviceId device, long seq, Instant receivedAt, String report) {}
 
     private final Jdbi jdbi;
@@ -74,7 +74,7 @@ public final class Devices {
     public Optional<StoredReport> latestReport(DeviceId id) {
         return jdbi.withHandle(handle -> handle.createQuery("SELECT received_at, report FROM latest_reports WHERE device_id = :id")
                 .bind("id", id.value())
-                .map((rs, ctx) -> new StoredReport(id, 0, Instant.ofEpochMilli(rs.getLong("received_at")), rs.getString("report")))
+                .map((rs, ctx) -> new StoredReport(id, 0, Instant.ofEpochMilli(rs.getLong("received_at")), ReportText.read(rs.getString("report"))))
                 .findFirst());
     }
 
@@ -83,7 +83,8 @@ public final class Devices {
         return jdbi.withHandle(handle -> handle.createQuery(
                         "SELECT seq, received_at, report FROM report_history WHERE device_id = :id ORDER BY seq DESC LIMIT :limit")
                 .bind("id", id.value()).bind("limit", limit)
-                .map((rs, ctx) -> new StoredReport(id, rs.getLong("seq"), Instant.ofEpochMilli(rs.getLong("received_at")), rs.getString("report")))
+                .map((rs, ctx) -> new StoredReport(id, rs.getLong("seq"), Instant.ofEpochMilli(rs.getLong("received_at")),
+                        ReportText.read(rs.getString("report"))))
                 .list());
     }
 

@@ -38,7 +38,10 @@ public final class ReportWriter implements AutoCloseable {
     /** The most reports one transaction writes; more wait for the next commit. */
     static final int MAX_BATCH = 1000;
 
-    /** What one poll writes. {@code keepInHistory}: also append it to the device's bounded history. */
+    /**
+     * What one poll writes. {@code report}: its stored form ({@link ReportText#store}); {@code keepInHistory}: also append it to
+     * the device's bounded history.
+     */
     public record ReportWrite(DeviceId device, long receivedAt, String status, Optional<String> imageVersion, Optional<String> containerTag,
             Optional<String> slotBooted, Optional<Boolean> rebootRequired, OptionalLong securityUpdates, long checkedAt, String report,
             boolean keepInHistory) {
