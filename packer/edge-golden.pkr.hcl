@@ -57,6 +57,12 @@ variable "agent_bundle" {
   description = "The Ingot agent with its jlink runtime (make-agent-bundle.sh)."
 }
 
+variable "release_keyring" {
+  type        = string
+  default     = "files/ingot-release-keyring.asc"
+  description = "The public keys that sign releases (ingot keys export): installed as /etc/ingot/keyring, the only keys the agent trusts."
+}
+
 variable "build_password" {
   type        = string
   default     = "ingot-build-only"
@@ -117,6 +123,11 @@ build {
       "files/ingot-ssh-host-keys.service", "files/edgeuser.authorized_keys", "files/fstab",
     "../ingot-core/src/main/resources/dev/ingot/boot/grub.cfg", var.agent_bundle]
     destination = "/tmp/"
+  }
+
+  provisioner "file" {
+    source      = var.release_keyring
+    destination = "/tmp/ingot-release-keyring.asc"
   }
 
   provisioner "shell" {

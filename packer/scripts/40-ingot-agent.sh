@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Ingot agent with its Java runtime (a jlink image, make-agent-bundle.sh), its launcher /opt/edge/bin/ingot, the
 # runbook's provision_site.sh, and the units from deploy/: first-boot provisioning (with its script), the health report
-# and its timer, the device agent (ingot agent); plus the SSH host key unit. Enables the units as `systemctl enable` does, offline (`systemctl --root`:
+# and its timer, the device agent (ingot agent) with the release keyring it trusts (/etc/ingot/keyring); plus the SSH host key unit. Enables the units as `systemctl enable` does, offline (`systemctl --root`:
 # nothing is started during the build). Environment: UPLOADS (where Packer's file provisioner put them), JRE_VERSION
 # (checked against the bundle), ROOT (the tree to install into; default /, tests use a scratch folder). Idempotent:
 # files are replaced only when they differ. A build without the agent bundle fails: a launcher must never point at nothing.
@@ -17,6 +17,15 @@ install_file() {
     install -D -m "$3" "$1" "$2"
   fi
 }
+
+# The agent trusts only releases signed by these keys (DeviceAgentHost.KEYRING_PATH): an image without them could never
+# take an update, so the build fails before anything is installed.
+release_keyring="$uploads/ingot-release-keyring.asc"
+if [ ! -s "$release_keyring" ]; then
+  echo "error: Tried to install the release keyring but failed because $release_keyring is missing or empty." \
+    "Hint: export the public key that signs releases (ingot keys export --key KEY --out packer/files/ingot-release-keyring.asc; the template's release_keyring variable names it)." >&2
+  exit 1
+fi
 
 bundle="$uploads/ingot-agent.tar.gz"
 if [ ! -f "$bundle" ]; then
@@ -60,6 +69,7 @@ if [ "$(cat "$root/opt/edge/bin/ingot" 2>/dev/null)" != "$launcher" ]; then
 fi
 chmod 0755 "$root/opt/edge/bin/ingot"
 
+install_file "$release_keyring" "$root/etc/ingot/keyring" 644
 install_file "$uploads/provision_site.sh" "$root/opt/edge/provision_site.sh" 755
 install_file "$uploads/ingot-first-boot.sh" "$root/opt/edge/ingot-first-boot.sh" 755
 units="ingot-provision-first-boot.service ingot-ssh-host-keys.service ingot-health.service ingot-health.timer ingot-agent.service"

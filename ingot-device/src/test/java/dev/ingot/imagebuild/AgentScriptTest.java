@@ -11,6 +11,7 @@ import dev.ingot.imagetest.Expectations;
 import dev.ingot.imagetest.Ext4Partition;
 import dev.ingot.imagetest.ImageChecks;
 import dev.ingot.testing.GoldenImages;
+import dev.ingot.testing.TestKeys;
 import dev.ingot.testing.Tools;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -55,6 +56,7 @@ class AgentScriptTest {
                 "packer/files/ingot-ssh-host-keys.service")) {
             Files.copy(REPOSITORY.resolve(file), uploads.resolve(Path.of(file).getFileName()));
         }
+        Files.move(TestKeys.RELEASE.publicKey(folder.resolve("keys")), uploads.resolve("ingot-release-keyring.asc"));
     }
 
     /** An agent bundle as make-agent-bundle.sh lays it out: a runtime with bin/java, ingot.jar and JRE_VERSION. */
@@ -93,6 +95,10 @@ class AgentScriptTest {
                 .isEqualTo(Path.of("/etc/systemd/system/ingot-health.timer"));
         assertThat(Files.readSymbolicLink(root.resolve("etc/systemd/system/multi-user.target.wants/ingot-agent.service")))
                 .isEqualTo(Path.of("/etc/systemd/system/ingot-agent.service"));
+        // The agent's only trust anchor, as DeviceAgentHost reads it.
+        assertThat(root.resolve("etc/ingot/keyring")).hasSameTextualContentAs(uploads.resolve("ingot-release-keyring.asc"));
+        assertThat(dev.ingot.sign.Keyring.load(root.resolve("etc/ingot/keyring")).keys()).hasSize(1);
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(root.resolve("etc/ingot/keyring")))).isEqualTo("rw-r--r--");
         DirectoryTree tree = new DirectoryTree(root, "the script's root");
         assertThat(List.of(ImageChecks.units(tree), ImageChecks.launcher(tree)))
                 .allSatisfy(result -> assertThat(result.findings()).as(result.name()).isEmpty());
@@ -125,6 +131,20 @@ class AgentScriptTest {
 
         assertThat(again.exitCode()).as(again.output()).isZero();
         assertThat(snapshot()).isEqualTo(before);
+    }
+
+    @Test
+    void aBuildWithoutTheReleaseKeyringFailsBeforeInstallingAnything() throws IOException {
+        bundle(JRE);
+        Files.delete(uploads.resolve("ingot-release-keyring.asc"));
+
+        Tools.Outcome outcome = runScript();
+
+        assertThat(outcome.exitCode()).isEqualTo(1);
+        assertThat(outcome.output()).contains("ingot-release-keyring.asc is missing", "ingot keys export --key", "release_keyring");
+        try (Stream<Path> installed = Files.walk(root)) {
+            assertThat(installed.filter(Files::isRegularFile)).isEmpty();
+        }
     }
 
     @Test
