@@ -7,7 +7,7 @@ set -euo pipefail
 bench_dir=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 root=$(dirname "$bench_dir")
 
-devices=2000 connections=256 threads=2 duration=30 warmup=10 databases="sqlite postgresql"
+devices=2000 connections=256 threads=2 duration=30 warmup=30 databases="sqlite postgresql"
 java_opts="-XX:+UseParallelGC -Xmx320m -Xmn200m"
 work=$bench_dir/work/server keep=0 write_results=1 jfr=""
 usage() {
