@@ -47,6 +47,9 @@ if [ -z "${INGOT_JAR-}" ]; then
   (cd "$root" && ./mvnw -q -B -DskipTests -pl ingot-cli -am package)
 fi
 
+# The machine's load before anything of this script runs: the load columns below include the benchmark's own server,
+# database and wrk (about 3-4 busy processes), so this one says what else the machine was doing.
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 rm -rf "$work"
 mkdir -p "$work"
 token="ingot_op_bench-admin-token-0123456789abcdefghijklmnopqrstu"
@@ -152,7 +155,8 @@ for database in $databases; do
 done
 
 cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
-table="Measured $(date -u +%Y-%m-%d) on $(nproc) cores ($cpu), wrk $threads threads on the same cores, ${duration}s after a ${warmup}s warm-up;
+table="Measured $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores ($cpu), wrk $threads threads on the same cores, ${duration}s after a ${warmup}s warm-up;
+load average (1, 5, 15 min) when the script started: $load_start (the table's load columns include the benchmark's own processes);
 server: \`java $java_opts -jar ingot.jar server --db-pool 16\`, every poll a full health report ($report_bytes bytes compact), schema-checked, stored and committed (SQLite WAL with synchronous=FULL; PostgreSQL $(ls -d /usr/lib/postgresql/*/ 2>/dev/null | sort -V | tail -1 | xargs basename 2>/dev/null || echo '?') with fsync and synchronous_commit on) before the answer.
 
 | database | devices | connections | polls/s | p50 | p99 | non-2xx / socket errors | server CPU per poll | database server CPU per poll | server memory, peak (VmHWM) | load average before → after |
