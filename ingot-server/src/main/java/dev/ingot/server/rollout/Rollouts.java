@@ -28,6 +28,7 @@ import dev.ingot.rollout.Target;
 import dev.ingot.server.audit.AuditLog;
 import dev.ingot.server.auth.Caller;
 import dev.ingot.server.db.Database;
+import dev.ingot.server.fleet.Devices;
 import dev.ingot.server.fleet.DesiredStates;
 import dev.ingot.server.fleet.Leases;
 import dev.ingot.server.fleet.ReleaseCatalog;
@@ -203,8 +204,8 @@ public final class Rollouts implements AutoCloseable {
     public Map<String, Long> fleetVersions(Track track) {
         String column = track == Track.CONTAINER ? "container_tag" : "image_version";
         Map<String, Long> counts = new TreeMap<>();
-        database.jdbi().useHandle(handle -> handle.createQuery("SELECT COALESCE(" + column + ", 'none') AS version, COUNT(*) AS devices FROM devices "
-                        + "GROUP BY COALESCE(" + column + ", 'none')")
+        database.jdbi().useHandle(handle -> handle.createQuery("SELECT COALESCE(" + column + ", 'none') AS version, COUNT(*) AS devices FROM devices d "
+                        + "WHERE " + Devices.IN_FLEET + " GROUP BY COALESCE(" + column + ", 'none')")
                 .map((rs, ctx) -> Map.entry(rs.getString("version"), rs.getLong("devices")))
                 .forEach(entry -> counts.put(entry.getKey(), entry.getValue())));
         return counts;
